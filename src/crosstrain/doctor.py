@@ -1,0 +1,130 @@
+"""`crosstrain doctor`: is this machine ready to run crosstrain?"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import socket
+import sys
+from dataclasses import asdict, dataclass
+
+KEY_PACKAGES = (
+    "boto3",
+    "moto",
+    "sklearn",
+    "torch",
+    "pandas",
+    "pyarrow",
+    "duckdb",
+    "nbclient",
+    "nbgrader",
+    "mkdocs",
+    "starlette",
+    "uvicorn",
+)
+PORTS = {4566: "sandbox", 8000: "site"}
+CHROMIUM_PATHS = ("chromium", "chromium-browser", "google-chrome")
+
+
+@dataclass
+class Finding:
+    """One line of the doctor's table: what was checked, whether it is fine, and the fix."""
+
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on host:port (we can bind it ourselves)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def port_holder(port: int) -> str | None:
+    """Describe the process listening on ``port`` (``name (pid N)``), if it can be known."""
+    try:
+        import psutil
+
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
+                if conn.pid is None:
+                    return None
+                return f"{psutil.Process(conn.pid).name()} (pid {conn.pid})"
+    except Exception:  # noqa: BLE001 - permissions or a vanished process: just unknown
+        return None
+    return None
+
+
+def check_python() -> Finding:
+    v = sys.version_info
+    ok = v >= (3, 11)
+    return Finding(
+        "python",
+        ok,
+        f"{v.major}.{v.minor}.{v.micro}",
+        "" if ok else "install Python 3.11 or newer and re-run `make up`",
+    )
+
+
+def check_package(name: str) -> Finding:
+    try:
+        module = importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - any import failure is the finding
+        return Finding(
+            f"package {name}", False, f"{type(exc).__name__}: {exc}", "run `make up` to reinstall"
+        )
+    return Finding(f"package {name}", True, getattr(module, "__version__", "importable"))
+
+
+def check_port(port: int, role: str) -> Finding:
+    if port_is_free(port):
+        return Finding(f"port {port}", True, f"free for the {role}")
+    holder = port_holder(port)
+    held = f"in use by {holder}" if holder else "in use"
+    flag = "--sandbox-port" if role == "sandbox" else "--port"
+    return Finding(
+        f"port {port}",
+        False,
+        held,
+        f"stop what holds port {port} (`crosstrain sandbox down` if it is a sandbox) "
+        f"or pass {flag} with another port",
+    )
+
+
+def check_chromium() -> Finding:
+    for name in CHROMIUM_PATHS:
+        path = shutil.which(name)
+        if path:
+            return Finding("chromium", True, path, required=False)
+    return Finding(
+        "chromium",
+        False,
+        "not found (only the browser tests need it)",
+        "apt-get install chromium",
+        required=False,
+    )
+
+
+def run_doctor(ports: dict[int, str] | None = None) -> list[Finding]:
+    """Check Python, key packages, the default ports and the browser; return every finding."""
+    findings = [check_python()]
+    findings += [check_package(name) for name in KEY_PACKAGES]
+    findings += [check_port(port, role) for port, role in (ports or PORTS).items()]
+    findings.append(check_chromium())
+    return findings
+
+
+def healthy(findings: list[Finding]) -> bool:
+    """True when no required check failed."""
+    return all(f.ok or not f.required for f in findings)

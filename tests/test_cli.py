@@ -1,0 +1,48 @@
+import json
+import re
+import socket
+
+from click.testing import CliRunner
+
+from crosstrain import __version__
+from crosstrain.cli import main
+
+
+def test_version():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_help_lists_commands():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "doctor" in result.output
+
+
+def test_doctor_reports_busy_port(monkeypatch):
+    from crosstrain import doctor
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        monkeypatch.setattr(doctor, "PORTS", {port: "sandbox"})
+        result = CliRunner().invoke(main, ["doctor", "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    finding = next(f for f in data["findings"] if f["check"] == f"port {port}")
+    assert not finding["ok"]
+    assert "--sandbox-port" in finding["fix"]
+
+
+def test_doctor_healthy_with_free_port(monkeypatch):
+    from crosstrain import doctor
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(doctor, "PORTS", {port: "site"})
+    result = CliRunner().invoke(main, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"port \d+", result.output)
