@@ -1,0 +1,45 @@
+"""boto3 sessions and clients bound to a sandbox endpoint."""
+
+from __future__ import annotations
+
+DEFAULT_REGION = "us-east-1"
+DUMMY_KEY = "test"
+
+
+def make_session(region: str = DEFAULT_REGION, profile: str | None = None, dummy: bool = True):
+    """A boto3 session; dummy credentials unless a real ``profile`` is named."""
+    import boto3
+
+    if profile:
+        return boto3.session.Session(profile_name=profile, region_name=region)
+    return boto3.session.Session(
+        aws_access_key_id=DUMMY_KEY if dummy else None,
+        aws_secret_access_key=DUMMY_KEY if dummy else None,
+        region_name=region,
+    )
+
+
+def client_config(retries: int = 1, **kwargs):
+    """botocore config: one attempt (an unimplemented action must fail fast, not retry 25 s)."""
+    from botocore.config import Config
+
+    options = {"retries": {"max_attempts": retries, "mode": "standard"}}
+    options.update(kwargs)
+    return Config(**options)
+
+
+def make_client(
+    service: str,
+    endpoint_url: str | None,
+    region: str = DEFAULT_REGION,
+    session=None,
+    **config,
+):
+    """A boto3 client for ``service`` at ``endpoint_url`` (``None`` means real AWS)."""
+    session = session or make_session(region)
+    s3_path_style = {"s3": {"addressing_style": "path"}} if endpoint_url else {}
+    return session.client(
+        service,
+        endpoint_url=endpoint_url,
+        config=client_config(**s3_path_style, **config),
+    )

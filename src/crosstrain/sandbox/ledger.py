@@ -1,0 +1,69 @@
+"""The ledger: per AWS service, what the sandbox really does and where it differs from AWS.
+
+``moto``  - the control plane is moto's emulation (resources are stored and described);
+``real``  - crosstrain runs it for real (code executes, queries compute answers);
+``stub``  - calls succeed but nothing happens behind them; do not rely on the result.
+Labs and the site read this table; keep it honest when a runtime lands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+MODES = ("real", "moto", "stub")
+
+
+@dataclass(frozen=True)
+class Entry:
+    service: str
+    mode: str
+    note: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+LEDGER: tuple[Entry, ...] = (
+    Entry("s3", "moto", "Buckets, objects, versioning, SSE, multipart, presigned URLs. "
+          "A bucket-policy Deny with a Condition applies regardless of the condition; "
+          "S3 Select is not implemented."),
+    Entry("iam", "moto", "Users, roles, policies, keys. Enforcement only with --enforce-iam "
+          "(the admin key `test` always passes); SimulatePrincipalPolicy is not implemented."),
+    Entry("sts", "moto", "GetCallerIdentity, AssumeRole across account ids."),
+    Entry("dynamodb", "moto", "Tables, items, queries, streams. PartiQL parsing is fragile "
+          "(write `pk = 'u1'` with spaces)."),
+    Entry("sqs", "moto", "Queues, messages, visibility timeouts, dead-letter queues."),
+    Entry("sns", "moto", "Topics and subscriptions; no delivery to HTTP endpoints off this machine."),
+    Entry("kinesis", "moto", "Streams and records."),
+    Entry("firehose", "moto", "Delivery streams to S3."),
+    Entry("events", "moto", "EventBridge rules and targets; scheduled rules do not fire."),
+    Entry("secretsmanager", "moto", "Secrets and versions; rotation Lambdas do not run."),
+    Entry("ssm", "moto", "Parameter Store."),
+    Entry("kms", "moto", "Keys, encrypt/decrypt, sign/verify (not real KMS cryptography)."),
+    Entry("logs", "moto", "Groups, streams, put/get/filter; Logs Insights only partly."),
+    Entry("cloudwatch", "moto", "Metrics and statistics; alarms are stored but never evaluated."),
+    Entry("lambda", "stub", "Control plane only: Invoke does not run code yet "
+          "(real execution lands with the Lambda runtime)."),
+    Entry("apigateway", "stub", "Control plane only: execute-api URLs do not reach a function "
+          "yet."),
+    Entry("apigatewayv2", "stub", "Control plane only: HTTP API URLs do not reach a function yet."),
+    Entry("sagemaker", "stub", "Create calls are stored; endpoints answer placeholders and "
+          "training jobs run nothing yet. UpdateEndpoint is not implemented."),
+    Entry("athena", "stub", "Queries succeed with empty results; no SQL runs yet."),
+    Entry("glue", "moto", "Data catalog (databases, tables, partitions); jobs and crawlers are "
+          "stubs."),
+    Entry("stepfunctions", "stub", "State machines are stored; executions do not run tasks."),
+    Entry("cloudformation", "moto", "About 100 resource types, created synchronously. A stack "
+          "with a type neither moto nor crosstrain supports fails, naming the type (see "
+          "`unsupported` below)."),
+    Entry("ecr", "stub", "API only; there is no registry to push images to."),
+)
+
+
+def ledger() -> list[dict]:
+    """The ledger as plain dicts, sorted by service."""
+    return [e.as_dict() for e in sorted(LEDGER, key=lambda e: e.service)]
+
+
+def entry(service: str) -> Entry | None:
+    return next((e for e in LEDGER if e.service == service), None)
