@@ -79,5 +79,11 @@ def up() -> None:
     )
 
 
+# --- sandbox commands (owner: sandbox) ---
+
+
+# --- lab and author commands (owner: labs) ---
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
