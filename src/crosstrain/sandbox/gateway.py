@@ -240,7 +240,7 @@ class Gateway:
                 dir=str(self.state_dir),
                 generation=self.state.generation,
                 pending=self.state.pending(),
-                last_error=self.state.last_error,
+                not_persisted=dict(self.state.errors),
             )
         from crosstrain import __version__
 

@@ -24,16 +24,30 @@ class Entry:
 
 
 LEDGER: tuple[Entry, ...] = (
-    Entry("s3", "moto", "Buckets, objects, versioning, SSE, multipart, presigned URLs. "
-          "A bucket-policy Deny with a Condition applies regardless of the condition; "
-          "S3 Select is not implemented."),
-    Entry("iam", "moto", "Users, roles, policies, keys. Enforcement only with --enforce-iam "
-          "(the admin key `test` always passes); SimulatePrincipalPolicy is not implemented."),
+    Entry(
+        "s3",
+        "moto",
+        "Buckets, objects, versioning, SSE, multipart, presigned URLs. "
+        "A bucket-policy Deny with a Condition applies regardless of the condition; "
+        "S3 Select is not implemented.",
+    ),
+    Entry(
+        "iam",
+        "moto",
+        "Users, roles, policies, keys. Enforcement only with --enforce-iam "
+        "(the admin key `test` always passes); SimulatePrincipalPolicy is not implemented.",
+    ),
     Entry("sts", "moto", "GetCallerIdentity, AssumeRole across account ids."),
-    Entry("dynamodb", "moto", "Tables, items, queries, streams. PartiQL parsing is fragile "
-          "(write `pk = 'u1'` with spaces)."),
+    Entry(
+        "dynamodb",
+        "moto",
+        "Tables, items, queries, streams. PartiQL parsing is fragile "
+        "(write `pk = 'u1'` with spaces).",
+    ),
     Entry("sqs", "moto", "Queues, messages, visibility timeouts, dead-letter queues."),
-    Entry("sns", "moto", "Topics and subscriptions; no delivery to HTTP endpoints off this machine."),
+    Entry(
+        "sns", "moto", "Topics and subscriptions; no delivery to HTTP endpoints off this machine."
+    ),
     Entry("kinesis", "moto", "Streams and records."),
     Entry("firehose", "moto", "Delivery streams to S3."),
     Entry("events", "moto", "EventBridge rules and targets; scheduled rules do not fire."),
@@ -42,20 +56,34 @@ LEDGER: tuple[Entry, ...] = (
     Entry("kms", "moto", "Keys, encrypt/decrypt, sign/verify (not real KMS cryptography)."),
     Entry("logs", "moto", "Groups, streams, put/get/filter; Logs Insights only partly."),
     Entry("cloudwatch", "moto", "Metrics and statistics; alarms are stored but never evaluated."),
-    Entry("lambda", "stub", "Control plane only: Invoke does not run code yet "
-          "(real execution lands with the Lambda runtime)."),
-    Entry("apigateway", "stub", "Control plane only: execute-api URLs do not reach a function "
-          "yet."),
+    Entry(
+        "lambda",
+        "stub",
+        "Control plane only: Invoke does not run code yet "
+        "(real execution lands with the Lambda runtime).",
+    ),
+    Entry(
+        "apigateway", "stub", "Control plane only: execute-api URLs do not reach a function yet."
+    ),
     Entry("apigatewayv2", "stub", "Control plane only: HTTP API URLs do not reach a function yet."),
-    Entry("sagemaker", "stub", "Create calls are stored; endpoints answer placeholders and "
-          "training jobs run nothing yet. UpdateEndpoint is not implemented."),
+    Entry(
+        "sagemaker",
+        "stub",
+        "Create calls are stored; endpoints answer placeholders and "
+        "training jobs run nothing yet. UpdateEndpoint is not implemented.",
+    ),
     Entry("athena", "stub", "Queries succeed with empty results; no SQL runs yet."),
-    Entry("glue", "moto", "Data catalog (databases, tables, partitions); jobs and crawlers are "
-          "stubs."),
+    Entry(
+        "glue", "moto", "Data catalog (databases, tables, partitions); jobs and crawlers are stubs."
+    ),
     Entry("stepfunctions", "stub", "State machines are stored; executions do not run tasks."),
-    Entry("cloudformation", "moto", "About 100 resource types, created synchronously. A stack "
-          "with a type neither moto nor crosstrain supports fails, naming the type (see "
-          "`unsupported` below)."),
+    Entry(
+        "cloudformation",
+        "moto",
+        "About 100 resource types, created synchronously. A stack "
+        "with a type neither moto nor crosstrain supports fails, naming the type (see "
+        "`unsupported` below).",
+    ),
     Entry("ecr", "stub", "API only; there is no registry to push images to."),
 )
 

@@ -9,6 +9,7 @@ Kept free of heavy imports so the sandbox starts fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -64,10 +65,8 @@ def _load(path: str):
 
 def _prewarm() -> None:
     """Import moto's S3 app while we wait for the first request (most first calls are S3)."""
-    try:
+    with contextlib.suppress(Exception):  # warming is an optimisation only
         import moto.s3.responses  # noqa: F401
-    except Exception:  # noqa: BLE001 - warming is an optimisation only
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ import pickle
 import threading
 import time
 import weakref
+from collections import ChainMap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,15 @@ def _reduce_private_key(key):
         serialization.NoEncryption(),
     )
     return _load_private_key, (pem,)
+
+
+def _dead_ref():
+    return None
+
+
+def _make_ref(target):
+    """A weak reference to ``target`` (which the same pickle keeps alive if anything else does)."""
+    return _dead_ref if target is None else weakref.ref(target)
 
 
 def _rebuild_instance(cls, state, items):
@@ -72,6 +82,7 @@ def _dispatch_table() -> dict:
     table[type(threading.RLock())] = lambda _: (threading.RLock, ())
     table[threading.Condition] = lambda _: (threading.Condition, ())
     table[threading.Event] = lambda _: (threading.Event, ())
+    table[weakref.ReferenceType] = lambda ref: (_make_ref, (ref(),))
     table[weakref.WeakValueDictionary] = lambda d: (weakref.WeakValueDictionary, (dict(d),))
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     table[type(rsa_key)] = _reduce_private_key
@@ -85,14 +96,21 @@ def _dispatch_table() -> dict:
     return table
 
 
-def dumps(obj) -> bytes:
-    """Pickle ``obj`` with the reducers moto needs (cloudpickle handles lambdas in defaultdicts)."""
+@functools.cache
+def _pickler_class():
     import cloudpickle
 
+    class StatePickler(cloudpickle.Pickler):
+        # The C pickler reads dispatch_table when it is created: it must be a class attribute.
+        dispatch_table = ChainMap(_dispatch_table(), cloudpickle.Pickler.dispatch_table)
+
+    return StatePickler
+
+
+def dumps(obj) -> bytes:
+    """Pickle ``obj`` with the reducers moto needs (cloudpickle handles lambdas in defaultdicts)."""
     buffer = io.BytesIO()
-    pickler = cloudpickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = _dispatch_table() | dict(pickler.dispatch_table)
-    pickler.dump(obj)
+    _pickler_class()(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     return buffer.getvalue()
 
 
@@ -153,7 +171,7 @@ class StateStore:
         self._cond = threading.Condition()
         self._stop = False
         self.generation = 0  # bumped after every successful flush
-        self.last_error: str | None = None
+        self.errors: dict[str, str] = {}  # service -> why it could not be written
         self._thread: threading.Thread | None = None
 
     # -- restore -------------------------------------------------------------------------------
@@ -226,8 +244,9 @@ class StateStore:
                 with self.lock:
                     data = dumps(backend_regions(service))
                 self._write(service, data)
+                self.errors.pop(service, None)
             except Exception as exc:  # noqa: BLE001 - keep serving; report in health
-                self.last_error = f"{service}: {type(exc).__name__}: {exc}"
+                self.errors[service] = f"{type(exc).__name__}: {exc}"
                 log.warning("could not persist %s: %s", service, exc)
         with self._cond:
             self.generation += 1
@@ -262,4 +281,3 @@ class StateStore:
         if self._thread:
             self._thread.join(timeout=5)
         self.flush()
-
