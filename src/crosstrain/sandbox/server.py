@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 # Data-plane runtimes, in routing order ("module:Class"); imported at start.
-RUNTIMES: tuple[str, ...] = ()
+RUNTIMES: tuple[str, ...] = ("crosstrain.sandbox.runtimes.awslambda:LambdaRuntime",)
 
 
 def _die_with_parent() -> None:

@@ -1,0 +1,580 @@
+"""Lambda ``Invoke`` for real: the function's handler runs in a warm worker subprocess.
+
+moto stores the functions (control plane); this runtime answers ``Invoke`` itself. The code zip
+(and any layers) is unpacked once per code hash; a :class:`~crosstrain.sandbox.workers.WorkerPool`
+per function version runs :mod:`lambda_bootstrap` on the sandbox's own Python with the code's
+folder first on ``sys.path``. Results and failures are shaped as AWS shapes them; every
+invocation writes ``START``/``END``/``REPORT`` lines to CloudWatch Logs ``/aws/lambda/<name>``
+and ``Invocations``/``Errors``/``Duration``/``Throttles`` to CloudWatch ``AWS/Lambda``.
+Changing or deleting a function retires its workers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote
+
+from werkzeug.wrappers import Request, Response
+
+from crosstrain.sandbox.gateway import Call, Gateway, Handler, Runtime, json_response, signing_scope
+from crosstrain.sandbox.workers import (
+    PoolClosed,
+    PoolFull,
+    WorkerDied,
+    WorkerInitError,
+    WorkerMemoryExceeded,
+    WorkerPool,
+    WorkerSpec,
+    WorkerTimeout,
+)
+
+log = logging.getLogger("crosstrain.sandbox.lambda")
+
+BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
+PYTHON_RUNTIME = re.compile(r"^python3\.\d+$")
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+MAX_ASYNC_PAYLOAD = 256 * 1024
+TAIL_BYTES = 4096
+DEFAULT_CONCURRENCY = int(os.environ.get("CROSSTRAIN_LAMBDA_CONCURRENCY", "4"))
+IDLE_SECONDS = float(os.environ.get("CROSSTRAIN_LAMBDA_IDLE_SECONDS", "900"))
+_INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>.+)/invocations/?$")
+_FUNCTION_PATH = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/(?P<name>[^/]+)")
+# Single-thread math libraries: a 2-core laptop runs many workers at once.
+_THREAD_DEFAULTS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def account_for(request: Request) -> str:
+    """The account moto would use for this request (header, access key, then the default)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if request.headers.get("x-moto-account-id"):
+        return request.headers["x-moto-account-id"]
+    access_key, _, _ = signing_scope(request)
+    if not access_key:
+        return DEFAULT_ACCOUNT_ID
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(access_key)
+
+
+def function_name_of(name_or_arn: str) -> str:
+    """``my-fn`` from ``my-fn``, ``my-fn:alias`` or ``arn:aws:lambda:...:function:my-fn[:q]``."""
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn.split(":")[6]
+    return name_or_arn.split(":")[-2] if name_or_arn.count(":") == 2 else name_or_arn.split(":")[0]
+
+
+def _aws_error(error_type: str, message: str, status: int, **extra) -> Response:
+    body = {"__type": error_type, "Type": "User", "message": message, **extra}
+    return json_response(body, status, headers={"x-amzn-ErrorType": error_type})
+
+
+@dataclass(frozen=True)
+class Function:
+    """What an invocation needs from moto's function, copied out under the moto lock."""
+
+    account: str
+    region: str
+    name: str
+    arn: str
+    version: str
+    handler: str
+    runtime: str
+    package_type: str
+    code_sha: str
+    code: bytes = field(repr=False, compare=False)
+    env: tuple[tuple[str, str], ...]
+    timeout: int
+    memory_mb: int
+    reserved: int | None
+    layers: tuple[tuple[str, str, bytes], ...] = field(repr=False, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.account, self.region, self.name, self.version)
+
+    @property
+    def fingerprint(self) -> tuple:
+        layer_shas = tuple(sha for _, sha, _ in self.layers)
+        return (self.code_sha, self.handler, self.runtime, self.env, self.timeout,
+                self.memory_mb, self.reserved, layer_shas)  # fmt: skip
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.name}"
+
+
+@dataclass
+class Outcome:
+    """The answer to one invocation, before it is turned into HTTP."""
+
+    request_id: str
+    payload: bytes
+    function_error: str | None = None
+    log_tail: str = ""
+    throttled: bool = False
+
+
+class LambdaRuntime(Runtime):
+    """Serves ``Invoke`` (RequestResponse, Event, DryRun) by running the handler."""
+
+    name = "lambda"
+
+    def __init__(self, gateway: Gateway):
+        super().__init__(gateway)
+        self._root = Path(tempfile.mkdtemp(prefix="crosstrain-lambda-"))
+        self._pools: dict[tuple, tuple[tuple, WorkerPool]] = {}
+        self._streams: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._events = ThreadPoolExecutor(4, thread_name_prefix="crosstrain-lambda-event")
+        self.invocations = 0
+
+    # -- gateway hooks -------------------------------------------------------------------------
+    def route(self, request: Request) -> Handler | None:
+        if request.method == "POST" and _INVOKE.match(request.path):
+            return self._invoke_route
+        return None
+
+    def observe(self, call: Call) -> None:
+        if call.service != "lambda":
+            return
+        match = _FUNCTION_PATH.match(unquote(call.request.path))
+        if match:
+            self.retire(function_name_of(match.group("name")))
+
+    def health(self) -> dict:
+        with self._lock:
+            pools = {"/".join(key[2:]): pool.stats() for key, (_, pool) in self._pools.items()}
+        return {"invocations": self.invocations, "pools": pools}
+
+    def reset(self) -> None:
+        self._close_pools()
+
+    def close(self) -> None:
+        self._events.shutdown(wait=False, cancel_futures=True)
+        self._close_pools()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def retire(self, name: str) -> None:
+        """Stop the workers of every version of function ``name`` (code or config changed)."""
+        with self._lock:
+            doomed = [key for key in self._pools if key[2] == name]
+            pools = [self._pools.pop(key)[1] for key in doomed]
+        for pool in pools:
+            pool.close()
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            pools = [pool for _, pool in self._pools.values()]
+        return [pid for pool in pools for pid in pool.pids()]
+
+    def _close_pools(self) -> None:
+        with self._lock:
+            pools = [pool for _, pool in self._pools.values()]
+            self._pools.clear()
+            self._streams.clear()
+        for pool in pools:
+            pool.close()
+
+    # -- the Invoke API ------------------------------------------------------------------------
+    def _invoke_route(self, request: Request) -> Response:
+        name = _INVOKE.match(request.path).group("name")
+        qualifier = request.args.get("Qualifier")
+        region = signing_scope(request)[1] or self.gateway.region
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+            return _aws_error(
+                "InvalidParameterValueException",
+                f"Unsupported invocation type {invocation_type}: use RequestResponse, "
+                "Event or DryRun",
+                400,
+            )
+        try:
+            function = self.lookup(account_for(request), region, name, qualifier)
+        except _ApiError as exc:
+            return exc.response
+        payload = request.get_data()
+        limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
+        if len(payload) > limit:
+            return _aws_error(
+                "RequestTooLargeException",
+                f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+                413,
+            )
+        if payload.strip():
+            try:
+                json.loads(payload)
+            except ValueError as exc:
+                return _aws_error(
+                    "InvalidRequestContentException",
+                    f"Could not parse request body into json: {exc}",
+                    400,
+                )
+        headers = {"X-Amz-Executed-Version": function.version}
+        if invocation_type == "DryRun":
+            return Response(status=204, headers=headers)
+        client_context = request.headers.get("X-Amz-Client-Context")
+        if client_context:
+            try:
+                client_context = json.loads(base64.b64decode(client_context))
+            except ValueError:
+                client_context = None
+        if invocation_type == "Event":
+            request_id = str(uuid.uuid4())
+            self._events.submit(self._invoke_quietly, function, payload, request_id, client_context)
+            return Response(status=202, headers={"x-amzn-RequestId": request_id})
+        outcome = self.invoke(function, payload, client_context=client_context)
+        if outcome.throttled:
+            return _aws_error(
+                "TooManyRequestsException",
+                "Rate Exceeded.",
+                429,
+                Reason="ReservedFunctionConcurrentInvocationLimitExceeded",
+            )
+        headers["x-amzn-RequestId"] = outcome.request_id
+        if outcome.function_error:
+            headers["X-Amz-Function-Error"] = outcome.function_error
+        if request.headers.get("X-Amz-Log-Type") == "Tail":
+            tail = outcome.log_tail.encode()[-TAIL_BYTES:]
+            headers["X-Amz-Log-Result"] = base64.b64encode(tail).decode()
+        return Response(outcome.payload, 200, headers=headers, mimetype="application/json")
+
+    # -- invoking ------------------------------------------------------------------------------
+    def lookup(self, account: str, region: str, name: str, qualifier: str | None) -> Function:
+        """Copy function ``name`` (a name or ARN) out of moto; raises ``_ApiError``."""
+        from moto.awslambda.models import lambda_backends
+        from moto.core.exceptions import JsonRESTError
+
+        if qualifier is None and not name.startswith("arn:") and name.count(":") == 1:
+            name, qualifier = name.split(":")
+        with self.gateway.moto_lock:
+            backend = lambda_backends[account][region]
+            try:
+                fn = backend.get_function(name, qualifier)
+            except JsonRESTError as exc:
+                response = Response(exc.get_body(), exc.code, headers=exc.get_headers())
+                raise _ApiError(response) from None
+            layers = []
+            for layer in fn.layers or []:
+                version = backend.layers_versions_by_arn(layer["Arn"])
+                if version is not None:
+                    layers.append((layer["Arn"], version.code_sha_256, version.code_bytes))
+            function = Function(
+                account=account,
+                region=region,
+                name=fn.function_name,
+                arn=fn.function_arn,
+                version=str(fn.version),
+                handler=fn.handler or "",
+                runtime=fn.run_time or "",
+                package_type=fn.package_type or "Zip",
+                code_sha=fn.code_sha_256,
+                code=fn.code_bytes,
+                env=tuple(sorted((fn.environment_vars or {}).items())),
+                timeout=int(fn.timeout or 3),
+                memory_mb=int(fn.memory_size or 128),
+                reserved=None if fn.reserved_concurrency is None else int(fn.reserved_concurrency),
+                layers=tuple(layers),
+            )
+        if function.package_type != "Zip" or not PYTHON_RUNTIME.match(function.runtime):
+            what = function.runtime or f"a {function.package_type} package"
+            raise _ApiError(
+                _aws_error(
+                    "InvalidRuntimeException",
+                    f"The crosstrain sandbox runs Python zip functions only, not {what}; "
+                    "use a python3.x runtime",
+                    502,
+                )
+            )
+        if not function.code:
+            raise _ApiError(
+                _aws_error(
+                    "InvalidParameterValueException",
+                    f"Function {function.name} has no code to run; upload a zip",
+                    400,
+                )
+            )
+        return function
+
+    def invoke(
+        self,
+        function: Function,
+        payload: bytes,
+        *,
+        client_context: dict | None = None,
+        request_id: str | None = None,
+    ) -> Outcome:
+        """Run the handler once and record logs and metrics (the synchronous path)."""
+        request_id = request_id or str(uuid.uuid4())
+        pool = self._pool(function)
+        deadline_ms = int(time.time() * 1000) + function.timeout * 1000
+        header = {
+            "request_id": request_id,
+            "deadline_ms": deadline_ms,
+            "client_context": client_context,
+            "invoked_arn": function.arn,
+        }
+        with self._lock:
+            self.invocations += 1
+        try:
+            result = pool.call(
+                header, payload, timeout=function.timeout, wait=function.reserved is None
+            )
+        except (PoolFull, PoolClosed):
+            self._metrics(function, throttled=True)
+            return Outcome(request_id, b"", throttled=True)
+        except WorkerTimeout as exc:
+            status = f"Task timed out after {function.timeout:.2f} seconds"
+            error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} "
+                     f"Error: {status}"}  # fmt: skip
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            lines = [f"{stamp} {request_id} {status}"]
+            return self._finish(function, request_id, exc.info, error, lines, "timeout")
+        except WorkerMemoryExceeded as exc:
+            message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+            error = {"errorType": "Runtime.OutOfMemory", "errorMessage": message}
+            lines = [message, "Runtime.OutOfMemory"]
+            return self._finish(
+                function, request_id, exc.info, error, lines, "error", "Runtime.OutOfMemory"
+            )
+        except WorkerDied as exc:
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {exc.exit_status}"
+            error = {"errorType": "Runtime.ExitError", "errorMessage": message}
+            lines = [message, "Runtime.ExitError"]
+            return self._finish(
+                function, request_id, exc.info, error, lines, "error", "Runtime.ExitError"
+            )
+        except WorkerInitError as exc:
+            error = {
+                "errorMessage": exc.error.get("message", ""),
+                "errorType": exc.error.get("type", "Runtime.Unknown"),
+                "requestId": "",
+                "stackTrace": exc.error.get("traceback", []),
+            }
+            return self._finish(
+                function, request_id, exc.info, error, [], "error", error["errorType"]
+            )
+        if result.header.get("log_stream"):
+            with self._lock:
+                self._streams[result.info.worker_id] = result.header["log_stream"]
+        if not result.ok:  # the bootstrap itself failed (bad event JSON never reaches it)
+            error = {"errorMessage": result.error.get("message", ""),
+                     "errorType": result.error.get("type", "Runtime.Unknown")}  # fmt: skip
+            return self._finish(function, request_id, result.info, error, [], None)
+        function_error = result.header.get("function_error")
+        return self._finish(
+            function, request_id, result.info, None, [], None, payload=result.body,
+            function_error=function_error,
+        )  # fmt: skip
+
+    def _invoke_quietly(self, function, payload, request_id, client_context) -> None:
+        try:
+            self.invoke(function, payload, request_id=request_id, client_context=client_context)
+        except Exception:  # noqa: BLE001 - an async invocation has nobody to report to
+            log.exception("event invocation of %s failed", function.name)
+
+    def _pool(self, function: Function) -> WorkerPool:
+        with self._lock:
+            fingerprint, pool = self._pools.get(function.key, (None, None))
+            if pool is not None and fingerprint == function.fingerprint:
+                return pool
+            old = pool
+            pool = WorkerPool(
+                self._spec(function),
+                max_workers=DEFAULT_CONCURRENCY if function.reserved is None else function.reserved,
+                idle_seconds=IDLE_SECONDS,
+                output_dir=self._root,
+                name=f"{function.name}-{uuid.uuid4().hex[:6]}",
+            )
+            self._pools[function.key] = (function.fingerprint, pool)
+        if old is not None:
+            old.close()
+        return pool
+
+    def _spec(self, function: Function) -> WorkerSpec:
+        task_root = self._unpack(function.code_sha, function.code)
+        path = [str(task_root)]
+        for _, sha, code in function.layers:
+            layer = self._unpack(sha, code)
+            minor = function.runtime.removeprefix("python")
+            path += [str(layer / "python"), str(layer / f"python/lib/python{minor}/site-packages")]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            **_THREAD_DEFAULTS,
+            "AWS_ENDPOINT_URL": self.gateway.endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.gateway.admin_access_key,
+            "AWS_SECRET_ACCESS_KEY": self.gateway.admin_access_key,
+            **dict(function.env),
+            "AWS_REGION": function.region,
+            "AWS_DEFAULT_REGION": function.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": function.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+        }
+        config = {
+            "handler": function.handler,
+            "function_name": function.name,
+            "function_version": function.version,
+            "function_arn": function.arn,
+            "memory_mb": function.memory_mb,
+            "log_group": function.log_group,
+        }
+        return WorkerSpec(
+            factory=f"{BOOTSTRAP}:make",
+            config=config,
+            env=env,
+            cwd=str(task_root),
+            path=tuple(path),
+            memory_mb=function.memory_mb,
+            init_timeout=max(10.0, float(function.timeout)),
+        )
+
+    def _unpack(self, sha: str, code: bytes) -> Path:
+        """Extract a zip once per content hash; returns its folder."""
+        digest = hashlib.sha256(code).hexdigest()[:24]
+        target = self._root / "code" / digest
+        if target.is_dir():
+            return target
+        staging = Path(tempfile.mkdtemp(dir=self._root, prefix="unpack-"))
+        try:
+            with zipfile.ZipFile(io.BytesIO(code)) as archive:
+                archive.extractall(staging)
+        except zipfile.BadZipFile:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise _ApiError(
+                _aws_error(
+                    "InvalidZipFileException", "The function's code is not a valid zip file", 502
+                )
+            ) from None
+        target.parent.mkdir(exist_ok=True)
+        try:
+            staging.rename(target)
+        except OSError:  # another thread unpacked the same code first
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    # -- logs and metrics ----------------------------------------------------------------------
+    def _finish(
+        self,
+        function: Function,
+        request_id: str,
+        info,
+        error: dict | None,
+        failure_lines: list[str],
+        status: str | None,
+        error_type: str | None = None,
+        *,
+        payload: bytes = b"",
+        function_error: str | None = None,
+    ) -> Outcome:
+        if error is not None:
+            payload, function_error = json.dumps(error).encode(), "Unhandled"
+        lines: list[str] = []
+        if info.cold:
+            lines += [f"INIT_START Runtime Version: {function.runtime.replace('thon', 'thon:')}"]
+            lines += info.init_output.splitlines()
+        invocation = [f"START RequestId: {request_id} Version: {function.version}"]
+        invocation += info.output.splitlines() + failure_lines
+        invocation.append(f"END RequestId: {request_id}")
+        duration_ms = info.duration * 1000
+        billed = duration_ms + (info.init_duration or 0) * 1000
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+            f"Billed Duration: {max(1, math.ceil(billed))} ms\t"
+            f"Memory Size: {function.memory_mb} MB\t"
+            f"Max Memory Used: {max(1, round(info.max_memory_mb))} MB\t"
+        )
+        if info.init_duration is not None:
+            report += f"Init Duration: {info.init_duration * 1000:.2f} ms\t"
+        if status:
+            report += f"Status: {status}\t"
+        if error_type:
+            report += f"Error Type: {error_type}\t"
+        invocation.append(report)
+        with self._lock:
+            stream = self._streams.get(info.worker_id)
+        if stream is None:
+            day = time.strftime("%Y/%m/%d", time.gmtime())
+            stream = f"{day}/[{function.version}]{uuid.uuid4().hex}"
+        self._logs(function, stream, lines + invocation)
+        self._metrics(function, duration_ms=duration_ms, error=function_error is not None)
+        tail = "\n".join(invocation) + "\n"
+        return Outcome(request_id, payload, function_error, tail)
+
+    def _logs(self, function: Function, stream: str, lines: list[str]) -> None:
+        from moto.logs.models import logs_backends
+
+        now = int(time.time() * 1000)
+        events = [{"timestamp": now, "message": line} for line in lines if line.strip()]
+        with self.gateway.moto_lock:
+            backend = logs_backends[function.account][function.region]
+            if function.log_group not in backend.groups:
+                backend.create_log_group(function.log_group, {})
+            group = backend.groups[function.log_group]
+            if stream not in group.streams:
+                backend.create_log_stream(function.log_group, stream)
+            backend.put_log_events(function.log_group, stream, events)
+        self.gateway.mark_dirty({"logs"})
+
+    def _metrics(
+        self,
+        function: Function,
+        *,
+        duration_ms: float = 0.0,
+        error: bool = False,
+        throttled: bool = False,
+    ) -> None:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        dims = [{"Name": "FunctionName", "Value": function.name}]
+
+        def datum(name: str, value: float, unit: str) -> dict:
+            return {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dims}
+
+        if throttled:
+            data = [datum("Throttles", 1, "Count")]
+        else:
+            data = [
+                datum("Invocations", 1, "Count"),
+                datum("Errors", 1 if error else 0, "Count"),
+                datum("Duration", round(duration_ms, 2), "Milliseconds"),
+            ]
+        with self.gateway.moto_lock:
+            cloudwatch_backends[function.account][function.region].put_metric_data(
+                "AWS/Lambda", data
+            )
+        self.gateway.mark_dirty({"cloudwatch"})
+
+
+class _ApiError(Exception):
+    """An API-level error answer (not a function error)."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status)
+        self.response = response
