@@ -194,6 +194,17 @@ class Gateway:
             return response(environ, start_response)
         return self._call_moto(request, environ, start_response)
 
+    def forward(self, request: Request) -> Response:
+        """Let moto answer ``request`` (runtimes observe it as usual); a runtime may rewrite it."""
+        captured: dict[str, Any] = {}
+
+        def start_response(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self._call_moto(request, request.environ, start_response))
+        return Response(body, status=captured["status"], headers=captured["headers"])
+
     def _call_moto(self, request: Request, environ: dict, start_response):
         from crosstrain.sandbox import iam
 

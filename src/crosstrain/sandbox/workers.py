@@ -164,14 +164,28 @@ def anon_memory_mb(pid: int) -> float:
     return 0.0
 
 
+# How the Lambda runtime interface (written in Go) names the signals that end a process.
+_SIGNAL_NAMES = {
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGTERM: "terminated",
+    signal.SIGBUS: "bus error",
+    signal.SIGFPE: "floating point exception",
+    signal.SIGILL: "illegal instruction",
+}
+
+
 def _exit_status(code: int | None) -> str:
+    """``exit status 3`` or ``signal: segmentation fault``, as AWS reports a dead runtime."""
     if code is None:
         return "unknown"
     if code < 0:
         try:
-            return f"signal: {signal.Signals(-code).name.removeprefix('SIG').lower()}"
+            sig = signal.Signals(-code)
         except ValueError:
             return f"signal: {-code}"
+        return f"signal: {_SIGNAL_NAMES.get(sig, sig.name.lower())}"
     return f"exit status {code}"
 
 
