@@ -1,0 +1,9 @@
+"""The `revenue` function: what a customer has paid so far.
+
+Invoked with ``{"plan_price": 19.99, "months": 7}`` it returns ``{"revenue": 139.93}``.
+"""
+
+
+def handler(event, context):
+    # YOUR CODE HERE
+    raise NotImplementedError()

@@ -1,0 +1,88 @@
+"""The progress store: SQLite in the workspace root, one row per check run."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+from crosstrain.labs.checks import CheckResult
+
+DB_NAME = "progress.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS check_runs (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    lab TEXT NOT NULL,
+    step TEXT NOT NULL,
+    check_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    points INTEGER NOT NULL,
+    max_points INTEGER NOT NULL,
+    message TEXT NOT NULL
+)
+"""
+
+
+def db_path(root: Path) -> Path:
+    return root / DB_NAME
+
+
+def connect(root: Path) -> sqlite3.Connection:
+    root.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db_path(root))
+    conn.row_factory = sqlite3.Row
+    conn.execute(SCHEMA)
+    return conn
+
+
+def record(root: Path, results: list[CheckResult]) -> None:
+    """Append one row per result."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    rows = [
+        (now, r.lab, r.step, r.check, r.status, r.points, r.max_points, r.message) for r in results
+    ]
+    with closing(connect(root)) as conn, conn:
+        conn.executemany(
+            "INSERT INTO check_runs (time, lab, step, check_name, status, points, max_points,"
+            " message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def history(root: Path, lab: str | None = None) -> list[dict]:
+    """Every recorded run, oldest first."""
+    if not db_path(root).exists():
+        return []
+    query, args = "SELECT * FROM check_runs", ()
+    if lab:
+        query, args = query + " WHERE lab = ?", (lab,)
+    with closing(connect(root)) as conn:
+        return [dict(row) for row in conn.execute(query + " ORDER BY id", args)]
+
+
+def latest(root: Path) -> dict[tuple[str, str], dict]:
+    """The most recent run of each (lab, check)."""
+    return {(row["lab"], row["check_name"]): row for row in history(root)}
+
+
+def lab_progress(root: Path, lab: str, steps: dict[str, int]) -> dict:
+    """Points and finished steps of ``lab`` from the latest run of each check.
+
+    ``steps`` maps each step id to its points (from the manifest).
+    """
+    rows = [row for (name, _), row in latest(root).items() if name == lab]
+    earned = {step: 0 for step in steps}
+    for row in rows:
+        if row["step"] in earned:
+            earned[row["step"]] += row["points"]
+    done = [step for step, points in steps.items() if earned[step] >= points]
+    return {
+        "lab": lab,
+        "points": sum(earned.values()),
+        "max_points": sum(steps.values()),
+        "steps_done": done,
+        "steps": len(steps),
+        "last_run": max((row["time"] for row in rows), default=None),
+    }

@@ -1,0 +1,95 @@
+"""Generate the learner's starter files from the reference solution with nbgrader.
+
+Every file under ``solutions/NN-slug/`` except ``solve.py`` is released to ``labs/NN-slug/`` at
+the same path. Notebooks go through nbgrader's own ``ClearSolutions`` and ``ClearOutput``
+preprocessors; a text file with ``### BEGIN SOLUTION`` markers is cleared by the same
+``ClearSolutions`` (as a one-cell notebook); other files are copied unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crosstrain.errors import CrosstrainError
+from crosstrain.labs.catalog import Lab
+
+NOT_RELEASED = {"solve.py"}
+SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
+BEGIN = "### BEGIN SOLUTION"
+
+
+def released_files(lab: Lab) -> list[str]:
+    """The solution files that have a starter counterpart, relative to the solution folder."""
+    files = []
+    for path in sorted(lab.solution_dir.rglob("*")):
+        rel = path.relative_to(lab.solution_dir)
+        if (
+            path.is_file()
+            and rel.as_posix() not in NOT_RELEASED
+            and not SKIPPED_PARTS & set(rel.parts)
+        ):
+            files.append(rel.as_posix())
+    return files
+
+
+def _preprocess(nb, path: Path):
+    from nbgrader.preprocessors import ClearOutput, ClearSolutions
+
+    resources: dict = {}
+    try:
+        for preprocessor in (ClearSolutions(), ClearOutput()):
+            nb, resources = preprocessor.preprocess(nb, resources)
+    except (RuntimeError, ValueError) as exc:
+        raise CrosstrainError(
+            f"{path}: nbgrader cannot clear the solution ({exc}); mark solution cells with "
+            "nbgrader metadata and pair every ### BEGIN SOLUTION with ### END SOLUTION"
+        ) from None
+    return nb
+
+
+def starter_notebook(path: Path) -> str:
+    """The starter version of the solution notebook at ``path``, as notebook JSON."""
+    import nbformat
+
+    nb = _preprocess(nbformat.read(path, as_version=4), path)
+    return nbformat.writes(nb) + "\n"
+
+
+def starter_text(path: Path) -> str:
+    """The starter version of a text file with solution markers."""
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(
+        path.read_text(), metadata={"nbgrader": {"solution": True, "grade_id": path.name}}
+    )
+    nb = nbformat.v4.new_notebook(cells=[cell])  # no kernelspec: nbgrader assumes python
+    return _preprocess(nb, path).cells[0].source
+
+
+def starter_content(path: Path) -> bytes:
+    if path.suffix == ".ipynb":
+        return starter_notebook(path).encode()
+    data = path.read_bytes()
+    if BEGIN.encode() in data:
+        return starter_text(path).encode()
+    return data
+
+
+def stale_starters(lab: Lab) -> list[str]:
+    """Starter files that are missing or differ from what the solution would release."""
+    return [
+        rel
+        for rel in released_files(lab)
+        if not (lab.lab_dir / rel).is_file()
+        or (lab.lab_dir / rel).read_bytes() != starter_content(lab.solution_dir / rel)
+    ]
+
+
+def release(lab: Lab) -> list[str]:
+    """Regenerate the lab's starter files; return those that changed."""
+    changed = stale_starters(lab)
+    for rel in changed:
+        dest = lab.lab_dir / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(starter_content(lab.solution_dir / rel))
+    return changed
