@@ -19,7 +19,10 @@ import threading
 from pathlib import Path
 
 # Data-plane runtimes, in routing order ("module:Class"); imported at start.
-RUNTIMES: tuple[str, ...] = ("crosstrain.sandbox.runtimes.awslambda:LambdaRuntime",)
+RUNTIMES: tuple[str, ...] = (
+    "crosstrain.sandbox.runtimes.awslambda:LambdaRuntime",
+    "crosstrain.sandbox.runtimes.athena:AthenaRuntime",
+)
 
 
 def _die_with_parent() -> None:
