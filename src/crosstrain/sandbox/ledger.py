@@ -58,14 +58,27 @@ LEDGER: tuple[Entry, ...] = (
     Entry("cloudwatch", "moto", "Metrics and statistics; alarms are stored but never evaluated."),
     Entry(
         "lambda",
-        "stub",
-        "Control plane only: Invoke does not run code yet "
-        "(real execution lands with the Lambda runtime).",
+        "real",
+        "Invoke (RequestResponse, Event, DryRun) runs python3.x zip functions in warm worker "
+        "processes on the sandbox's own Python (crosstrain's packages importable like a layer); "
+        "timeouts, memory limit, crashes, logs and metrics as AWS shapes them. Function URLs "
+        "answer. No other runtimes or container images; Event invocations are not retried; "
+        "event source mappings do not fire; the handler runs with the sandbox's admin key, "
+        "not its execution role.",
     ),
     Entry(
-        "apigateway", "stub", "Control plane only: execute-api URLs do not reach a function yet."
+        "apigateway",
+        "real",
+        "REST APIs with AWS_PROXY (Lambda proxy, payload 1.0) answer at "
+        "/restapis/{id}/{stage}/_user_request_/... and {id}.execute-api.localhost.localstack."
+        "cloud. Other integration types, authorizers, API keys and usage plans are not enforced.",
     ),
-    Entry("apigatewayv2", "stub", "Control plane only: HTTP API URLs do not reach a function yet."),
+    Entry(
+        "apigatewayv2",
+        "real",
+        "HTTP APIs with AWS_PROXY (payload 2.0 or 1.0) answer on the same URL forms; $default "
+        "and named stages. Quick-create (Target) is ignored; authorizers and CORS are not applied.",
+    ),
     Entry(
         "sagemaker",
         "stub",
