@@ -86,3 +86,15 @@ def lab_progress(root: Path, lab: str, steps: dict[str, int]) -> dict:
         "steps": len(steps),
         "last_run": max((row["time"] for row in rows), default=None),
     }
+
+
+def status(root: Path, labs: list) -> list[dict]:
+    """Progress of every lab in ``labs`` (catalog entries) that has a workspace or a run."""
+    checked = {row["lab"] for row in history(root)}
+    rows = []
+    for lab in labs:
+        if lab.slug not in checked and not (root / lab.slug).is_dir():
+            continue
+        steps = {step.id: step.points for step in lab.manifest.steps}
+        rows.append({"title": lab.manifest.title} | lab_progress(root, lab.slug, steps))
+    return rows

@@ -108,3 +108,10 @@ def junit_xml(report: CheckReport) -> str:
             node = ET.SubElement(case, tag, message=r.message)
             node.text = f"{r.points}/{r.max_points} points. {r.message}\nhint: {r.hint}"
     return ET.tostring(suite, encoding="unicode", xml_declaration=True)
+
+
+def next_step(lab: Lab, root: str | Path | None = None):
+    """The first step of ``lab`` the progress store does not show as done (``None``: all done)."""
+    steps = {step.id: step.points for step in lab.manifest.steps}
+    done = progress.lab_progress(workspace_root(root), lab.slug, steps)["steps_done"]
+    return next((step for step in lab.manifest.steps if step.id not in done), None)

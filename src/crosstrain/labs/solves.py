@@ -193,3 +193,42 @@ def skip(
     for spec in specs:
         run_solve(spec, lab, sandbox, workspace)
     return SkipResult([spec.step for spec in specs], changed, saved)
+
+
+def skip_lab(
+    name: str,
+    step: str,
+    root: str | Path | None = None,
+    confirm: Callable[[list[str]], bool] = lambda files: False,
+    sandbox: Sandbox | None = None,
+) -> SkipResult:
+    """What ``crosstrain lab skip`` does: the solves up to ``step`` in the learner's workspace."""
+    from crosstrain.labs.catalog import get_lab
+    from crosstrain.labs.runner import connect_sandbox
+    from crosstrain.labs.workspace import existing_workspace
+
+    lab = get_lab(name)
+    lab.step(step)
+    workspace = existing_workspace(lab, root)
+    return skip(lab, step, sandbox or connect_sandbox(), workspace, confirm)
+
+
+def reset_lab(
+    name: str, root: str | Path | None = None, sandbox: Sandbox | None = None
+) -> Path | None:
+    """What ``crosstrain lab reset`` does: delete the lab's resources, restore the starter.
+
+    The checks then run once so the progress store shows the fresh start. Returns the folder the
+    learner's files were backed up to (``None`` if there were none).
+    """
+    from crosstrain.labs import progress
+    from crosstrain.labs.catalog import get_lab
+    from crosstrain.labs.runner import connect_sandbox, run_checks
+    from crosstrain.labs.workspace import lab_workspace, reset_workspace, workspace_root
+
+    lab = get_lab(name)
+    sandbox = sandbox or connect_sandbox()
+    run_teardown(lab, sandbox, lab_workspace(lab, root))
+    saved = reset_workspace(lab, root)
+    progress.record(workspace_root(root), run_checks(lab, sandbox, lab_workspace(lab, root)))
+    return saved
