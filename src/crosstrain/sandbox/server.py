@@ -22,6 +22,7 @@ from pathlib import Path
 RUNTIMES: tuple[str, ...] = (
     "crosstrain.sandbox.runtimes.awslambda:LambdaRuntime",
     "crosstrain.sandbox.runtimes.apigateway:ApiGatewayRuntime",
+    "crosstrain.sandbox.cloudformation:CloudFormationRuntime",
     "crosstrain.sandbox.runtimes.athena:AthenaRuntime",
 )
 
