@@ -1,0 +1,67 @@
+"""Run a lab's checks for grading, in the trusted grader process, keeping hidden cases hidden.
+
+Checks come from the lab engine (loaded once per batch, before any learner code runs). Each
+check gets hidden data drawn from the course secret; when a check that drew hidden data fails,
+it is run again on the public cases only: the learner is shown that public message, or told that
+the public cases pass and the hidden ones do not. The full message stays in the instructor's
+``results.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crosstrain.labs.checks import PASSED, CheckContext, HiddenData, run_check
+
+HIDDEN_FAILED = (
+    "passes the public cases but not the hidden ones (hidden cases are not shown: "
+    "make the code correct for any input, not only for the examples)"
+)
+HIDDEN_PASSED = "passed every case, the hidden ones included"
+
+
+@dataclass(frozen=True)
+class TrackedHidden(HiddenData):
+    """Hidden data that remembers whether a check drew from it."""
+
+    drawn: list = field(default_factory=list, compare=False, repr=False)
+
+    def rng(self, name: str = ""):
+        self.drawn.append(name)
+        return super().rng(name)
+
+
+def run_lab_checks(lab, specs, sandbox, workspace: Path, secret: str | None) -> list[dict]:
+    """Every check's result as a dict, with ``public_message`` (what the learner may see)."""
+    clients: dict = {}
+    out = []
+    for spec in specs:
+        hidden = TrackedHidden(secret.encode(), lab.slug) if secret else None
+        ctx = CheckContext(lab, sandbox, workspace, hidden, _clients=clients)
+        result = run_check(spec, ctx).as_dict()
+        result["hidden"] = bool(hidden and hidden.drawn)
+        result["public_message"] = result["message"]
+        if result["hidden"]:
+            if result["status"] == PASSED:
+                result["public_message"] = HIDDEN_PASSED
+            else:
+                public = run_check(spec, CheckContext(lab, sandbox, workspace, None, clients))
+                result["public_message"] = (
+                    HIDDEN_FAILED if public.passed else f"public case: {public.message}"
+                )
+        out.append(result)
+    return out
+
+
+def grader_fingerprint(lab) -> str:
+    """A hash of the lab's graders and of the crosstrain package (to detect tampering)."""
+    import crosstrain
+
+    digest = hashlib.sha256()
+    for root in (lab.grader_dir, Path(crosstrain.__file__).parent):
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

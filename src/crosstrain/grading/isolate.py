@@ -1,0 +1,251 @@
+"""Run learner code (notebooks top to bottom, scripts) isolated, and say in words what happened.
+
+Each file runs under :mod:`crosstrain.grading.supervise` in its own session, with a wall-time
+limit, a memory limit, a process limit, a disk limit on its folder, capped output, a scrubbed
+environment (``PATH``, a temporary ``HOME``, ``LANG`` and the sandbox's ``AWS_*`` variables: no
+``CROSSTRAIN_*`` value, no secret) and its own folder as the working directory. When the grader
+runs as root, learner code runs as the unprivileged user ``nobody``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pwd
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from crosstrain.grading.limits import Limits
+from crosstrain.grading.nbrun import MARKER
+
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
+SLACK = 30.0  # seconds the supervisor itself may take beyond the learner's time limit
+SANDBOX_KEYS = ("AWS_", "LOCALSTACK_", "EDGE_PORT", "DISABLE_DEPRECATION_NOTICE")
+OK, FAILED, TIMEOUT, MEMORY = "ok", "failed", "timeout", "memory"
+
+
+@dataclass
+class RunReport:
+    """How one notebook or script ran: status, a sentence, seconds and the kept output."""
+
+    file: str
+    status: str
+    message: str
+    seconds: float = 0.0
+    output: str = ""
+    output_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@functools.cache
+def default_run_as() -> str | None:
+    """``nobody`` when the grader runs as root and ``nobody`` can run this Python; else ``None``.
+
+    As ``nobody``, learner code cannot write the grader's files, read its environment or reach
+    the gradebook. (Where Python is installed under a private home, it cannot run as ``nobody``
+    and learner code keeps the grader's user; the other limits still apply.)
+    """
+    if os.geteuid() != 0:
+        return None
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+
+    def drop() -> None:
+        os.setgroups([])
+        os.setgid(user.pw_gid)
+        os.setuid(user.pw_uid)
+
+    probe = [sys.executable, "-I", "-c", "import crosstrain.grading.nbrun, nbclient"]
+    try:
+        done = subprocess.run(probe, preexec_fn=drop, capture_output=True, timeout=30, cwd="/")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return "nobody" if done.returncode == 0 else None
+
+
+def learner_env(sandbox_env: dict[str, str], home: Path) -> dict[str, str]:
+    """The whole environment learner code sees: nothing from the grader's own environment."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "TMPDIR": str(home / "tmp"),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    for key, value in sandbox_env.items():
+        if key.startswith(SANDBOX_KEYS) and not key.startswith("CROSSTRAIN"):
+            env[key] = value
+    return env
+
+
+def hand_over(folder: Path, user: str | None) -> None:
+    """Give ``folder`` (recursively) to ``user`` so code running as that user can write there."""
+    if user is None:
+        return
+    entry = pwd.getpwnam(user)
+    for here, dirs, files in os.walk(folder):
+        for name in [here, *(os.path.join(here, n) for n in dirs + files)]:
+            os.lchown(name, entry.pw_uid, entry.pw_gid)
+
+
+def supervise(
+    argv: list[str],
+    *,
+    cwd: Path,
+    folder: Path,
+    env: dict[str, str],
+    limits: Limits,
+    timeout: float,
+    run_as: str | None,
+) -> dict:
+    """Run ``argv`` under the supervisor; return its report (or one saying it failed)."""
+    config = {
+        "argv": argv,
+        "cwd": str(cwd),
+        "env": env,
+        "folder": str(folder),
+        "timeout": timeout,
+        "memory_mb": limits.memory_mb,
+        "output_kb": limits.output_kb,
+        "disk_mb": limits.disk_mb,
+        "max_processes": limits.max_processes,
+        "run_as": run_as,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-I", "-m", "crosstrain.grading.supervise"],
+        cwd=folder,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
+    try:
+        out, err = proc.communicate(json.dumps(config).encode(), timeout=timeout + SLACK)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return {"verdict": "timeout", "returncode": None, "seconds": timeout, "output": ""}
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
+    lines = out.decode(errors="replace").strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, ValueError):
+        tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no report"]
+        return {"verdict": "supervisor", "returncode": proc.returncode, "error": tail[0]}
+
+
+def kill_live() -> None:
+    """Ask every running supervisor to kill its learner code and quit (on Ctrl-C)."""
+    with _LIVE_LOCK:
+        for proc in _LIVE:
+            try:
+                proc.terminate()
+            except ProcessLookupError:
+                continue
+
+
+def last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip() and MARKER not in line]
+    return lines[-1][:300] if lines else ""
+
+
+def describe(rel: str, report: dict, limits: Limits, timeout: float, notebook: bool) -> RunReport:
+    """Turn the supervisor's report into a status and a sentence a learner understands."""
+    verdict = report.get("verdict", "")
+    output = report.get("output", "")
+    base = dict(
+        file=rel,
+        seconds=report.get("seconds", 0.0),
+        output=output,
+        output_bytes=report.get("output_bytes", 0),
+    )
+    messages = {
+        "timeout": (TIMEOUT, f"timed out after {timeout:g} s"),
+        "memory": (MEMORY, f"ran out of memory (limit {limits.memory_mb} MB)"),
+        "disk": ("disk", f"wrote more than {limits.disk_mb} MB to disk"),
+        "processes": ("processes", f"started more than {limits.max_processes} processes"),
+        "supervisor": ("error", f"could not be run: {report.get('error', 'no report')}"),
+    }
+    if verdict in messages:
+        status, message = messages[verdict]
+        return RunReport(**base, status=status, message=message)
+    code = report.get("returncode")
+    marked = [line for line in output.splitlines() if line.startswith(MARKER)]
+    if notebook and marked:
+        result = json.loads(marked[-1][len(MARKER) :])
+        status = OK if result.get("ok") and code == 0 else FAILED
+        message = result.get("message", "")
+        if result.get("ename") == "MemoryError":
+            status, message = MEMORY, f"ran out of memory (limit {limits.memory_mb} MB): {message}"
+    elif code == 0:
+        status, message = OK, "ran to the end"
+    elif code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        status, message = FAILED, f"was killed by {name}"
+        if -code == signal.SIGXFSZ:
+            status, message = "disk", f"wrote a file larger than {limits.disk_mb} MB"
+    else:
+        line = last_line(output)
+        status, message = FAILED, f"exited with code {code}" + (f": {line}" if line else "")
+        if line.startswith("MemoryError"):
+            status, message = MEMORY, f"ran out of memory (limit {limits.memory_mb} MB)"
+    killed = report.get("killed", 0)
+    if killed:
+        message += f"; {killed} process(es) it left running were stopped"
+    return RunReport(**base, status=status, message=message)
+
+
+def run_file(
+    rel: str,
+    workspace: Path,
+    folder: Path,
+    env: dict[str, str],
+    limits: Limits,
+    timeout: float,
+    run_as: str | None = None,
+) -> RunReport:
+    """Run the notebook or script ``rel`` of ``workspace`` isolated; never raises for its faults."""
+    path = workspace / rel
+    if not path.is_file() or path.is_symlink():
+        return RunReport(rel, "missing", "file not found in the submission")
+    notebook = path.suffix == ".ipynb"
+    if notebook:
+        argv = [sys.executable, "-I", "-m", "crosstrain.grading.nbrun", str(path), str(timeout)]
+    else:
+        argv = [sys.executable, path.name]
+    report = supervise(
+        argv,
+        cwd=path.parent,
+        folder=folder,
+        env=env,
+        limits=limits,
+        timeout=timeout,
+        run_as=run_as,
+    )
+    return describe(rel, report, limits, timeout, notebook)

@@ -1,0 +1,115 @@
+"""Item analysis of a class: pass rate per check, most frequent hints, distribution of totals.
+
+Written as ``item-analysis.md`` with two PNG charts (matplotlib, Agg backend):
+``charts/pass-rate.png`` and ``charts/totals.png``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+
+def analyse(specs, results: list[dict]) -> dict:
+    """Numbers for the report: per check pass rate, hint counts and the totals."""
+    graded = [r for r in results if r["checks"]]
+    rates = []
+    for spec in specs:
+        seen = [c for r in graded for c in r["checks"] if c["check"] == spec.name]
+        passed = sum(c["status"] == "passed" for c in seen)
+        rates.append(
+            {
+                "step": spec.step,
+                "check": spec.name,
+                "passed": passed,
+                "attempts": len(seen),
+                "rate": passed / len(seen) if seen else 0.0,
+            }
+        )
+    hints = Counter(
+        (c["check"], c.get("hint", ""))
+        for r in graded
+        for c in r["checks"]
+        if c["status"] != "passed" and c.get("hint")
+    )
+    return {
+        "students": len(results),
+        "checked": len(graded),
+        "rates": rates,
+        "hints": [{"check": k[0], "hint": k[1], "count": n} for k, n in hints.most_common(10)],
+        "totals": [r["points"] for r in results],
+        "statuses": Counter(r["status"] for r in results),
+    }
+
+
+def markdown(lab, data: dict) -> str:
+    max_points = lab.manifest.points
+    totals = data["totals"]
+    mean = sum(totals) / len(totals) if totals else 0.0
+    lines = [
+        f"# Item analysis: {lab.manifest.title}",
+        "",
+        f"{data['students']} submissions, {data['checked']} checked; "
+        f"mean total {mean:.2f} / {max_points}.",
+        "",
+        "Statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(data["statuses"].items())),
+        "",
+        "## Pass rate per check (hardest first)",
+        "",
+        "| step | check | passed | pass rate |",
+        "|---|---|---|---|",
+    ]
+    for row in sorted(data["rates"], key=lambda r: r["rate"]):
+        lines.append(
+            f"| {row['step']} | {row['check']} | {row['passed']}/{row['attempts']} "
+            f"| {row['rate']:.0%} |"
+        )
+    lines += ["", "![pass rate per check](charts/pass-rate.png)", ""]
+    lines += ["## Most frequent hints", "", "| times | check | hint |", "|---|---|---|"]
+    for h in data["hints"]:
+        lines.append(f"| {h['count']} | {h['check']} | {h['hint'].replace('|', '/')} |")
+    counts = Counter(totals)
+    lines += ["", "## Distribution of totals", "", "| total | students |", "|---|---|"]
+    lines += [f"| {t} | {counts[t]} |" for t in sorted(counts)]
+    lines += ["", "![distribution of totals](charts/totals.png)", ""]
+    return "\n".join(lines)
+
+
+def charts(out: Path, lab, data: dict) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    (out / "charts").mkdir(parents=True, exist_ok=True)
+    rates = data["rates"]
+    fig = Figure(figsize=(8, 0.5 * len(rates) + 1.5))
+    ax = fig.subplots()
+    labels = [f"{r['step']}: {r['check']}" for r in rates]
+    ax.barh(labels[::-1], [r["rate"] * 100 for r in rates][::-1], color="#2f81f7")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("learners passing (%)")
+    ax.set_title(f"{lab.slug}: pass rate per check")
+    fig.tight_layout()
+    fig.savefig(out / "charts" / "pass-rate.png", dpi=100)
+
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    max_points = lab.manifest.points
+    counts = Counter(data["totals"])
+    ax.bar(range(max_points + 1), [counts[t] for t in range(max_points + 1)], color="#1a7f37")
+    ax.set_xlabel(f"total points (of {max_points})")
+    ax.set_ylabel("students")
+    ax.set_title(f"{lab.slug}: distribution of totals")
+    fig.tight_layout()
+    fig.savefig(out / "charts" / "totals.png", dpi=100)
+    return ["charts/pass-rate.png", "charts/totals.png"]
+
+
+def write_item_analysis(out: Path, lab, specs, results: list[dict]) -> list[str]:
+    """Write the item analysis markdown and charts; return their relative paths."""
+    from crosstrain.grading.exports import atomic_write
+
+    data = analyse(specs, results)
+    atomic_write(out / "item-analysis.md", markdown(lab, data))
+    return ["item-analysis.md", *charts(out, lab, data)]

@@ -1,0 +1,244 @@
+"""The supervisor: runs one learner command under limits and reports what happened as JSON.
+
+Started by :mod:`crosstrain.grading.isolate` as ``python -I -m crosstrain.grading.supervise`` with
+its configuration on stdin. It makes itself a child subreaper, so every process the learner's
+code starts (even one that double-forks or calls ``setsid``) stays its descendant; it enforces
+the wall time, the memory of the whole tree, the number of processes, the disk used by the
+submission's folder and the captured output; and when the command ends, or a limit is hit, it
+freezes and kills every descendant. Its one line of JSON output says what happened.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import pwd
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+
+import psutil
+
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
+MB = 1024 * 1024
+POLL = 0.05
+DISK_EVERY = 0.5
+
+
+def _prctl(option: int, value: int) -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+class Capture:
+    """Drains a pipe, keeping the first and last ``cap / 2`` bytes and counting the rest."""
+
+    def __init__(self, stream, cap: int):
+        self.stream, self.half = stream, max(1, cap // 2)
+        self.head = bytearray()
+        self.tail: deque[bytes] = deque()
+        self.tail_size = 0
+        self.total = 0
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while chunk := self.stream.read1(1 << 16):
+            self.total += len(chunk)
+            room = self.half - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            if chunk:
+                self.tail.append(chunk)
+                self.tail_size += len(chunk)
+                while self.tail_size - len(self.tail[0]) >= self.half:
+                    self.tail_size -= len(self.tail.popleft())
+
+    def text(self) -> str:
+        tail = b"".join(self.tail)[-self.half :]
+        skipped = self.total - len(self.head) - len(tail)
+        middle = f"\n[... {skipped} bytes of output not kept ...]\n".encode() if skipped else b""
+        return (bytes(self.head) + middle + tail).decode(errors="replace")
+
+
+def folder_bytes(folder: str, stop_at: int) -> int:
+    """Bytes used under ``folder`` (stops counting once past ``stop_at``)."""
+    total = 0
+    for here, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(here, name)).st_blocks * 512
+            except OSError:
+                continue
+            if total > stop_at:
+                return total
+    return total
+
+
+def descendants(exclude: int = 0) -> list[psutil.Process]:
+    """Our live descendants (orphans included: we are their subreaper), except ``exclude``."""
+    try:
+        procs = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return []
+    alive = []
+    for proc in procs:
+        try:
+            if proc.pid != exclude and proc.status() != psutil.STATUS_ZOMBIE:
+                alive.append(proc)
+        except psutil.Error:
+            continue
+    return alive
+
+
+def kill_all(exclude: int = 0) -> int:
+    """Freeze every descendant (so none can fork), then kill them all; return how many."""
+    seen: dict[int, psutil.Process] = {}
+    for _ in range(50):
+        fresh = [p for p in descendants(exclude) if p.pid not in seen]
+        if not fresh:
+            break
+        for proc in fresh:
+            seen[proc.pid] = proc
+            try:
+                proc.send_signal(signal.SIGSTOP)
+            except psutil.Error:
+                continue
+    for proc in seen.values():
+        try:
+            proc.kill()
+        except psutil.Error:
+            continue
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        reap()
+        if not any(_running(p) for p in seen.values()):
+            break
+        time.sleep(0.01)
+    return len(seen)
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def reap() -> None:
+    """Collect exited orphans that were reparented to us."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def limiter(config: dict):
+    """The ``preexec_fn`` of the learner's command: limits, parent-death signal, user."""
+    memory = config["memory_mb"] * MB
+    disk = config["disk_mb"] * MB
+    cpu = int(config["timeout"]) + 30
+    user = pwd.getpwnam(config["run_as"]) if config.get("run_as") else None
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if user is not None:
+            os.setgroups([])
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+
+    return apply
+
+
+def supervise(config: dict) -> dict:
+    """Run ``config['argv']`` under the limits in ``config``; return the report."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    parent = os.getppid()
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        config["argv"],
+        cwd=config["cwd"],
+        env=config["env"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=limiter(config),  # noqa: PLW1509 - this process has no other threads yet
+        start_new_session=True,
+    )
+    capture = Capture(proc.stdout, config["output_kb"] * 1024)
+    timeout, memory_cap = config["timeout"], config["memory_mb"] * MB
+    disk_cap, max_procs = config["disk_mb"] * MB, config["max_processes"]
+    verdict, peak, next_disk = "", 0, 0.0
+    while proc.poll() is None:
+        time.sleep(POLL)
+        now = time.monotonic()
+        procs = descendants()
+        rss = 0
+        for p in procs:
+            try:
+                rss += p.memory_info().rss
+            except psutil.Error:
+                continue
+        peak = max(peak, rss)
+        if now - started > timeout:
+            verdict = "timeout"
+        elif rss > memory_cap:
+            verdict = "memory"
+        elif len(procs) > max_procs:
+            verdict = "processes"
+        elif os.getppid() != parent or stopping.is_set():
+            verdict = "orphaned"
+        elif now >= next_disk:
+            next_disk = now + DISK_EVERY
+            if folder_bytes(config["folder"], disk_cap) > disk_cap:
+                verdict = "disk"
+        if verdict:
+            break
+    if proc.poll() is None:  # a limit was hit: stop the command before sweeping its tree
+        proc.send_signal(signal.SIGSTOP)
+        kill_all(exclude=proc.pid)
+        proc.kill()
+        returncode, leftovers = proc.wait(), 0
+    else:
+        returncode = proc.wait()
+        leftovers = kill_all()
+    reap()
+    capture.thread.join(timeout=5)
+    if verdict == "orphaned":
+        sys.exit(1)
+    return {
+        "verdict": verdict,
+        "returncode": returncode,
+        "seconds": round(time.monotonic() - started, 3),
+        "peak_rss_mb": round(peak / MB, 1),
+        "killed": leftovers,
+        "output": capture.text(),
+        "output_bytes": capture.total,
+    }
+
+
+def main() -> None:
+    config = json.loads(sys.stdin.read())
+    sys.stdin.close()
+    report = supervise(config)
+    sys.stdout.write(json.dumps(report) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
