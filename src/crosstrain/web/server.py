@@ -100,6 +100,8 @@ def start_jupyter(workspace: Path, sandbox, up: Up) -> dict:
         f"--ServerApp.root_dir={workspace}",
         f"--IdentityProvider.token={token}",
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers often run as root; Jupyter refuses by default
     with open(log, "ab") as out:
         up.jupyter = subprocess.Popen(
             cmd,
@@ -112,7 +114,8 @@ def start_jupyter(workspace: Path, sandbox, up: Up) -> dict:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if up.jupyter.poll() is not None:
-            raise CrosstrainError(f"JupyterLab exited at start-up; its log is {log}")
+            last = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise CrosstrainError(f"JupyterLab exited at start-up ({last[0]}); its log is {log}")
         try:
             with urllib.request.urlopen(f"{base}api/status?token={token}", timeout=2):
                 return {"url": f"{base}lab?token={token}", "base": base, "token": token}
