@@ -21,6 +21,7 @@ from pathlib import Path
 # Data-plane runtimes, in routing order ("module:Class"); imported at start.
 RUNTIMES: tuple[str, ...] = (
     "crosstrain.sandbox.runtimes.awslambda:LambdaRuntime",
+    "crosstrain.sandbox.runtimes.sagemaker:SageMakerRuntime",
     "crosstrain.sandbox.runtimes.apigateway:ApiGatewayRuntime",
     "crosstrain.sandbox.cloudformation:CloudFormationRuntime",
     "crosstrain.sandbox.runtimes.athena:AthenaRuntime",

@@ -1,0 +1,627 @@
+"""SageMaker for real: endpoints serve the model, training jobs run the script.
+
+moto stores models, endpoint configs, endpoints and training jobs (control plane). This runtime
+watches the calls moto answered and does the work behind them:
+
+- ``CreateEndpoint``: every production variant's ``model.tar.gz`` is fetched from sandbox S3,
+  unpacked, and loaded by a :class:`~crosstrain.sandbox.workers.WorkerPool` running
+  :mod:`sagemaker_serving` (the inference-toolkit conventions). The endpoint reads ``Creating``
+  until the model answered a ping, then ``InService``, or ``Failed`` with a ``FailureReason``.
+- ``InvokeEndpoint`` (sagemaker-runtime) is served here: a variant is picked by weight (or
+  ``TargetVariant``), its worker runs the handlers, errors come back as ``ModelError``.
+- ``UpdateEndpoint`` (which moto lacks) is blue/green: the new config's workers start and pass
+  their ping while the old ones keep serving; then traffic switches and the old workers are
+  retired once their last request ends. A failed update rolls back.
+- Logs go to ``/aws/sagemaker/Endpoints/<name>`` (a stream per worker), metrics to
+  ``AWS/SageMaker``. Training jobs are run by :mod:`sagemaker_training`.
+
+Instance types are ignored; each variant runs ``min(InitialInstanceCount, 2)`` worker processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from werkzeug.wrappers import Request, Response
+
+from crosstrain.sandbox.gateway import (
+    Call,
+    Gateway,
+    Handler,
+    Runtime,
+    json_response,
+    signing_scope,
+)
+from crosstrain.sandbox.runtimes.awslambda import account_for
+from crosstrain.sandbox.runtimes.sagemaker_common import (
+    ApiError,
+    ArtifactError,
+    download,
+    sagemaker_backend,
+    unpack,
+)
+from crosstrain.sandbox.runtimes.sagemaker_training import TrainingJobs
+from crosstrain.sandbox.runtimes.telemetry import metric, put_log_lines, put_metrics
+from crosstrain.sandbox.workers import (
+    PoolClosed,
+    WorkerDied,
+    WorkerError,
+    WorkerInitError,
+    WorkerPool,
+    WorkerSpec,
+    WorkerTimeout,
+)
+
+log = logging.getLogger("crosstrain.sandbox.sagemaker")
+
+SERVING = Path(__file__).with_name("sagemaker_serving.py")
+MAX_INSTANCES = int(os.environ.get("CROSSTRAIN_SAGEMAKER_MAX_WORKERS", "2"))
+INIT_TIMEOUT = 120.0  # loading a model (importing torch alone takes a second or two)
+INVOKE_TIMEOUT = 60.0  # AWS gives a model 60 s to answer
+MAX_PAYLOAD = 6 * 1024 * 1024
+_INVOKE = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations/?$")
+# Single-thread math libraries: a 2-core laptop runs several workers at once.
+_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+class DeployError(Exception):
+    """A variant could not be started; the message is the endpoint's ``FailureReason``."""
+
+
+@dataclass
+class Variant:
+    """One production variant: its weight and the warm workers serving its model."""
+
+    name: str
+    weight: float
+    pool: WorkerPool
+    folder: Path
+    streams: dict[str, str] = field(default_factory=dict)  # worker id -> log stream
+
+    def stream(self, worker_id: str) -> str:
+        if worker_id not in self.streams:
+            self.streams[worker_id] = f"{self.name}/i-{uuid.uuid4().hex[:17]}"
+        return self.streams[worker_id]
+
+
+class Deployment:
+    """The running variants of one endpoint config; closed once retired and idle."""
+
+    def __init__(self, config_name: str, variants: list[Variant]):
+        self.config_name = config_name
+        self.variants = variants
+        self._active = 0
+        self._retired = False
+        self._lock = threading.Lock()
+
+    def pick(self, target: str | None) -> Variant:
+        if target:
+            for variant in self.variants:
+                if variant.name == target:
+                    return variant
+            names = ", ".join(v.name for v in self.variants)
+            raise ApiError(
+                "ValidationError",
+                f"Variant {target} not found in endpoint configuration {self.config_name} "
+                f"(variants: {names}).",
+            )
+        weights = [max(0.0, v.weight) for v in self.variants]
+        if not any(weights):
+            raise ApiError("ValidationError", "Every production variant has weight 0.")
+        return random.choices(self.variants, weights)[0]
+
+    def enter(self) -> None:
+        with self._lock:
+            self._active += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._active -= 1
+            done = self._retired and self._active == 0
+        if done:
+            self.close()
+
+    def retire(self) -> None:
+        """Close now if no request is in flight, else when the last one ends."""
+        with self._lock:
+            self._retired = True
+            done = self._active == 0
+        if done:
+            self.close()
+
+    def close(self) -> None:
+        for variant in self.variants:
+            variant.pool.close()
+            shutil.rmtree(variant.folder, ignore_errors=True)
+
+
+@dataclass
+class Endpoint:
+    account: str
+    region: str
+    name: str
+    arn: str
+    deployment: Deployment | None = None
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/sagemaker/Endpoints/{self.name}"
+
+    @property
+    def stream_arn(self) -> str:
+        return f"arn:aws:logs:{self.region}:{self.account}:log-group:{self.log_group}"
+
+
+class SageMakerRuntime(Runtime):
+    """Serves endpoints (InvokeEndpoint, UpdateEndpoint) and runs training jobs."""
+
+    name = "sagemaker"
+
+    def __init__(self, gateway: Gateway):
+        super().__init__(gateway)
+        self._root = Path(tempfile.mkdtemp(prefix="crosstrain-sagemaker-"))
+        self._endpoints: dict[tuple[str, str, str], Endpoint] = {}
+        self._lock = threading.Lock()  # never taken while holding the moto lock
+        self.training = TrainingJobs(gateway, self._root / "jobs")
+        self.invocations = 0
+
+    # -- gateway hooks -------------------------------------------------------------------------
+    def route(self, request: Request) -> Handler | None:
+        if request.method != "POST":
+            return None
+        if _INVOKE.match(request.path) and signing_scope(request)[2] in (None, "sagemaker"):
+            return self._invoke_route
+        target = request.headers.get("X-Amz-Target", "")
+        if target == "SageMaker.UpdateEndpoint":
+            return self._update_route
+        if target == "SageMaker.StopTrainingJob":
+            return self._stop_training_route
+        return None
+
+    def observe(self, call: Call) -> None:
+        if call.service != "sagemaker":
+            return
+        account = account_for(call.request)
+        region = signing_scope(call.request)[1] or self.gateway.region
+        params = call.json()
+        if call.action == "CreateEndpoint":
+            self._create(account, region, params["EndpointName"])
+        elif call.action == "DeleteEndpoint":
+            self._delete(account, region, params["EndpointName"])
+        elif call.action == "UpdateEndpointWeightsAndCapacities":
+            self._reweigh(account, region, params["EndpointName"])
+        elif call.action == "CreateTrainingJob":
+            self.training.start(account, region, params)
+
+    def health(self) -> dict:
+        with self._lock:
+            endpoints = {
+                ep.name: {v.name: v.pool.stats() for v in ep.deployment.variants}
+                for ep in self._endpoints.values()
+                if ep.deployment is not None
+            }
+        return {
+            "invocations": self.invocations,
+            "endpoints": endpoints,
+            "training": self.training.health(),
+        }
+
+    def reset(self) -> None:
+        self._close_endpoints()
+        self.training.reset()
+
+    def close(self) -> None:
+        self._close_endpoints()
+        self.training.close()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            deployments = [ep.deployment for ep in self._endpoints.values() if ep.deployment]
+        return [pid for d in deployments for v in d.variants for pid in v.pool.pids()]
+
+    def _close_endpoints(self) -> None:
+        with self._lock:
+            endpoints = list(self._endpoints.values())
+            self._endpoints.clear()
+        for endpoint in endpoints:
+            if endpoint.deployment is not None:
+                endpoint.deployment.close()
+
+    # -- endpoint lifecycle --------------------------------------------------------------------
+    def _create(self, account: str, region: str, name: str) -> None:
+        with self.gateway.moto_lock:
+            moto_endpoint = sagemaker_backend(account, region).endpoints.get(name)
+            if moto_endpoint is None:
+                return
+            moto_endpoint.endpoint_status = "Creating"
+            config_name = moto_endpoint.endpoint_config_name
+        endpoint = Endpoint(account, region, name, moto_endpoint.arn)
+        with self._lock:
+            old = self._endpoints.get((account, region, name))
+            self._endpoints[(account, region, name)] = endpoint
+        if old is not None and old.deployment is not None:
+            old.deployment.retire()
+        threading.Thread(
+            target=self._bring_up,
+            args=(endpoint, moto_endpoint, config_name),
+            name=f"sagemaker-deploy-{name}",
+            daemon=True,
+        ).start()
+
+    def _bring_up(self, endpoint: Endpoint, moto_endpoint, config_name: str) -> None:
+        """Deploy in the background; then ``InService`` or ``Failed`` with the reason."""
+        try:
+            deployment, reason = self._deploy(endpoint, config_name), None
+        except DeployError as exc:
+            deployment, reason = None, str(exc)
+        with self.gateway.moto_lock:
+            backend = sagemaker_backend(endpoint.account, endpoint.region)
+            current = backend.endpoints.get(endpoint.name) is moto_endpoint
+            if current:
+                moto_endpoint.endpoint_status = "InService" if deployment else "Failed"
+                moto_endpoint.failure_reason = reason
+                endpoint.deployment = deployment
+        self.gateway.mark_dirty({"sagemaker"})
+        if deployment is not None and not current:  # deleted while it was starting
+            deployment.retire()
+
+    def _delete(self, account: str, region: str, name: str) -> None:
+        with self._lock:
+            endpoint = self._endpoints.pop((account, region, name), None)
+        if endpoint is not None and endpoint.deployment is not None:
+            endpoint.deployment.retire()
+
+    def _reweigh(self, account: str, region: str, name: str) -> None:
+        with self._lock:
+            endpoint = self._endpoints.get((account, region, name))
+        if endpoint is None or endpoint.deployment is None:
+            return
+        with self.gateway.moto_lock:
+            moto_endpoint = sagemaker_backend(account, region).endpoints.get(name)
+            current = {v["VariantName"]: dict(v) for v in moto_endpoint.production_variants}
+        for variant in endpoint.deployment.variants:
+            settings = current.get(variant.name, {})
+            if settings.get("CurrentWeight") is not None:
+                variant.weight = float(settings["CurrentWeight"])
+            if settings.get("CurrentInstanceCount"):
+                variant.pool.max_workers = min(int(settings["CurrentInstanceCount"]), MAX_INSTANCES)
+
+    def _lookup(self, account: str, region: str, name: str) -> Endpoint | None:
+        """The endpoint, deploying it now if moto has it but we do not (after a restart)."""
+        with self._lock:
+            endpoint = self._endpoints.get((account, region, name))
+            if endpoint is not None:
+                return endpoint
+            with self.gateway.moto_lock:
+                moto_endpoint = sagemaker_backend(account, region).endpoints.get(name)
+                if moto_endpoint is None:
+                    return None
+                status = moto_endpoint.endpoint_status
+                config_name = moto_endpoint.endpoint_config_name
+            endpoint = Endpoint(account, region, name, moto_endpoint.arn)
+            self._endpoints[(account, region, name)] = endpoint
+            if status == "Failed":
+                return endpoint
+            self._bring_up(endpoint, moto_endpoint, config_name)
+            return endpoint
+
+    # -- deploying -----------------------------------------------------------------------------
+    def _deploy(self, endpoint: Endpoint, config_name: str) -> Deployment:
+        """Start and ping every variant of ``config_name``; raises :class:`DeployError`."""
+        with self.gateway.moto_lock:
+            backend = sagemaker_backend(endpoint.account, endpoint.region)
+            config = backend.endpoint_configs.get(config_name)
+            if config is None:
+                raise DeployError(f"Could not find endpoint configuration '{config_name}'.")
+            plans = []
+            for settings in config.production_variants:
+                model = backend._models.get(settings["ModelName"])
+                if model is None:
+                    raise DeployError(f"Could not find model '{settings['ModelName']}'.")
+                container = model.primary_container or (model.containers or [{}])[0]
+                plans.append((dict(settings), dict(container or {})))
+        variants: list[Variant] = []
+        try:
+            for settings, container in plans:
+                variants.append(self._start_variant(endpoint, settings, container))
+        except DeployError:
+            Deployment(config_name, variants).close()
+            raise
+        return Deployment(config_name, variants)
+
+    def _start_variant(self, endpoint: Endpoint, settings: dict, container: dict) -> Variant:
+        name = settings["VariantName"]
+        folder = Path(tempfile.mkdtemp(dir=self._root, prefix=f"{endpoint.name}-{name}-"))
+        try:
+            model_dir, code_dir = self._fetch(container, folder)
+        except ArtifactError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise DeployError(str(exc)) from None
+        container_env = {str(k): str(v) for k, v in (container.get("Environment") or {}).items()}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", str(folder)),
+            "LANG": "C.UTF-8",
+            **_THREADS,
+            "AWS_ENDPOINT_URL": self.gateway.endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.gateway.admin_access_key,
+            "AWS_SECRET_ACCESS_KEY": self.gateway.admin_access_key,
+            "AWS_REGION": endpoint.region,
+            "AWS_DEFAULT_REGION": endpoint.region,
+            "SM_MODEL_DIR": str(model_dir),
+            "SAGEMAKER_ENDPOINT_NAME": endpoint.name,
+            **container_env,
+        }
+        spec = WorkerSpec(
+            factory=f"{SERVING}:make",
+            config={
+                "model_dir": str(model_dir),
+                "code_dir": str(code_dir),
+                "program": container_env.get("SAGEMAKER_PROGRAM") or "inference.py",
+            },
+            env=env,
+            cwd=str(model_dir),
+            init_timeout=INIT_TIMEOUT,
+        )
+        instances = int(settings.get("InitialInstanceCount") or 1)
+        pool = WorkerPool(
+            spec,
+            max_workers=max(1, min(instances, MAX_INSTANCES)),
+            idle_seconds=float("inf"),  # an endpoint's instances stay warm
+            output_dir=folder,
+            name=f"{endpoint.name}-{name}",
+        )
+        weight = settings.get("InitialVariantWeight")
+        variant = Variant(name, 1.0 if weight is None else float(weight), pool, folder)
+        try:
+            result = pool.call({"ping": True}, timeout=INIT_TIMEOUT)
+        except WorkerError as exc:
+            self._log_worker(endpoint, variant, exc.info)
+            pool.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, WorkerInitError):
+                error = exc.error
+                why = f"{error.get('type', 'Error')}: {error.get('message', '')}"
+            else:
+                why = str(exc)
+            raise DeployError(
+                f"The primary container for production variant {name} did not pass the ping "
+                f"health check: {why}. Please check CloudWatch logs for this endpoint "
+                f"({endpoint.log_group})."
+            ) from None
+        self._log_worker(endpoint, variant, result.info)
+        return variant
+
+    def _fetch(self, container: dict, folder: Path) -> tuple[Path, Path]:
+        """Download and unpack the model (and ``SAGEMAKER_SUBMIT_DIRECTORY`` code)."""
+        s3 = self.gateway.client("s3")
+        model_dir = folder / "model"
+        model_dir.mkdir()
+        url = container.get("ModelDataUrl") or (
+            (container.get("ModelDataSource") or {}).get("S3DataSource", {}).get("S3Uri")
+        )
+        if url:
+            archive = download(s3, url, folder / "model.tar.gz")
+            try:
+                unpack(archive, model_dir)
+            except ArtifactError as exc:
+                raise ArtifactError(
+                    f'Failed to extract model data archive from URL "{url}": {exc}. Please '
+                    "ensure that the object located at the URL is a valid tar.gz archive."
+                ) from None
+            archive.unlink()
+        code_dir = model_dir / "code"
+        submit = (container.get("Environment") or {}).get("SAGEMAKER_SUBMIT_DIRECTORY", "")
+        if submit.startswith("s3://"):
+            code_dir = folder / "code"
+            archive = download(s3, submit, folder / "sourcedir.tar.gz")
+            unpack(archive, code_dir)
+        return model_dir, code_dir
+
+    # -- InvokeEndpoint ------------------------------------------------------------------------
+    def _invoke_route(self, request: Request) -> Response:
+        began = time.perf_counter()
+        name = _INVOKE.match(request.path).group("name")
+        account = account_for(request)
+        region = signing_scope(request)[1] or self.gateway.region
+        try:
+            endpoint = self._lookup(account, region, name)
+            deployment = endpoint.deployment if endpoint else None
+            if deployment is None:
+                raise ApiError(
+                    "ValidationError", f"Endpoint {name} of account {account} not found."
+                )
+            body = request.get_data()
+            if len(body) > MAX_PAYLOAD:
+                raise ApiError("ValidationError", "Request payload is larger than 6 MB.", 413)
+            deployment.enter()
+            try:
+                variant = deployment.pick(request.headers.get("X-Amzn-SageMaker-Target-Variant"))
+                return self._invoke(endpoint, variant, request, body, began)
+            finally:
+                deployment.leave()
+        except ApiError as exc:
+            return exc.response()
+
+    def _invoke(
+        self, endpoint: Endpoint, variant: Variant, request: Request, body: bytes, began: float
+    ) -> Response:
+        header = {
+            "content_type": request.headers.get("Content-Type", ""),
+            "accept": request.headers.get("Accept", ""),
+        }
+        with self._lock:
+            self.invocations += 1
+        status, message, info = 200, "", None
+        try:
+            result = variant.pool.call(header, body, timeout=INVOKE_TIMEOUT)
+            info = result.info
+            if not result.ok:
+                status = 500
+                message = f"{result.error.get('type')}: {result.error.get('message')}"
+            elif "status" in result.header:
+                status, message = int(result.header["status"]), result.header.get("message", "")
+        except PoolClosed:
+            raise ApiError(
+                "ValidationError", f"Endpoint {endpoint.name} of account {endpoint.account} "
+                "not found.",
+            ) from None  # fmt: skip
+        except WorkerTimeout as exc:
+            info, status = exc.info, 0
+            message = (
+                "Your invocation timed out while waiting for a response from container primary."
+            )
+        except WorkerDied as exc:
+            info, status = exc.info, 500
+            message = f"The model server exited ({exc.exit_status}); it restarts on the next call."
+        except WorkerInitError as exc:
+            info, status = exc.info, 500
+            message = f"The model failed to load: {exc}"
+        model_ms = info.duration * 1000 if info else 0.0
+        self._log_worker(endpoint, variant, info)
+        total_ms = (time.perf_counter() - began) * 1000
+        self._metrics(endpoint, variant, status, model_ms, max(0.0, total_ms - model_ms))
+        if status == 200:
+            headers = {"x-Amzn-Invoked-Production-Variant": variant.name}
+            content_type = result.header.get("content_type") or "application/json"
+            return Response(result.body, 200, headers=headers, content_type=content_type)
+        return self._model_error(endpoint, status, message)
+
+    def _model_error(self, endpoint: Endpoint, status: int, message: str) -> Response:
+        region, account = endpoint.region, endpoint.account
+        console = (
+            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+            f"#logEventViewer:group={endpoint.log_group}"
+        )
+        if status == 0:
+            text = f"{message} See {console} in account {account} for more information."
+        else:
+            kind = "client" if 400 <= status < 500 else "server"
+            text = (
+                f'Received {kind} error ({status}) from primary with message "{message}". '
+                f"See {console} in account {account} for more information."
+            )
+        extra = {"LogStreamArn": endpoint.stream_arn, "OriginalMessage": message}
+        if status:
+            extra["OriginalStatusCode"] = status
+        return ApiError("ModelError", text, 424, **extra).response()
+
+    # -- UpdateEndpoint ------------------------------------------------------------------------
+    def _update_route(self, request: Request) -> Response:
+        params = Call(request, "sagemaker", "UpdateEndpoint", 200, b"").json()
+        name, config_name = params.get("EndpointName", ""), params.get("EndpointConfigName", "")
+        account = account_for(request)
+        region = signing_scope(request)[1] or self.gateway.region
+        try:
+            endpoint = self._lookup(account, region, name)
+            with self.gateway.moto_lock:
+                backend = sagemaker_backend(account, region)
+                moto_endpoint = backend.endpoints.get(name)
+                if endpoint is None or moto_endpoint is None:
+                    arn = f"arn:aws:sagemaker:{region}:{account}:endpoint/{name.lower()}"
+                    raise ApiError("ValidationException", f'Could not find endpoint "{arn}".')
+                if config_name not in backend.endpoint_configs:
+                    arn = f"arn:aws:sagemaker:{region}:{account}:endpoint-config/{config_name}"
+                    raise ApiError(
+                        "ValidationException", f'Could not find endpoint configuration "{arn}".'
+                    )
+                if moto_endpoint.endpoint_status != "InService" or endpoint.deployment is None:
+                    raise ApiError(
+                        "ValidationException",
+                        f'Cannot update in-progress endpoint "{moto_endpoint.arn}".'
+                        if moto_endpoint.endpoint_status != "Failed"
+                        else f'Cannot update failed endpoint "{moto_endpoint.arn}".',
+                    )
+                moto_endpoint.endpoint_status = "Updating"
+        except ApiError as exc:
+            return exc.response()
+        self.gateway.mark_dirty({"sagemaker"})
+        threading.Thread(
+            target=self._switch,
+            args=(endpoint, moto_endpoint, config_name),
+            name=f"sagemaker-update-{name}",
+            daemon=True,
+        ).start()
+        return json_response({"EndpointArn": moto_endpoint.arn})
+
+    def _switch(self, endpoint: Endpoint, moto_endpoint, config_name: str) -> None:
+        """Blue/green: start the new variants, switch traffic, retire the old ones."""
+        from moto.core.utils import utcnow
+
+        try:
+            deployment, reason = self._deploy(endpoint, config_name), None
+        except DeployError as exc:
+            deployment, reason = None, str(exc)
+        with self.gateway.moto_lock:
+            backend = sagemaker_backend(endpoint.account, endpoint.region)
+            current = backend.endpoints.get(endpoint.name) is moto_endpoint
+            old = endpoint.deployment
+            if current and deployment is not None:
+                variants = backend.endpoint_configs[config_name].production_variants
+                moto_endpoint.production_variants = moto_endpoint._process_production_variants(
+                    variants
+                )
+                moto_endpoint.endpoint_config_name = config_name
+                moto_endpoint.failure_reason = None
+                endpoint.deployment = deployment
+            elif current:
+                moto_endpoint.failure_reason = f"Update to {config_name} rolled back: {reason}"
+            if current:
+                moto_endpoint.endpoint_status = "InService"
+                moto_endpoint.last_modified_time = utcnow()
+        self.gateway.mark_dirty({"sagemaker"})
+        if deployment is None:
+            return
+        if current and old is not None:
+            old.retire()
+        elif not current:
+            deployment.retire()
+
+    # -- StopTrainingJob -----------------------------------------------------------------------
+    def _stop_training_route(self, request: Request) -> Response:
+        params = Call(request, "sagemaker", "StopTrainingJob", 200, b"").json()
+        account = account_for(request)
+        region = signing_scope(request)[1] or self.gateway.region
+        try:
+            self.training.stop(account, region, params.get("TrainingJobName", ""))
+        except ApiError as exc:
+            return exc.response()
+        return json_response({})
+
+    # -- logs and metrics ----------------------------------------------------------------------
+    def _log_worker(self, endpoint: Endpoint, variant: Variant, info) -> None:
+        if info is None or not info.worker_id:
+            return
+        lines = []
+        if info.cold:
+            lines += info.init_output.splitlines()
+        lines += info.output.splitlines()
+        if any(line.strip() for line in lines):
+            stream = variant.stream(info.worker_id)
+            put_log_lines(
+                self.gateway, endpoint.account, endpoint.region, endpoint.log_group, stream, lines
+            )
+
+    def _metrics(
+        self, endpoint: Endpoint, variant: Variant, status: int, model_ms: float, over_ms: float
+    ) -> None:
+        dims = {"EndpointName": endpoint.name, "VariantName": variant.name}
+        data = [
+            metric("Invocations", 1, "Count", dims),
+            metric("Invocation4XXErrors", 1 if 400 <= status < 500 else 0, "Count", dims),
+            metric("Invocation5XXErrors", 1 if status >= 500 or status == 0 else 0, "Count", dims),
+            metric("ModelLatency", round(model_ms * 1000), "Microseconds", dims),
+            metric("OverheadLatency", round(over_ms * 1000), "Microseconds", dims),
+        ]
+        put_metrics(self.gateway, endpoint.account, endpoint.region, "AWS/SageMaker", data)
