@@ -8,6 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from crosstrain import sandbox as sandbox_api
 from crosstrain.sandbox.cloudformation import s3_location, unsupported_types
 
 ACCOUNT = {"Ref": "AWS::AccountId"}
@@ -172,6 +173,14 @@ def test_cdk_metadata_is_accepted(sandbox):
     assert create(cf, "cdk", {**QUEUE, **meta})["StackStatus"] == "CREATE_COMPLETE"
 
 
+def test_resources_a_stack_created_survive_a_restart(tmp_path):
+    with sandbox_api.start(state_dir=tmp_path) as sb:
+        create(sb.client("cloudformation"), "catalog", glue_catalog())  # no Glue call before
+        sb.flush()
+    with sandbox_api.start(state_dir=tmp_path) as sb:
+        assert sb.client("glue").get_table(DatabaseName="labdb", Name="events")["Table"]
+
+
 # -- any other type fails the stack ------------------------------------------------------------
 def test_unsupported_type_fails_the_stack_naming_the_type(sandbox):
     cf = sandbox.client("cloudformation")
@@ -196,6 +205,13 @@ def test_failed_create_leaves_no_resources(sandbox):
     create(cf, "bad", {**QUEUE, **FOO}, {"Q": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}}})
     assert sandbox.client("sqs").list_queues().get("QueueUrls", []) == []
     assert cf.list_stack_resources(StackName="bad")["StackResourceSummaries"] == []
+
+
+def test_failed_stack_can_be_deleted_and_created_again(sandbox):
+    cf = sandbox.client("cloudformation")
+    create(cf, "bad", {**QUEUE, **FOO})
+    cf.delete_stack(StackName="bad")
+    assert create(cf, "bad", QUEUE)["StackStatus"] == "CREATE_COMPLETE"
 
 
 def test_unsupported_type_in_an_update_rolls_back_and_keeps_the_stack(sandbox):

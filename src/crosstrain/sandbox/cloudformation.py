@@ -52,6 +52,12 @@ _S3_HOST = re.compile(
     r"^(?:(?P<bucket>.+)\.)?s3(?:[.-][a-z0-9-]+)*\.(?:amazonaws\.com(?:\.cn)?|localhost\.localstack\.cloud)$"
 )
 _LOCAL_HOSTS = frozenset({"localhost", "localhost.localstack.cloud", "::1", "0.0.0.0"})
+# moto's service name where it is not the type's service part, lower-cased.
+_SERVICE_NAMES = {
+    "Lambda": "awslambda",
+    "ElasticLoadBalancing": "elb",
+    "ElasticLoadBalancingV2": "elbv2",
+}
 _MOTO_FUNCTION_URL = re.compile(r"^https://(?P<id>[0-9a-f]+)\.lambda-url\.")
 # Set at install: the runtime that serves Function URLs maps a URL id to the URL that reaches it.
 _function_url_for: dict[str, Callable[[str], str]] = {}
@@ -634,6 +640,26 @@ def _patch_moto() -> None:
         module.get_stack_from_s3_url = read_template
 
 
+def stack_services() -> set[str]:
+    """moto's names of the services that the stacks (live or deleted) have resources in."""
+    from moto.backend_index import backend_url_patterns
+    from moto.cloudformation.models import cloudformation_backends
+
+    known = {name for name, _ in backend_url_patterns}
+    types: set[str] = set()
+    for regions in list(cloudformation_backends.values()):
+        for backend in list(regions.values()):
+            for stack in [*backend.stacks.values(), *backend.deleted_stacks.values()]:
+                resources = (getattr(stack, "template_dict", None) or {}).get("Resources") or {}
+                types.update(r.get("Type", "") for r in resources.values() if isinstance(r, dict))
+    services = set()
+    for resource_type in types:
+        parts = resource_type.split("::")
+        if len(parts) == 3 and parts[0] == "AWS":
+            services.add(_SERVICE_NAMES.get(parts[1], parts[1].lower()))
+    return services & known
+
+
 _install_lock = threading.Lock()
 _installed = threading.Event()
 
@@ -658,6 +684,13 @@ class CloudFormationRuntime(Runtime):
                     _function_url_for["url_for"] = runtime.url_for
             install()
         return None
+
+    def observe(self, call) -> None:
+        """A stack changes other services: mark them dirty so their state is saved too."""
+        if call.service == "cloudformation":
+            with self.gateway.moto_lock:
+                services = stack_services()
+            self.gateway.mark_dirty(services)
 
     def health(self) -> dict:
         return {"installed": _installed.is_set(), "crosstrain_types": list(CROSSTRAIN_TYPES)}
