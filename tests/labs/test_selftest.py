@@ -1,0 +1,61 @@
+"""The self-test contract, in fresh sandboxes: every lab passes it; a broken check fails it."""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from crosstrain.cli import main
+from crosstrain.labs.catalog import get_lab, list_labs
+from crosstrain.labs.selftest import self_test
+
+DEMO = "00-sandbox-orientation"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", [lab.slug for lab in list_labs()])
+def test_every_lab_passes_its_self_test(slug):
+    report = self_test(get_lab(slug))
+    failed = [f"{f.name}: {f.detail}" for f in report.findings if not f.ok]
+    assert failed == []
+    assert report.ok
+
+
+@pytest.mark.slow
+def test_author_test_fails_when_a_check_is_broken(content):
+    """A check that passes on an empty sandbox is caught by `crosstrain author test`."""
+    shutil.rmtree(content / "graders" / DEMO / "misconceptions")  # not needed here; saves time
+    checks = content / "graders" / DEMO / "checks.py"
+    broken = checks.read_text().replace(
+        '    if BUCKET not in names:\n        raise Fail(f"there is no bucket',
+        '    if False:\n        raise Fail(f"there is no bucket',
+        1,
+    )
+    broken = broken.replace(
+        '    keys = [o["Key"]', "    return 'looks fine'\n    keys = [o[\"Key\"]", 1
+    )
+    assert broken != checks.read_text()
+    checks.write_text(broken)
+    result = CliRunner().invoke(main, ["author", "test", DEMO, "--json"])
+    assert result.exit_code == 1, result.output
+    (report,) = json.loads(result.output)
+    bad = {f["name"] for f in report["findings"] if not f["ok"]}
+    assert "store-dataset: fails before its solve" in bad
+    assert "starter scores zero" in bad
+
+
+def test_a_stale_starter_and_a_missing_widget_are_findings(content):
+    from crosstrain.labs.selftest import static_findings
+
+    page = content / "docs" / "labs" / f"{DEMO}.md"
+    page.write_text(
+        page.read_text().replace("<!-- check: dynamodb-item -->", "<!-- check: nope -->")
+    )
+    handler = content / "solutions" / DEMO / "function" / "handler.py"
+    handler.write_text("# changed\n" + handler.read_text())
+    findings = {f.name: f for f in static_findings(get_lab(DEMO))}
+    assert not findings["starter matches the solution"].ok
+    widget = findings["docs page has a check widget per step"]
+    assert "unknown steps: nope" in widget.detail
+    assert "no widget for: dynamodb-item" in widget.detail
