@@ -223,6 +223,32 @@ def test_update_function_configuration_retires_the_worker(deploy):
     assert (stage, new_stage) == ("one", "two") and new_pid != pid
 
 
+def test_update_lets_a_running_invocation_finish_on_the_old_code(sandbox, deploy):
+    s3 = sandbox.client("s3")
+    s3.create_bucket(Bucket="handshake")
+    source = """
+    import time, boto3
+    s3 = boto3.client("s3")
+    def handler(event, context):
+        s3.put_object(Bucket="handshake", Key="started", Body=b"")
+        while "release" not in [o["Key"] for o in s3.list_objects_v2(
+                Bucket="handshake").get("Contents", [])]:
+            time.sleep(0.05)
+        return "old"
+    """
+    lam = deploy("inflight", source, Timeout=30)
+    result = {}
+    running = threading.Thread(target=lambda: result.update(old=invoke(lam, "inflight")[1]))
+    running.start()
+    await_true(lambda: s3.list_objects_v2(Bucket="handshake").get("KeyCount"))
+    new_code = make_zip({"app.py": "def handler(e, c):\n    return 'new'\n"})
+    lam.update_function_code(FunctionName="inflight", ZipFile=new_code)
+    s3.put_object(Bucket="handshake", Key="release", Body=b"")
+    running.join()
+    assert result["old"] == "old"
+    assert invoke(lam, "inflight")[1] == "new"
+
+
 def test_concurrent_invocations_run_in_parallel(sandbox, deploy):
     sandbox.client("s3").create_bucket(Bucket="signals")
     lam = deploy(

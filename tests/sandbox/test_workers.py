@@ -197,6 +197,23 @@ def test_close_kills_workers_and_refuses_calls(pool):
         pool.call({"op": "echo"}, b"", timeout=10)
 
 
+def test_close_without_killing_busy_lets_the_running_call_finish(app, tmp_path):
+    pool = WorkerPool(WorkerSpec(app))
+    flag = tmp_path / "go"
+    outcome = {}
+
+    def run():
+        outcome["result"] = pool.call({"op": "wait", "file": str(flag)}, timeout=30)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    _await(lambda: pool.stats()["busy"] == 1)
+    pool.close(kill_busy=False)
+    flag.touch()
+    thread.join()
+    assert outcome["result"].ok and pool.pids() == []
+
+
 def test_workers_die_with_the_process_that_started_them(app):
     script = textwrap.dedent(
         f"""

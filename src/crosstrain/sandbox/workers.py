@@ -446,16 +446,23 @@ class WorkerPool:
         with self._cond:
             return {"idle": len(self._idle), "busy": len(self._busy), "max": self.max_workers}
 
-    def close(self) -> None:
-        """Kill every worker, busy or not; later calls raise :class:`PoolClosed`."""
+    def busy(self) -> int:
+        with self._cond:
+            return len(self._busy)
+
+    def close(self, kill_busy: bool = True) -> None:
+        """Stop the workers; later calls raise :class:`PoolClosed`.
+
+        ``kill_busy=False`` lets running calls finish (their workers stop when they return).
+        """
         with self._cond:
             self._closed = True
-            workers = [*self._idle, *self._busy]
+            workers = [*self._idle, *(self._busy if kill_busy else ())]
             self._idle = []
             self._cond.notify_all()
         for worker in workers:
             worker.close()
-        if self._own_dir:
+        if self._own_dir and (kill_busy or not self._busy):
             import shutil
 
             shutil.rmtree(self._dir, ignore_errors=True)

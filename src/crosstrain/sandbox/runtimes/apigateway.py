@@ -451,7 +451,10 @@ class ApiGatewayRuntime(Runtime):
         return self._proxy(function, event, v1)
 
     def _proxy(self, function: Function, event: dict, v1: bool) -> Response:
-        outcome = self.functions.invoke(function, json.dumps(event).encode())
+        try:
+            outcome = self.functions.invoke(function, json.dumps(event).encode())
+        except _ApiError:
+            return _internal_error(v1)
         if outcome.throttled:
             return json_response({"message": "Too Many Requests"}, 429)
         if outcome.function_error:

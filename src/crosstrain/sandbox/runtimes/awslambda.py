@@ -143,6 +143,7 @@ class LambdaRuntime(Runtime):
         super().__init__(gateway)
         self._root = Path(tempfile.mkdtemp(prefix="crosstrain-lambda-"))
         self._pools: dict[tuple, tuple[tuple, WorkerPool]] = {}
+        self._retired: list[WorkerPool] = []  # closed pools whose last calls are still running
         self._streams: dict[str, str] = {}
         self._lock = threading.Lock()
         self._events = ThreadPoolExecutor(4, thread_name_prefix="crosstrain-lambda-event")
@@ -175,22 +176,32 @@ class LambdaRuntime(Runtime):
         shutil.rmtree(self._root, ignore_errors=True)
 
     def retire(self, name: str) -> None:
-        """Stop the workers of every version of function ``name`` (code or config changed)."""
+        """Retire the workers of every version of function ``name`` (code or config changed).
+
+        Idle workers stop now; running invocations finish on the old code, then their workers
+        stop. The next invocation starts cold on the new code.
+        """
         with self._lock:
             doomed = [key for key in self._pools if key[2] == name]
             pools = [self._pools.pop(key)[1] for key in doomed]
+        self._retire_pools(pools)
+
+    def _retire_pools(self, pools: list[WorkerPool]) -> None:
         for pool in pools:
-            pool.close()
+            pool.close(kill_busy=False)
+        with self._lock:
+            self._retired = [p for p in [*self._retired, *pools] if p.busy()]
 
     def worker_pids(self) -> list[int]:
         with self._lock:
-            pools = [pool for _, pool in self._pools.values()]
+            pools = [pool for _, pool in self._pools.values()] + self._retired
         return [pid for pool in pools for pid in pool.pids()]
 
     def _close_pools(self) -> None:
         with self._lock:
-            pools = [pool for _, pool in self._pools.values()]
+            pools = [pool for _, pool in self._pools.values()] + self._retired
             self._pools.clear()
+            self._retired = []
             self._streams.clear()
         for pool in pools:
             pool.close()
@@ -242,7 +253,10 @@ class LambdaRuntime(Runtime):
             request_id = str(uuid.uuid4())
             self._events.submit(self._invoke_quietly, function, payload, request_id, client_context)
             return Response(status=202, headers={"x-amzn-RequestId": request_id})
-        outcome = self.invoke(function, payload, client_context=client_context)
+        try:
+            outcome = self.invoke(function, payload, client_context=client_context)
+        except _ApiError as exc:
+            return exc.response
         if outcome.throttled:
             return _aws_error(
                 "TooManyRequestsException",
@@ -339,9 +353,18 @@ class LambdaRuntime(Runtime):
             result = pool.call(
                 header, payload, timeout=function.timeout, wait=function.reserved is None
             )
-        except (PoolFull, PoolClosed):
+        except PoolFull:
             self._metrics(function, throttled=True)
             return Outcome(request_id, b"", throttled=True)
+        except PoolClosed:
+            raise _ApiError(
+                _aws_error(
+                    "ServiceException",
+                    f"Function {function.name} changed (or the sandbox was reset) while this "
+                    "invocation waited for a worker; invoke it again",
+                    503,
+                )
+            ) from None
         except WorkerTimeout as exc:
             status = f"Task timed out after {function.timeout:.2f} seconds"
             error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} "
@@ -407,7 +430,7 @@ class LambdaRuntime(Runtime):
             )
             self._pools[function.key] = (function.fingerprint, pool)
         if old is not None:
-            old.close()
+            self._retire_pools([old])
         return pool
 
     def _spec(self, function: Function) -> WorkerSpec:
