@@ -126,6 +126,23 @@ def test_scikit_learn_model_is_served(sandbox, deploy):
     assert payload == {"predictions": model.predict(features[:5]).tolist()}
 
 
+def test_code_from_an_s3_object_runs(sandbox, deploy):
+    deploy("placeholder", ECHO)  # creates the role
+    s3 = sandbox.client("s3")
+    s3.create_bucket(Bucket="artifacts")
+    source = "def handler(event, context):\n    return 'from s3'\n"
+    s3.put_object(Bucket="artifacts", Key="fn.zip", Body=make_zip({"app.py": source}))
+    lam = sandbox.client("lambda")
+    lam.create_function(
+        FunctionName="from-s3",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"S3Bucket": "artifacts", "S3Key": "fn.zip"},
+    )
+    assert invoke(lam, "from-s3")[1] == "from s3"
+
+
 def test_context_object_has_the_aws_attributes(deploy):
     lam = deploy(
         "ctx",
@@ -569,3 +586,21 @@ def test_no_worker_remains_after_the_sandbox_is_killed():
     finally:
         sb.stop()
     await_true(lambda: not psutil.pid_exists(worker) or psutil.Process(worker).status() == "zombie")
+
+
+def test_a_function_still_runs_after_a_learner_sandbox_restarts(tmp_path):
+    from crosstrain import sandbox as sandbox_api
+
+    with sandbox_api.start(state_dir=tmp_path) as sb:
+        sb.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        sb.client("lambda").create_function(
+            FunctionName="kept",
+            Runtime="python3.12",
+            Role="arn:aws:iam::123456789012:role/r",
+            Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": ECHO})},
+        )
+        invoke(sb.client("lambda"), "kept", {"run": 1})
+        sb.flush()
+    with sandbox_api.start(state_dir=tmp_path) as sb:
+        assert invoke(sb.client("lambda"), "kept", {"run": 2})[1]["event"] == {"run": 2}
