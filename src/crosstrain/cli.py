@@ -354,6 +354,7 @@ def lab_start(name: str, root: str | None) -> None:
     click.echo(f"  copied {len(result.copied)} files; kept {len(result.kept)} of yours unchanged")
     sb = connect_sandbox()
     click.echo(f"  sandbox: {sb.endpoint_url or 'real AWS'}")
+    click.echo('  point your shell (and Jupyter) at it: eval "$(crosstrain sandbox env)"')
     step = next_step(entry, root)
     if step is None:
         click.echo("All steps are done. `crosstrain lab reset` starts over.")

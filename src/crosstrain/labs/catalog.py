@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import traceback
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -122,5 +123,8 @@ def load_module(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as exc:
         sys.modules.pop(name, None)
-        raise CrosstrainError(f"{path} failed to load: {type(exc).__name__}: {exc}") from None
+        frames = traceback.extract_tb(exc.__traceback__)
+        lines = [f.lineno for f in frames if f.filename == str(path)]
+        where = f"{path}:{lines[-1]}" if lines else str(path)
+        raise CrosstrainError(f"{where} failed to load: {type(exc).__name__}: {exc}") from None
     return module
