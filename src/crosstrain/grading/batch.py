@@ -180,7 +180,7 @@ class Grader:
                     sub,
                     TAMPERED,
                     "the submission's code changed the grader's files; restore them "
-                    "(git checkout graders/ src/) and regrade this student with --regrade",
+                    "(git checkout graders/) and regrade this student with --regrade",
                     runs=[r.as_dict() for r in runs],
                 )
             checks = run_lab_checks(self.lab, self.specs, sb, workspace, self.secret)
