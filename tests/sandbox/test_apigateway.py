@@ -167,6 +167,17 @@ def test_rest_api_malformed_proxy_response_is_502(sandbox, function, rest_api):
     assert status == 502
 
 
+def test_rest_api_non_proxy_integration_says_it_is_unsupported(sandbox):
+    apigw = sandbox.client("apigateway")
+    api = apigw.create_rest_api(name="mocked")["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    apigw.create_deployment(restApiId=api, stageName="dev")
+    status, _, body = fetch(f"{sandbox.endpoint_url}/restapis/{api}/dev/_user_request_/")
+    assert status == 500 and "AWS_PROXY" in json.loads(body)["message"]
+
+
 # -- HTTP APIs (v2) -----------------------------------------------------------------------------
 def test_http_api_round_trip_with_payload_2_0(sandbox, function, http_api):
     api = http_api(function())

@@ -67,6 +67,11 @@ def _internal_error(v1: bool) -> Response:
     )
 
 
+def _unsupported(kind: str | None) -> Response:
+    message = f"The crosstrain sandbox runs AWS_PROXY (Lambda proxy) integrations only, not {kind}"
+    return json_response({"message": message}, 500)
+
+
 def _match(template: str, path: str) -> dict[str, str] | None:
     """Path parameters when ``path`` fits ``template`` (``/a/{id}``, ``/a/{proxy+}``)."""
     want = [p for p in template.split("/") if p]
@@ -373,13 +378,7 @@ class ApiGatewayRuntime(Runtime):
             else:
                 return _missing_token()
         if kind != "AWS_PROXY":
-            return json_response(
-                {
-                    "message": f"The crosstrain sandbox runs AWS_PROXY (Lambda proxy) integrations "
-                    f"only; this method's integration is {kind}"
-                },  # fmt: skip
-                500,
-            )
+            return _unsupported(kind)
         event = event_v1(request, path, template, params, stage, api.id, account)
         return self._proxy_arn(uri, account, region, event, v1=True)
 
@@ -425,13 +424,7 @@ class ApiGatewayRuntime(Runtime):
             return _internal_error(False)
         kind, uri, payload_version = integrations[integration_id]
         if kind != "AWS_PROXY":
-            return json_response(
-                {
-                    "message": f"The crosstrain sandbox runs AWS_PROXY (Lambda proxy) integrations "
-                    f"only; this route's integration is {kind}"
-                },  # fmt: skip
-                500,
-            )
+            return _unsupported(kind)
         if payload_version == "1.0":
             event = event_v1(request, path, route_key, params, stage, api.api_id, account)
             return self._proxy_arn(uri, account, region, event, v1=True)

@@ -35,9 +35,10 @@ from werkzeug.wrappers import Request, Response
 
 from crosstrain.sandbox.gateway import Call, Gateway, Handler, Runtime, json_response, signing_scope
 from crosstrain.sandbox.workers import (
+    CallInfo,
     PoolClosed,
     PoolFull,
-    WorkerDied,
+    WorkerError,
     WorkerInitError,
     WorkerMemoryExceeded,
     WorkerPool,
@@ -115,8 +116,16 @@ class Function:
     @property
     def fingerprint(self) -> tuple:
         layer_shas = tuple(sha for _, sha, _ in self.layers)
-        return (self.code_sha, self.handler, self.runtime, self.env, self.timeout,
-                self.memory_mb, self.reserved, layer_shas)  # fmt: skip
+        return (
+            self.code_sha,
+            self.handler,
+            self.runtime,
+            self.env,
+            self.timeout,
+            self.memory_mb,
+            self.reserved,
+            layer_shas,
+        )
 
     @property
     def log_group(self) -> str:
@@ -365,49 +374,27 @@ class LambdaRuntime(Runtime):
                     503,
                 )
             ) from None
-        except WorkerTimeout as exc:
-            status = f"Task timed out after {function.timeout:.2f} seconds"
-            error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} "
-                     f"Error: {status}"}  # fmt: skip
-            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-            lines = [f"{stamp} {request_id} {status}"]
-            return self._finish(function, request_id, exc.info, error, lines, "timeout")
-        except WorkerMemoryExceeded as exc:
-            message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
-            error = {"errorType": "Runtime.OutOfMemory", "errorMessage": message}
-            lines = [message, "Runtime.OutOfMemory"]
+        except WorkerError as exc:
+            error, lines, status = _failure(exc, request_id, function.timeout)
             return self._finish(
-                function, request_id, exc.info, error, lines, "error", "Runtime.OutOfMemory"
-            )
-        except WorkerDied as exc:
-            message = f"RequestId: {request_id} Error: Runtime exited with error: {exc.exit_status}"
-            error = {"errorType": "Runtime.ExitError", "errorMessage": message}
-            lines = [message, "Runtime.ExitError"]
-            return self._finish(
-                function, request_id, exc.info, error, lines, "error", "Runtime.ExitError"
-            )
-        except WorkerInitError as exc:
-            error = {
-                "errorMessage": exc.error.get("message", ""),
-                "errorType": exc.error.get("type", "Runtime.Unknown"),
-                "requestId": "",
-                "stackTrace": exc.error.get("traceback", []),
-            }
-            return self._finish(
-                function, request_id, exc.info, error, [], "error", error["errorType"]
+                function, request_id, exc.info, error=error, lines=lines, status=status
             )
         if result.header.get("log_stream"):
             with self._lock:
                 self._streams[result.info.worker_id] = result.header["log_stream"]
-        if not result.ok:  # the bootstrap itself failed (bad event JSON never reaches it)
-            error = {"errorMessage": result.error.get("message", ""),
-                     "errorType": result.error.get("type", "Runtime.Unknown")}  # fmt: skip
-            return self._finish(function, request_id, result.info, error, [], None)
-        function_error = result.header.get("function_error")
+        if not result.ok:  # the bootstrap itself failed (it catches the handler's errors)
+            error = {
+                "errorMessage": result.error.get("message", ""),
+                "errorType": result.error.get("type", "Runtime.Unknown"),
+            }
+            return self._finish(function, request_id, result.info, error=error, status="error")
         return self._finish(
-            function, request_id, result.info, None, [], None, payload=result.body,
-            function_error=function_error,
-        )  # fmt: skip
+            function,
+            request_id,
+            result.info,
+            payload=result.body,
+            function_error=result.header.get("function_error"),
+        )
 
     def _invoke_quietly(self, function, payload, request_id, client_context) -> None:
         try:
@@ -507,23 +494,23 @@ class LambdaRuntime(Runtime):
         self,
         function: Function,
         request_id: str,
-        info,
-        error: dict | None,
-        failure_lines: list[str],
-        status: str | None,
-        error_type: str | None = None,
+        info: CallInfo,
         *,
         payload: bytes = b"",
         function_error: str | None = None,
+        error: dict | None = None,
+        lines: list[str] | None = None,
+        status: str | None = None,
     ) -> Outcome:
+        """Write the invocation's log lines and metrics; shape the answer."""
         if error is not None:
             payload, function_error = json.dumps(error).encode(), "Unhandled"
-        lines: list[str] = []
+        init: list[str] = []
         if info.cold:
-            lines += [f"INIT_START Runtime Version: {function.runtime.replace('thon', 'thon:')}"]
-            lines += info.init_output.splitlines()
+            init += [f"INIT_START Runtime Version: {function.runtime.replace('thon', 'thon:')}"]
+            init += info.init_output.splitlines()
         invocation = [f"START RequestId: {request_id} Version: {function.version}"]
-        invocation += info.output.splitlines() + failure_lines
+        invocation += info.output.splitlines() + (lines or [])
         invocation.append(f"END RequestId: {request_id}")
         duration_ms = info.duration * 1000
         billed = duration_ms + (info.init_duration or 0) * 1000
@@ -537,15 +524,15 @@ class LambdaRuntime(Runtime):
             report += f"Init Duration: {info.init_duration * 1000:.2f} ms\t"
         if status:
             report += f"Status: {status}\t"
-        if error_type:
-            report += f"Error Type: {error_type}\t"
+        if status == "error" and error is not None:
+            report += f"Error Type: {error['errorType']}\t"
         invocation.append(report)
         with self._lock:
             stream = self._streams.get(info.worker_id)
         if stream is None:
             day = time.strftime("%Y/%m/%d", time.gmtime())
             stream = f"{day}/[{function.version}]{uuid.uuid4().hex}"
-        self._logs(function, stream, lines + invocation)
+        self._logs(function, stream, init + invocation)
         self._metrics(function, duration_ms=duration_ms, error=function_error is not None)
         tail = "\n".join(invocation) + "\n"
         return Outcome(request_id, payload, function_error, tail)
@@ -593,6 +580,30 @@ class LambdaRuntime(Runtime):
                 "AWS/Lambda", data
             )
         self.gateway.mark_dirty({"cloudwatch"})
+
+
+def _failure(exc: WorkerError, request_id: str, timeout: int) -> tuple[dict, list[str], str]:
+    """The error payload, extra log lines and REPORT status of a failed invocation."""
+    if isinstance(exc, WorkerInitError):
+        error = {
+            "errorMessage": exc.error.get("message", ""),
+            "errorType": exc.error.get("type", "Runtime.Unknown"),
+            "requestId": "",
+            "stackTrace": exc.error.get("traceback", []),
+        }
+        return error, [], "error"
+    if isinstance(exc, WorkerTimeout):
+        status = f"Task timed out after {timeout:.2f} seconds"
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        message = f"RequestId: {request_id} Error: {status}"
+        error = {"errorType": "Sandbox.Timedout", "errorMessage": message}
+        return error, [f"{stamp} {request_id} {status}"], "timeout"
+    if isinstance(exc, WorkerMemoryExceeded):
+        error_type, exit_status = "Runtime.OutOfMemory", "signal: killed"
+    else:
+        error_type, exit_status = "Runtime.ExitError", getattr(exc, "exit_status", "unknown")
+    message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_status}"
+    return {"errorType": error_type, "errorMessage": message}, [message, error_type], "error"
 
 
 class _ApiError(Exception):
