@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 
 from crosstrain.errors import CrosstrainError
@@ -30,3 +33,15 @@ def test_a_new_lab_passes_its_self_test(content):
     new_lab("42-first-steps")
     report = self_test(get_lab("42-first-steps"))
     assert [f"{f.name}: {f.detail}" for f in report.findings if not f.ok] == []
+
+
+def test_a_new_lab_is_lint_clean(content):
+    """`make test` runs ruff over the repository: a scaffolded lab must not break it."""
+    new_lab("42-a-lab-with-a-rather-long-name-that-goes-on-and-on")
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "--line-length", "100", str(content)],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout

@@ -94,10 +94,11 @@ MISCONCEPTION = '''\
 
 STEP = "make-bucket"
 HINT = "versioning"
+BUCKET = "{bucket}"
 
 
 def apply(ctx):
-    ctx.client("s3").create_bucket(Bucket="{bucket}")
+    ctx.client("s3").create_bucket(Bucket=BUCKET)
 '''
 
 PAGE = """\
@@ -116,8 +117,9 @@ PAGE = """\
 (What to do and why.)
 
 ```python
-s3.create_bucket(Bucket="{bucket}")
-s3.put_bucket_versioning(Bucket="{bucket}", VersioningConfiguration={{"Status": "Enabled"}})
+BUCKET = "{bucket}"
+s3.create_bucket(Bucket=BUCKET)
+s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={{"Status": "Enabled"}})
 ```
 
 <!-- check: make-bucket -->
@@ -154,11 +156,11 @@ def solution_notebook(bucket: str) -> str:
     }
     cells = [
         new_markdown_cell("## Step 1 · Create a versioned bucket"),
-        new_code_cell('import boto3\n\ns3 = boto3.client("s3")'),
+        new_code_cell(f'import boto3\n\ns3 = boto3.client("s3")\nBUCKET = "{bucket}"'),
         new_code_cell(
             "### BEGIN SOLUTION\n"
-            f's3.create_bucket(Bucket="{bucket}")\n'
-            f's3.put_bucket_versioning(Bucket="{bucket}", '
+            "s3.create_bucket(Bucket=BUCKET)\n"
+            "s3.put_bucket_versioning(Bucket=BUCKET, "
             'VersioningConfiguration={"Status": "Enabled"})\n'
             "### END SOLUTION",
             metadata=metadata,
@@ -189,7 +191,7 @@ def new_lab(slug: str, root: Path | None = None) -> list[Path]:
     values = {
         "slug": slug,
         "title": name.replace("-", " ").capitalize(),
-        "bucket": f"{slug}-data",
+        "bucket": f"{slug[:58]}-data",  # bucket names have at most 63 characters
     }
     files = {
         lab.lab_dir / "lab.yaml": LAB_YAML,
