@@ -48,8 +48,10 @@ CROSSTRAIN_TYPES = (
 )
 UNSUPPORTED = "crosstrain sandbox does not support resource type {}"
 _TYPE_NAME = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+# S3 hosts: [BUCKET.]s3[.REGION or -REGION].amazonaws.com, [BUCKET.]s3.localhost.localstack.cloud
 _S3_HOST = re.compile(
-    r"^(?:(?P<bucket>.+)\.)?s3(?:[.-][a-z0-9-]+)*\.(?:amazonaws\.com(?:\.cn)?|localhost\.localstack\.cloud)$"
+    r"^(?:(?P<bucket>.+)\.)?s3(?:[.-][a-z0-9-]+)*\."
+    r"(?:amazonaws\.com(?:\.cn)?|localhost\.localstack\.cloud)$"
 )
 _LOCAL_HOSTS = frozenset({"localhost", "localhost.localstack.cloud", "::1", "0.0.0.0"})
 # moto's service name where it is not the type's service part, lower-cased.
