@@ -219,10 +219,27 @@ def sandbox_env(port) -> None:
 
 @sandbox.command("services")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def sandbox_services(as_json) -> None:
+@click.option(
+    "--cloudformation-types",
+    "cfn_types",
+    is_flag=True,
+    help="List the CloudFormation resource types the sandbox creates and those it does not.",
+)
+def sandbox_services(as_json, cfn_types) -> None:
     """The ledger: per service, emulated by moto, run for real, or a stub."""
     from crosstrain.sandbox.ledger import ledger
 
+    if cfn_types:
+        from crosstrain.sandbox.cloudformation import supported_types, unsupported_types
+
+        types = {"supported": list(supported_types()), "unsupported": unsupported_types()}
+        if as_json:
+            emit_json(types)
+        else:
+            for kind, names in types.items():
+                click.echo(f"{kind} ({len(names)}):")
+                click.echo("\n".join(f"  {name}" for name in names))
+        return
     rows = ledger()
     if as_json:
         emit_json(rows)

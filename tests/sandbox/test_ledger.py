@@ -26,3 +26,11 @@ def test_services_json_lists_the_ledger():
 def test_services_table_is_printed():
     result = CliRunner().invoke(main, ["sandbox", "services"])
     assert result.exit_code == 0 and "dynamodb" in result.output
+
+
+def test_cloudformation_types_lists_supported_and_unsupported():
+    result = CliRunner().invoke(main, ["sandbox", "services", "--cloudformation-types", "--json"])
+    assert result.exit_code == 0, result.output
+    types = json.loads(result.output)
+    assert "AWS::Glue::Table" in types["supported"] and "AWS::S3::Bucket" in types["supported"]
+    assert types["unsupported"] and not set(types["unsupported"]) & set(types["supported"])

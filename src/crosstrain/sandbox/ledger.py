@@ -96,8 +96,8 @@ LEDGER: tuple[Entry, ...] = (
         "About 100 resource types (moto's) plus Glue::Database, Glue::Table, S3::BucketPolicy, "
         "Lambda::Url and CDK::Metadata (crosstrain's), created synchronously. A stack with any "
         "other type fails (ROLLBACK_COMPLETE, or UPDATE_ROLLBACK_COMPLETE for an update) with a "
-        "reason naming the type; `unsupported` below lists them "
-        "(crosstrain.sandbox.cloudformation.unsupported_types). TemplateURL is read from the "
+        "reason naming the type; `crosstrain sandbox services --cloudformation-types` lists "
+        "both kinds. TemplateURL is read from the "
         "sandbox's S3, in any S3 URL style.",
     ),
     Entry("ecr", "stub", "API only; there is no registry to push images to."),
