@@ -112,6 +112,7 @@ PRESTO_MACROS = (
     "day_of_week(d) AS isodow(d)",
     "dow(d) AS isodow(d)",
     "date_add(unit, n, ts) AS ts + CAST(CAST(n AS VARCHAR) || ' ' || unit AS INTERVAL)",
+    "cardinality(a) AS len(a)",
     "array_join(a, sep) AS array_to_string(a, sep)",
     "array_max(a) AS list_max(a)",
     "array_min(a) AS list_min(a)",
@@ -623,6 +624,25 @@ def discover_partitions(s3: SandboxS3, table: dict) -> list[dict]:
     return list(found.values())
 
 
+def partition_values(key_fields: list, values: list[str]) -> dict:
+    """Typed Arrow scalars of one partition's values (``None`` for Hive's default partition)."""
+    import pyarrow as pa
+
+    typed = {}
+    for key_field, value in zip(key_fields, values, strict=False):
+        if value == "__HIVE_DEFAULT_PARTITION__":
+            typed[key_field.name] = None
+            continue
+        try:
+            typed[key_field.name] = pa.scalar(value).cast(key_field.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise QueryError(
+                f"HIVE_INVALID_PARTITION_VALUE: Invalid partition value '{value}' "
+                f"for {key_field.type} partition key: {key_field.name}"
+            ) from None
+    return typed
+
+
 # -- a Glue table as a DuckDB view ---------------------------------------------------------------
 class TableLoader:
     """Registers Glue tables in one DuckDB connection as views over pyarrow datasets."""
@@ -702,38 +722,30 @@ class TableLoader:
             cast = "CAST"
         elif kind == "json":
             data = [pa.field(c, self.json_type(t)) for c, t in columns]
-            fmt = ds.JsonFileFormat(
-                parse_options=pajson.ParseOptions(
-                    explicit_schema=pa.schema(data), unexpected_field_behavior="ignore"
-                )
+            fmt = pajson.ParseOptions(
+                explicit_schema=pa.schema(data), unexpected_field_behavior="ignore"
             )
         else:
             data = [pa.field(c, pa.string()) for c, _ in columns]
             fmt = ds.CsvFileFormat(**self.csv_options(serde, params, [c for c, _ in columns]))
         schema = pa.schema(data + key_fields)
+        typed = [partition_values(key_fields, values or []) for _, values in files]
         expressions = []
-        for _, values in files:
+        for values in typed:
             expr = pc.scalar(True)
-            for key_field, value in zip(key_fields, values or [], strict=False):
-                if value == "__HIVE_DEFAULT_PARTITION__":
-                    expr = expr & pc.field(key_field.name).is_null()
-                    continue
-                try:
-                    typed = pa.scalar(value).cast(key_field.type)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    raise QueryError(
-                        f"HIVE_INVALID_PARTITION_VALUE: Invalid partition value '{value}' "
-                        f"for {key_field.type} partition key: {key_field.name}"
-                    ) from None
-                expr = expr & (pc.field(key_field.name) == typed)
+            for name, value in values.items():
+                expr &= pc.field(name).is_null() if value is None else pc.field(name) == value
             expressions.append(expr)
-        dataset = ds.FileSystemDataset.from_paths(
-            [path for path, _ in files],
-            schema=schema,
-            format=fmt,
-            filesystem=self.fs,
-            partitions=expressions,
-        )
+        if kind == "json":
+            dataset = self.read_json([p for p, _ in files], schema, fmt, typed)
+        else:
+            dataset = ds.FileSystemDataset.from_paths(
+                [path for path, _ in files],
+                schema=schema,
+                format=fmt,
+                filesystem=self.fs,
+                partitions=expressions,
+            )
         by_name = {f.name.lower(): f.name for f in data}
         select = []
         for name, hive in columns:
@@ -744,6 +756,31 @@ class TableLoader:
                 select.append(f"CAST(NULL AS {target}) AS {quote(name)}")
         select += [quote(k) for k, _ in keys]
         return dataset, ", ".join(select) or "NULL AS empty"
+
+    def read_json(self, paths: list[str], schema, options, typed: list[dict]):
+        """JSON tables are read up front into one Arrow table (no pruning).
+
+        pyarrow's JSON dataset reader opens files on its IO threads, which cannot call back
+        into a Python filesystem while DuckDB holds the GIL, so it is not used lazily.
+        """
+        import pyarrow as pa
+        import pyarrow.json as pajson
+
+        tables = []
+        for path, values in zip(paths, typed, strict=True):
+            data = self.s3.read(path)
+            self.counter["bytes"] = self.counter.get("bytes", 0) + len(data)
+            stream = pa.BufferReader(data)
+            if path.endswith(".gz"):
+                stream = pa.CompressedInputStream(stream, "gzip")
+            table = pajson.read_json(stream, parse_options=options)
+            for field_ in schema:
+                if field_.name not in table.column_names:
+                    value = values.get(field_.name)
+                    column = pa.array([value.as_py() if value else None] * len(table), field_.type)
+                    table = table.append_column(field_, column)
+            tables.append(table.select(schema.names).cast(schema))
+        return pa.concat_tables(tables) if tables else schema.empty_table()
 
     def json_type(self, hive: str):
         """Arrow type to parse a JSON field as: scalars loosely, nested types exactly."""
@@ -1103,23 +1140,18 @@ class Statements:
             con.execute("SET integer_division = true")
             for macro in PRESTO_MACROS:
                 con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}")
+            tree = syntax_tree(con, sql)
             loader = TableLoader(con, self.s3, self.catalog, self.execution.counter)
-            try:
-                names = duckdb.get_table_names(sql, qualified=True, connection=con)
-            except duckdb.Error as exc:
-                raise QueryError(athena_error(exc)) from None
-            for qualified in sorted(names):
-                parts = [ident(p) for p in re.findall(_IDENT, qualified)]
-                if len(parts) > 1 and parts[-2] in ("information_schema", "pg_catalog"):
+            for catalog, database, name in referenced_tables(tree):
+                if database.lower() in ("information_schema", "pg_catalog"):
                     continue
-                if len(parts) == 3 and parts[0] != CATALOG:
-                    raise QueryError(f"CATALOG_NOT_FOUND: Catalog '{parts[0]}' does not exist")
-                database = parts[-2] if len(parts) > 1 else self.database
-                loader.load(database, parts[-1])
+                if catalog and catalog.lower() != CATALOG:
+                    raise QueryError(f"CATALOG_NOT_FOUND: Catalog '{catalog}' does not exist")
+                loader.load(database.lower() or self.database, name.lower())
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
             self.execution.counter["on"] = True
-            return self.query(con, presto_formats(sql))
+            return self.query(con, presto_formats(sql), tree)
         except duckdb.Error as exc:
             if self.execution.state == "CANCELLED":
                 raise QueryError("Query cancelled by user") from None
@@ -1128,11 +1160,11 @@ class Statements:
             self.execution.connection = None
             con.close()
 
-    def query(self, con, sql: str) -> Result:
+    def query(self, con, sql: str, tree: dict) -> Result:
         relation = con.sql(sql)
         if relation is None:
             raise QueryError("NOT_SUPPORTED: Queries of this type are not supported")
-        names = result_names(con, sql, relation.columns)
+        names = result_names(tree, relation.columns)
         aliases = [f"c{i}" for i in range(len(names))]
         exprs = ", ".join(format_expr(a, t) for a, t in zip(aliases, relation.types, strict=True))
         rows = con.sql(f"SELECT {exprs} FROM (\n{sql}\n) AS q({', '.join(aliases)})").fetchall()
@@ -1160,16 +1192,46 @@ class Statements:
     )  # fmt: skip
 
 
-def result_names(con, sql: str, names: list[str]) -> list[str]:
+def syntax_tree(con, sql: str) -> dict:
+    """DuckDB's parse tree of one statement; a syntax error fails the query, naming the spot."""
+    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    if tree.get("error"):
+        position = int(tree.get("position") or 0)
+        line = sql.count("\n", 0, position) + 1
+        column = position - (sql.rfind("\n", 0, position) + 1) + 1
+        raise QueryError(f"SYNTAX_ERROR: line {line}:{column}: {tree.get('error_message')}")
+    return tree["statements"][0]["node"]
+
+
+def referenced_tables(tree: dict) -> list[tuple[str, str, str]]:
+    """(catalog, schema, table) of every table a parse tree reads, CTE names left out."""
+    found: list[tuple[str, str, str]] = []
+    ctes: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE":
+                found.append((node["catalog_name"], node["schema_name"], node["table_name"]))
+            ctes.update(
+                entry["key"].lower() for entry in (node.get("cte_map") or {}).get("map", [])
+            )
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    unique = dict.fromkeys(t for t in found if t[1] or t[2].lower() not in ctes)
+    return list(unique)
+
+
+def result_names(tree: dict, names: list[str]) -> list[str]:
     """Athena's column names: unaliased expressions are ``_col0``, ``_col1``, ..."""
-    try:
-        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
-        node = tree["statements"][0]["node"]
-        while node.get("type") == "SET_OPERATION_NODE":
-            node = node["left"]
-        items = node.get("select_list", [])
-    except (KeyError, IndexError, TypeError, ValueError):
-        return names
+    node = tree
+    while node.get("type") == "SET_OPERATION_NODE":
+        node = node["left"]
+    items = node.get("select_list", [])
     if len(items) != len(names) or any(i.get("class") == "STAR" for i in items):
         return names
     return [

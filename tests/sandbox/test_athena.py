@@ -1,0 +1,350 @@
+"""Athena in the sandbox runs real SQL over Glue tables whose data lives in sandbox S3."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import pandas as pd
+import pytest
+from botocore.exceptions import ClientError
+
+OUTPUT = "s3://athena-results/queries/"
+
+
+@pytest.fixture
+def aws(sandbox):
+    """S3, Glue and Athena clients on a fresh sandbox with a data and a results bucket."""
+    clients = {name: sandbox.client(name) for name in ("s3", "glue", "athena")}
+    clients["s3"].create_bucket(Bucket="lake")
+    clients["s3"].create_bucket(Bucket="athena-results")
+    return clients
+
+
+@pytest.fixture
+def orders(aws) -> pd.DataFrame:
+    """Orders as Hive-partitioned parquet under s3://lake/orders/year=YYYY/ (no catalog yet)."""
+    frames = []
+    for year in (2022, 2023, 2024):
+        frame = pd.DataFrame(
+            {
+                "order_id": range(year * 1000, year * 1000 + 300),
+                "region": ["eu", "us", "apac"] * 100,
+                "amount": [round(1.25 * i + year % 7, 2) for i in range(300)],
+            }
+        )
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        aws["s3"].put_object(
+            Bucket="lake", Key=f"orders/year={year}/part-0.parquet", Body=buffer.getvalue()
+        )
+        frames.append(frame.assign(year=year))
+    return pd.concat(frames, ignore_index=True)
+
+
+def run(athena, sql: str, database: str = "shop", output: str | None = OUTPUT, **kwargs) -> dict:
+    """Start a query and wait for its final state; return the QueryExecution."""
+    if output:
+        kwargs["ResultConfiguration"] = {"OutputLocation": output}
+    query_id = athena.start_query_execution(
+        QueryString=sql, QueryExecutionContext={"Database": database}, **kwargs
+    )["QueryExecutionId"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        if execution["Status"]["State"] not in ("QUEUED", "RUNNING"):
+            return execution
+        time.sleep(0.02)
+    raise AssertionError(f"query did not finish: {sql}")
+
+
+def rows(athena, execution: dict) -> list[list[str | None]]:
+    """Every result row (header row included) through the paginator."""
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    pages = athena.get_paginator("get_query_results").paginate(
+        QueryExecutionId=execution["QueryExecutionId"]
+    )
+    return [
+        [cell.get("VarCharValue") for cell in row["Data"]]
+        for page in pages
+        for row in page["ResultSet"]["Rows"]
+    ]
+
+
+def query(athena, sql: str, **kwargs) -> list[list[str | None]]:
+    return rows(athena, run(athena, sql, **kwargs))
+
+
+def glue_orders_table(glue) -> None:
+    glue.create_database(DatabaseInput={"Name": "shop"})
+    glue.create_table(
+        DatabaseName="shop",
+        TableInput={
+            "Name": "orders",
+            "TableType": "EXTERNAL_TABLE",
+            "PartitionKeys": [{"Name": "year", "Type": "int"}],
+            "StorageDescriptor": {
+                "Columns": [
+                    {"Name": "order_id", "Type": "bigint"},
+                    {"Name": "region", "Type": "string"},
+                    {"Name": "amount", "Type": "double"},
+                ],
+                "Location": "s3://lake/orders/",
+                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                "SerdeInfo": {
+                    "SerializationLibrary": (
+                        "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                    )
+                },
+            },
+        },
+    )
+    glue.batch_create_partition(
+        DatabaseName="shop",
+        TableName="orders",
+        PartitionInputList=[
+            {"Values": [str(y)], "StorageDescriptor": {"Location": f"s3://lake/orders/year={y}/"}}
+            for y in (2022, 2023, 2024)
+        ],
+    )
+
+
+CREATE_ORDERS = """
+CREATE EXTERNAL TABLE IF NOT EXISTS shop.orders (
+  order_id bigint,
+  region string COMMENT 'sales region',
+  amount double
+)
+PARTITIONED BY (year int)
+STORED AS PARQUET
+LOCATION 's3://lake/orders/'
+TBLPROPERTIES ('parquet.compression'='SNAPPY')
+"""
+
+
+def by_region(frame: pd.DataFrame) -> list[list[str]]:
+    grouped = frame.groupby("region").agg(n=("order_id", "size"), total=("amount", "sum"))
+    return [[region, str(int(row.n)), f"{row.total:.2f}"] for region, row in grouped.iterrows()]
+
+
+AGGREGATE = (
+    "SELECT region, count(*) AS n, round(sum(amount), 2) AS total FROM orders "
+    "WHERE year = 2024 GROUP BY region ORDER BY region"
+)
+
+
+def as_fixed(table: list[list[str | None]]) -> list[list[str]]:
+    return [[r[0], r[1], f"{float(r[2]):.2f}"] for r in table]
+
+
+def test_glue_api_partitioned_parquet_aggregate_matches_pandas(aws, orders):
+    glue_orders_table(aws["glue"])
+    table = query(aws["athena"], AGGREGATE)
+    assert table[0] == ["region", "n", "total"]
+    assert as_fixed(table[1:]) == by_region(orders[orders.year == 2024])
+
+
+def test_create_external_table_then_msck_repair_finds_partitions(aws, orders):
+    athena = aws["athena"]
+    assert run(athena, "CREATE DATABASE shop")["Status"]["State"] == "SUCCEEDED"
+    assert run(athena, CREATE_ORDERS)["Status"]["State"] == "SUCCEEDED"
+    # As in Athena, partitions are invisible until they are in the catalog.
+    assert query(athena, "SELECT count(*) FROM orders") == [["_col0"], ["0"]]
+
+    assert run(athena, "MSCK REPAIR TABLE orders")["Status"]["State"] == "SUCCEEDED"
+    partitions = aws["glue"].get_partitions(DatabaseName="shop", TableName="orders")["Partitions"]
+    assert sorted(p["Values"][0] for p in partitions) == ["2022", "2023", "2024"]
+    assert query(athena, "SHOW PARTITIONS orders") == [["year=2022"], ["year=2023"], ["year=2024"]]
+    assert as_fixed(query(athena, AGGREGATE)[1:]) == by_region(orders[orders.year == 2024])
+    table = aws["glue"].get_table(DatabaseName="shop", Name="orders")["Table"]
+    assert table["StorageDescriptor"]["Columns"][1]["Comment"] == "sales region"
+    assert table["Parameters"]["parquet.compression"] == "SNAPPY"
+
+
+def test_filter_join_and_cte_answers_match_pandas(aws, orders):
+    glue_orders_table(aws["glue"])
+    sql = """
+    WITH big AS (SELECT * FROM shop.orders WHERE amount > 200 AND year IN (2022, 2023))
+    SELECT b.year, count(*) AS n, max(o.amount) AS top
+    FROM big b JOIN awsdatacatalog.shop.orders o ON o.order_id = b.order_id AND o.year = b.year
+    GROUP BY b.year ORDER BY b.year
+    """
+    expected = orders[(orders.amount > 200) & orders.year.isin([2022, 2023])]
+    want = [[str(y), str(len(g)), str(g.amount.max())] for y, g in expected.groupby("year")]
+    assert query(aws["athena"], sql)[1:] == want
+
+
+def test_partition_pruning_reads_only_matching_partitions(aws, orders):
+    glue_orders_table(aws["glue"])
+    everything = run(aws["athena"], "SELECT sum(amount) FROM orders")
+    one_year = run(aws["athena"], "SELECT sum(amount) FROM orders WHERE year = 2023")
+    scanned_all = everything["Statistics"]["DataScannedInBytes"]
+    scanned_one = one_year["Statistics"]["DataScannedInBytes"]
+    assert 0 < scanned_one < scanned_all / 2
+
+
+def test_csv_table_skips_header_and_types_columns(aws):
+    aws["s3"].put_object(
+        Bucket="lake",
+        Key="people/people.csv",
+        Body=b"name,age,city\nann,31,oslo\nbob,,lima\ncyd,40,\n",
+    )
+    athena = aws["athena"]
+    run(athena, "CREATE DATABASE shop")
+    created = run(
+        athena,
+        "CREATE EXTERNAL TABLE people (name string, age int, city string) "
+        "ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' STORED AS TEXTFILE "
+        "LOCATION 's3://lake/people/' TBLPROPERTIES ('skip.header.line.count'='1')",
+    )
+    assert created["Status"]["State"] == "SUCCEEDED", created["Status"]
+    assert query(athena, "SELECT name, age, city FROM people ORDER BY name") == [
+        ["name", "age", "city"],
+        ["ann", "31", "oslo"],
+        ["bob", None, "lima"],
+        ["cyd", "40", ""],
+    ]
+    execution = run(athena, "SELECT sum(age) AS total FROM people")
+    result = athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    assert result["ResultSet"]["ResultSetMetadata"]["ColumnInfo"][0]["Type"] == "bigint"
+    assert result["ResultSet"]["Rows"][1]["Data"][0]["VarCharValue"] == "71"
+
+
+def test_json_lines_table(aws):
+    lines = [{"user": "ann", "clicks": 3, "tags": ["a", "b"]}, {"user": "bob", "clicks": 5}]
+    body = "\n".join(json.dumps(line) for line in lines).encode()
+    aws["s3"].put_object(Bucket="lake", Key="events/day1.json", Body=body)
+    athena = aws["athena"]
+    run(athena, "CREATE DATABASE shop")
+    run(
+        athena,
+        "CREATE EXTERNAL TABLE events (user string, clicks int, tags array<string>) "
+        "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' LOCATION 's3://lake/events/'",
+    )
+    table = query(athena, "SELECT user, clicks, cardinality(tags) FROM events ORDER BY user")
+    assert table == [["user", "clicks", "_col2"], ["ann", "3", "2"], ["bob", "5", None]]
+
+
+def test_sql_error_fails_with_the_reason(aws, orders):
+    glue_orders_table(aws["glue"])
+    athena = aws["athena"]
+    execution = run(athena, "SELECT no_such_column FROM orders")
+    assert execution["Status"]["State"] == "FAILED"
+    assert "no_such_column" in execution["Status"]["StateChangeReason"]
+    assert execution["Status"]["StateChangeReason"].startswith("COLUMN_NOT_FOUND")
+    with pytest.raises(ClientError) as raised:
+        athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    assert raised.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+def test_unknown_table_fails_naming_it(aws):
+    aws["glue"].create_database(DatabaseInput={"Name": "shop"})
+    execution = run(aws["athena"], "SELECT * FROM nowhere")
+    assert execution["Status"]["State"] == "FAILED"
+    assert "awsdatacatalog.shop.nowhere" in execution["Status"]["StateChangeReason"]
+
+
+def test_paging_over_2500_rows(aws):
+    aws["glue"].create_database(DatabaseInput={"Name": "shop"})
+    athena = aws["athena"]
+    execution = run(athena, "SELECT n FROM UNNEST(sequence(1, 2500)) AS t(n) ORDER BY n")
+    pages = list(
+        athena.get_paginator("get_query_results").paginate(
+            QueryExecutionId=execution["QueryExecutionId"], PaginationConfig={"PageSize": 1000}
+        )
+    )
+    assert [len(p["ResultSet"]["Rows"]) for p in pages] == [1000, 1000, 501]
+    values = [row["Data"][0].get("VarCharValue") for p in pages for row in p["ResultSet"]["Rows"]]
+    assert values == ["n"] + [str(i) for i in range(1, 2501)]
+    with pytest.raises(ClientError):
+        athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"], MaxResults=1001)
+
+
+def test_show_and_describe(aws, orders):
+    glue_orders_table(aws["glue"])
+    aws["glue"].create_database(DatabaseInput={"Name": "staging"})
+    athena = aws["athena"]
+    assert query(athena, "SHOW DATABASES") == [["shop"], ["staging"]]
+    assert query(athena, "SHOW TABLES IN shop") == [["orders"]]
+    assert query(athena, "SHOW TABLES", database="staging") == []
+    described = [r[0].split("\t") for r in query(athena, "DESCRIBE shop.orders")]
+    assert [(c[0].strip(), c[1].strip()) for c in described[:4]] == [
+        ("order_id", "bigint"),
+        ("region", "string"),
+        ("amount", "double"),
+        ("year", "int"),
+    ]
+    assert any(c[0].startswith("# Partition Information") for c in described)
+
+
+def test_result_csv_lands_in_s3(aws, orders):
+    glue_orders_table(aws["glue"])
+    execution = run(aws["athena"], AGGREGATE)
+    query_id = execution["QueryExecutionId"]
+    location = execution["ResultConfiguration"]["OutputLocation"]
+    assert location == f"{OUTPUT}{query_id}.csv"
+    body = aws["s3"].get_object(Bucket="athena-results", Key=f"queries/{query_id}.csv")["Body"]
+    text = body.read().decode()
+    assert text.startswith('"region","n","total"\n')
+    assert list(csv.reader(io.StringIO(text))) == query(aws["athena"], AGGREGATE)
+
+
+def test_missing_output_location_is_rejected(aws):
+    with pytest.raises(ClientError) as raised:
+        aws["athena"].start_query_execution(QueryString="SELECT 1")
+    assert raised.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert "No output location provided" in raised.value.response["Error"]["Message"]
+
+
+def test_workgroup_output_location_is_used(aws):
+    athena = aws["athena"]
+    athena.create_work_group(
+        Name="analysts",
+        Configuration={"ResultConfiguration": {"OutputLocation": "s3://athena-results/wg/"}},
+    )
+    execution = run(athena, "SELECT 42 AS answer", output=None, WorkGroup="analysts")
+    assert execution["WorkGroup"] == "analysts"
+    key = f"wg/{execution['QueryExecutionId']}.csv"
+    body = aws["s3"].get_object(Bucket="athena-results", Key=key)["Body"].read()
+    assert body == b'"answer"\n"42"\n'
+    listed = athena.list_query_executions(WorkGroup="analysts")["QueryExecutionIds"]
+    assert listed == [execution["QueryExecutionId"]]
+
+
+def test_batch_get_reports_unknown_ids(aws):
+    execution = run(aws["athena"], "SELECT 1")
+    answer = aws["athena"].batch_get_query_execution(
+        QueryExecutionIds=[execution["QueryExecutionId"], "no-such-id"]
+    )
+    assert [e["QueryExecutionId"] for e in answer["QueryExecutions"]] == [
+        execution["QueryExecutionId"]
+    ]
+    assert answer["UnprocessedQueryExecutionIds"][0]["QueryExecutionId"] == "no-such-id"
+
+
+def test_drop_table_removes_it_from_the_catalog(aws, orders):
+    glue_orders_table(aws["glue"])
+    assert run(aws["athena"], "DROP TABLE orders")["Status"]["State"] == "SUCCEEDED"
+    assert aws["glue"].get_tables(DatabaseName="shop")["TableList"] == []
+    assert aws["s3"].list_objects_v2(Bucket="lake", Prefix="orders/")["KeyCount"] == 3
+
+
+def test_alter_table_add_partition(aws, orders):
+    athena = aws["athena"]
+    run(athena, "CREATE DATABASE shop")
+    run(athena, CREATE_ORDERS)
+    added = run(athena, "ALTER TABLE orders ADD IF NOT EXISTS PARTITION (year=2023)")
+    assert added["Status"]["State"] == "SUCCEEDED", added["Status"]
+    assert query(athena, "SELECT DISTINCT year FROM orders") == [["year"], ["2023"]]
+
+
+def test_presto_functions_and_integer_division(aws):
+    table = query(
+        aws["athena"],
+        "SELECT 7 / 2 AS q, date_format(TIMESTAMP '2024-03-05 06:07:08', '%Y/%m/%d %H:%i') AS d, "
+        "approx_distinct(x) AS a, regexp_replace('a-b-c', '-') AS r "
+        "FROM UNNEST(ARRAY[1, 2, 2]) AS t(x)",
+    )
+    assert table == [["q", "d", "a", "r"], ["3", "2024/03/05 06:07", "2", "abc"]]
