@@ -85,7 +85,16 @@ LEDGER: tuple[Entry, ...] = (
         "Create calls are stored; endpoints answer placeholders and "
         "training jobs run nothing yet. UpdateEndpoint is not implemented.",
     ),
-    Entry("athena", "stub", "Queries succeed with empty results; no SQL runs yet."),
+    Entry(
+        "athena",
+        "real",
+        "Queries run for real (DuckDB) over Glue tables in sandbox S3: Parquet, ORC, CSV/TSV "
+        "(LazySimpleSerDe, OpenCSVSerde), JSON lines; registered partitions, pruned by WHERE. "
+        "SELECT/WITH/joins, SHOW, DESCRIBE, CREATE EXTERNAL TABLE, CREATE/DROP DATABASE, DROP "
+        "TABLE, MSCK REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION. The SQL dialect is DuckDB's "
+        "with common Trino functions mapped; CTAS, INSERT, views, Iceberg and UNLOAD are not "
+        "supported; no .metadata file; query history is lost on restart.",
+    ),
     Entry(
         "glue", "moto", "Data catalog (databases, tables, partitions); jobs and crawlers are stubs."
     ),

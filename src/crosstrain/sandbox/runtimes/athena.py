@@ -777,7 +777,9 @@ class TableLoader:
             for field_ in schema:
                 if field_.name not in table.column_names:
                     value = values.get(field_.name)
-                    column = pa.array([value.as_py() if value else None] * len(table), field_.type)
+                    column = pa.array(
+                        [None if value is None else value.as_py()] * len(table), field_.type
+                    )
                     table = table.append_column(field_, column)
             tables.append(table.select(schema.names).cast(schema))
         return pa.concat_tables(tables) if tables else schema.empty_table()
