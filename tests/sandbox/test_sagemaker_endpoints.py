@@ -391,3 +391,23 @@ def test_torchscript_model_uses_the_pytorch_default_handler(sandbox, sm, runtime
     with torch.no_grad():
         expected = net(torch.tensor(X[:4], dtype=torch.float32)).numpy()
     assert np.allclose(json.loads(answer["Body"].read()), expected, atol=1e-6)
+
+
+def test_endpoint_answers_again_after_a_restart(tmp_path, classifier):
+    from crosstrain import sandbox as sandboxes
+
+    state = tmp_path / "state"
+    with sandboxes.start(state_dir=state) as first:
+        first.client("s3").create_bucket(Bucket=BUCKET)
+        url = upload_model(first, "keep/model.tar.gz", {"model.joblib": joblib_bytes(classifier)})
+        deploy(first.client("sagemaker"), "kept", url)
+        first.flush()
+
+    with sandboxes.start(state_dir=state) as second:
+        answer = second.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName="kept", ContentType="text/csv", Body=csv(X[:3])
+        )
+        status = second.client("sagemaker").describe_endpoint(EndpointName="kept")
+
+    assert json.loads(answer["Body"].read()) == classifier.predict(X[:3]).tolist()
+    assert status["EndpointStatus"] == "InService"

@@ -174,6 +174,7 @@ class SageMakerRuntime(Runtime):
         self._lock = threading.Lock()  # never taken while holding the moto lock
         self.training = TrainingJobs(gateway, self._root / "jobs")
         self.invocations = 0
+        self._recover()
 
     # -- gateway hooks -------------------------------------------------------------------------
     def route(self, request: Request) -> Handler | None:
@@ -237,6 +238,32 @@ class SageMakerRuntime(Runtime):
         for endpoint in endpoints:
             if endpoint.deployment is not None:
                 endpoint.deployment.close()
+
+    def _recover(self) -> None:
+        """After a restart with saved state: finish what the last sandbox process left half done.
+
+        Endpoints that were ``Creating`` are deployed again; ``Updating`` ones keep their old
+        config; ``InService`` ones start their workers on their first request (see
+        :meth:`_lookup`). Training jobs that were running are failed (their script died).
+        """
+        from crosstrain.sandbox.state import backend_regions
+
+        creating = []
+        with self.gateway.moto_lock:
+            for account, regions in backend_regions("sagemaker").items():
+                for region, backend in regions.items():
+                    for name, moto_endpoint in backend.endpoints.items():
+                        if moto_endpoint.endpoint_status == "Creating":
+                            creating.append((account, region, name))
+                        elif moto_endpoint.endpoint_status == "Updating":
+                            moto_endpoint.endpoint_status = "InService"
+                            moto_endpoint.failure_reason = (
+                                "The update was interrupted by a sandbox restart; "
+                                "call UpdateEndpoint again."
+                            )
+                    self.training.fail_orphans(backend)
+        for account, region, name in creating:
+            self._create(account, region, name)
 
     # -- endpoint lifecycle --------------------------------------------------------------------
     def _create(self, account: str, region: str, name: str) -> None:
@@ -405,7 +432,7 @@ class SageMakerRuntime(Runtime):
 
     def _fetch(self, container: dict, folder: Path) -> tuple[Path, Path]:
         """Download and unpack the model (and ``SAGEMAKER_SUBMIT_DIRECTORY`` code)."""
-        s3 = self.gateway.client("s3")
+        s3 = self.training.s3()
         model_dir = folder / "model"
         model_dir.mkdir()
         url = container.get("ModelDataUrl") or (

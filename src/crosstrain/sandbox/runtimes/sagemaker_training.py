@@ -108,6 +108,14 @@ class TrainingJobs:
         self.root = root
         self._jobs: dict[tuple[str, str, str], Job] = {}
         self._lock = threading.Lock()
+        self._s3 = None
+
+    def s3(self):
+        """One boto3 S3 client for the sandbox, made on first use (clients are thread-safe)."""
+        with self._lock:
+            if self._s3 is None:
+                self._s3 = self.gateway.client("s3")
+            return self._s3
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, account: str, region: str, params: dict) -> None:
@@ -160,6 +168,18 @@ class TrainingJobs:
         job.reason = job.reason or "Stopped"
         job.stop.set()
 
+    def fail_orphans(self, backend) -> None:
+        """Fail the jobs a previous sandbox process was running (call with the moto lock)."""
+        for moto_job in backend.training_jobs.values():
+            if moto_job.training_job_status in ("InProgress", "Stopping"):
+                moto_job.training_job_status = "Failed"
+                moto_job.secondary_status = "Failed"
+                moto_job.failure_reason = (
+                    "InternalServerError: the sandbox stopped while this job ran, and its script "
+                    "with it; create the job again (under a new name)."
+                )
+                moto_job.model_artifacts = None
+
     def health(self) -> dict:
         with self._lock:
             running = [job.name for job in self._jobs.values() if job.process is not None]
@@ -207,7 +227,7 @@ class TrainingJobs:
             )
         paths = self._layout(job)
         self._transition(job, "Downloading", "Downloading input data")
-        s3 = self.gateway.client("s3")
+        s3 = self.s3()
         try:
             archive = download(s3, str(submit), job.folder / "sourcedir.tar.gz")
             unpack(archive, paths["code"])
@@ -446,7 +466,7 @@ class TrainingJobs:
         output = (job.params.get("OutputDataConfig") or {}).get("S3OutputPath", "")
         bucket, prefix = split_s3_uri(output.rstrip("/"))
         prefix = f"{prefix}/{job.name}/output" if prefix else f"{job.name}/output"
-        s3 = self.gateway.client("s3")
+        s3 = self.s3()
         try:
             model = pack(paths["model"], job.folder / "model.tar.gz")
             s3.upload_file(str(model), bucket, f"{prefix}/model.tar.gz")
