@@ -130,6 +130,16 @@ def timed_invokes(lam, name: str, payload: bytes, runs: int, cold: bool = False)
     return samples
 
 
+def timed_dry_runs(lam, name: str, runs: int) -> list[float]:
+    """Invoke round trips that run nothing: boto3 + HTTP + function lookup (the floor)."""
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        lam.invoke(FunctionName=name, InvocationType="DryRun", Payload=b"{}")
+        samples.append(time.perf_counter() - began)
+    return samples
+
+
 def throughput(endpoint: str, name: str, clients: int, seconds: float = 3.0) -> float:
     """Invocations per second with ``clients`` threads invoking back to back."""
     stop = time.monotonic() + seconds
@@ -233,6 +243,7 @@ def main() -> None:
         cold_sk = stats(timed_invokes(lam, "sklearn", sk_payload, max(3, args.cold // 2), True))
         timed_invokes(lam, "sklearn", sk_payload, 10)
         warm_sk = stats(timed_invokes(lam, "sklearn", sk_payload, args.warm))
+        dry_run = stats(timed_dry_runs(lam, "hello", args.warm))
         one_client = throughput(sb.endpoint_url, "hello", 1)
         two_clients = throughput(sb.endpoint_url, "hello", 2)
     rows += [
@@ -245,19 +256,24 @@ def main() -> None:
     direct_hello = stats(direct_calls(hello_zip, {"name": "x"}, args.warm))
     direct_sk = stats(direct_calls(sklearn_zip, {"row": ROW}, args.warm))
     rows += [
+        ("floor: crosstrain DryRun invoke (runs nothing)", *dry_run),
         ("baseline: moto echo invoke (Docker off)", *echo),
         ("baseline: direct call, hello", *direct_hello),
         ("baseline: direct call, sklearn", *direct_sk),
     ]
 
-    print(f"{'measure':44} {'median ms':>10} {'p95 ms':>10}")
+    print(f"{'measure':48} {'median ms':>10} {'p95 ms':>10}")
     for label, median, p95 in rows:
-        print(f"{label:44} {median:10.2f} {p95:10.2f}")
+        print(f"{label:48} {median:10.2f} {p95:10.2f}")
     print()
     print(f"cold hello median: {cold_hello[0]:.1f} ms (target <= 250 ms)")
     print(
         f"warm hello overhead over the direct call: {warm_hello[0] - direct_hello[0]:.2f} ms "
         "median (target <= 5 ms; includes the boto3 HTTP round trip)"
+    )
+    print(
+        f"  of which boto3 + HTTP + lookup (DryRun): {dry_run[0]:.2f} ms; running the handler "
+        f"in a worker adds {warm_hello[0] - dry_run[0] - direct_hello[0]:.2f} ms"
     )
     print(f"warm sklearn overhead over the direct call: {warm_sk[0] - direct_sk[0]:.2f} ms median")
     print(f"ratio warm hello / moto echo (median): {warm_hello[0] / echo[0]:.2f}")

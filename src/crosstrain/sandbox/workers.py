@@ -13,7 +13,8 @@ whatever user code prints is returned with the call (:attr:`CallInfo.output`).
 Limits: a per-call timeout; memory counted as the worker's anonymous resident memory
 (``RssAnon``: what the code allocated, not the shared library files it maps), sampled while the
 parent waits, with ``RLIMIT_AS`` as a hard ceiling; ``PR_SET_PDEATHSIG`` so no worker outlives the
-process that started it. Nothing here knows about Lambda or SageMaker.
+process that started it. Nothing here knows about Lambda or SageMaker. The child's side is
+:mod:`crosstrain.sandbox.worker_process`, run as a script so a cold start imports little.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import json
 import os
 import select
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -32,10 +32,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_FRAME = struct.Struct("!II")
+from crosstrain.sandbox.worker_process import FRAME, anon_memory_mb
+
 _TICK = 0.02  # seconds between memory samples while a call runs
-# Address space allowed beyond the memory limit (interpreter, thread stacks, mapped libraries).
-_ADDRESS_SPACE_HEADROOM_MB = 2048
+_CHILD = Path(__file__).with_name("worker_process.py")
 
 
 class WorkerError(Exception):
@@ -115,23 +115,6 @@ class Result:
     error: dict | None = None
 
 
-def describe_exception(exc: BaseException, skip_frames: int = 0) -> dict:
-    """``type``, ``message`` and the ``traceback`` frames (formatted) of an exception.
-
-    An exception may name itself: ``error_type`` and ``frames`` attributes win when present.
-    """
-    import traceback
-
-    frames = getattr(exc, "frames", None)
-    if frames is None:
-        frames = traceback.format_list(traceback.extract_tb(exc.__traceback__)[skip_frames:])
-    return {
-        "type": getattr(exc, "error_type", None) or type(exc).__name__,
-        "message": str(exc),
-        "traceback": list(frames),
-    }
-
-
 # -- the parent side -------------------------------------------------------------------------
 _spawner = None  # a ThreadPoolExecutor with one long-lived thread
 _spawner_lock = threading.Lock()
@@ -150,18 +133,6 @@ def _spawn(cmd: list[str], **kwargs) -> subprocess.Popen:
 
             _spawner = ThreadPoolExecutor(1, thread_name_prefix="crosstrain-spawner")
     return _spawner.submit(subprocess.Popen, cmd, **kwargs).result()
-
-
-def anon_memory_mb(pid: int) -> float:
-    """The process's anonymous resident memory in MB (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"RssAnon:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0.0
 
 
 # How the Lambda runtime interface (written in Go) names the signals that end a process.
@@ -216,7 +187,7 @@ class Worker:
         env["CROSSTRAIN_WORKER_PARENT"] = str(os.getpid())
         env.setdefault("PYTHONUNBUFFERED", "1")
         self.process = _spawn(
-            [sys.executable, str(Path(__file__).resolve())],
+            [sys.executable, str(_CHILD)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -300,12 +271,12 @@ class Worker:
         data = json.dumps(header).encode()
         # A worker that is gone raises here; _receive then reports how it ended.
         with contextlib.suppress(BrokenPipeError, ValueError):
-            self.process.stdin.write(_FRAME.pack(len(data), len(body)) + data + body)
+            self.process.stdin.write(FRAME.pack(len(data), len(body)) + data + body)
 
     def _receive(self, timeout: float, info: CallInfo) -> tuple[dict, bytes]:
         deadline = time.monotonic() + timeout
-        head = self._read(_FRAME.size, deadline, timeout, info)
-        header_len, body_len = _FRAME.unpack(head)
+        head = self._read(FRAME.size, deadline, timeout, info)
+        header_len, body_len = FRAME.unpack(head)
         rest = self._read(header_len + body_len, deadline, timeout, info)
         return json.loads(rest[:header_len]), rest[header_len:]
 
@@ -466,118 +437,3 @@ class WorkerPool:
             import shutil
 
             shutil.rmtree(self._dir, ignore_errors=True)
-
-
-# -- the worker side -------------------------------------------------------------------------
-def _die_with_parent(parent: int) -> None:
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def _read_frame(fd: int) -> tuple[dict, bytes] | None:
-    def read(size: int) -> bytes | None:
-        chunks = []
-        while size:
-            chunk = os.read(fd, min(size, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
-
-    head = read(_FRAME.size)
-    if head is None:
-        return None
-    header_len, body_len = _FRAME.unpack(head)
-    rest = read(header_len + body_len) if header_len + body_len else b""
-    if rest is None:
-        return None
-    return json.loads(rest[:header_len]), rest[header_len:]
-
-
-def _write_frame(fd: int, header: dict, body: bytes = b"") -> None:
-    data = json.dumps(header, default=str).encode()
-    view = memoryview(_FRAME.pack(len(data), len(body)) + data + body)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _load_factory(path: str):
-    target, _, attr = path.rpartition(":")
-    if target.endswith(".py"):
-        import importlib.util
-
-        module_spec = importlib.util.spec_from_file_location("_crosstrain_worker_app", target)
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[module_spec.name] = module
-        module_spec.loader.exec_module(module)
-    else:
-        import importlib
-
-        module = importlib.import_module(target)
-    return getattr(module, attr)
-
-
-def _flush() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-
-
-def worker_main() -> None:
-    """Entry point of a worker process (this file run as a script)."""
-    if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-        sys.path.pop(0)  # our own folder would shadow user modules (state.py, server.py, ...)
-    _die_with_parent(int(os.environ.pop("CROSSTRAIN_WORKER_PARENT", "0")))
-    proto_in, proto_out = os.dup(0), os.dup(1)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    out = os.open(os.environ.pop("CROSSTRAIN_WORKER_OUTPUT"), os.O_WRONLY | os.O_APPEND)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.close(null)
-    os.close(out)
-
-    frame = _read_frame(proto_in)
-    if frame is None:
-        return
-    setup, _ = frame
-    if setup.get("memory_mb"):
-        import resource
-
-        ceiling = (int(setup["memory_mb"]) + _ADDRESS_SPACE_HEADROOM_MB) << 20
-        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
-    sys.path[:0] = setup.get("path") or []
-    try:
-        serve = _load_factory(setup["factory"])(setup.get("config") or {})
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, then we exit
-        _flush()
-        _write_frame(proto_out, {"ready": False, "error": describe_exception(exc)})
-        os._exit(1)
-    _flush()
-    _write_frame(proto_out, {"ready": True})
-
-    while True:
-        frame = _read_frame(proto_in)
-        if frame is None:
-            return
-        header, body = frame
-        try:
-            out_header, out_body = serve(header, body)
-            answer = {"ok": True, "header": out_header}
-        except Exception as exc:  # noqa: BLE001 - the app's own error, reported per call
-            answer, out_body = {"ok": False, "error": describe_exception(exc, 1)}, b""
-        _flush()
-        answer["memory_mb"] = anon_memory_mb(os.getpid())
-        _write_frame(proto_out, answer, out_body)
-
-
-if __name__ == "__main__":
-    worker_main()
