@@ -81,9 +81,16 @@ LEDGER: tuple[Entry, ...] = (
     ),
     Entry(
         "sagemaker",
-        "stub",
-        "Create calls are stored; endpoints answer placeholders and "
-        "training jobs run nothing yet. UpdateEndpoint is not implemented.",
+        "real",
+        "Endpoints serve model.tar.gz from sandbox S3 with the inference-toolkit handlers "
+        "(code/inference.py, or scikit-learn / TorchScript defaults) in local worker processes "
+        "on the sandbox's Python: no containers, Image and instance types are ignored, "
+        "requirements.txt is not installed, each variant runs min(instance count, 2) workers. "
+        "Variants, weights, UpdateEndpoint (blue/green), ModelError, logs and metrics work; "
+        "async, serverless scaling, multi-model and data capture do not. Training jobs run "
+        "script mode only (sagemaker_program + sagemaker_submit_directory) as one local "
+        "process (algo-1; no distributed training, no GPUs, File input mode). Processing, "
+        "transform and tuning jobs are stubs that run nothing.",
     ),
     Entry(
         "athena",
