@@ -89,8 +89,8 @@
       ];
       if (r.hint) {
         parts.push(
-          el("details", { class: "ct-check__hint" }, [
-            el("summary", {}, ["Hint"]),
+          el("details", { class: "tip ct-check__hint" }, [
+            el("summary", {}, ["Hint: what to do next"]),
             el("p", {}, [r.hint]),
           ]),
         );

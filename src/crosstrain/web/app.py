@@ -17,6 +17,7 @@ not one of ``allowed_hosts`` with 400 (DNS rebinding). Checks, skips and resets 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+LOC = re.compile(r"<loc>https?://[^/<]+/")
 
 
 class ApiError(Exception):
@@ -142,20 +144,20 @@ class Web:
             info["error"] = f"no sandbox answers at {sb.endpoint_url}; restart `crosstrain up`"
         return {**info, "jupyter": self.jupyter}
 
-    # -- actions -------------------------------------------------------------------------------
+    # -- actions (the lab engine's own functions, as `crosstrain lab ...` runs them) -------------
     def check(self, name: str, step: str | None = None) -> dict:
-        from crosstrain.labs.runner import CheckReport, run_checks
+        from crosstrain.labs.runner import check_lab
 
         lab = self.lab(name)
         if step is not None:
             self.step(lab, step)
         with self.lock:
-            results = run_checks(lab, self.connect(), self.lab_dir(lab), step)
-            progress.record(self.workspace, results)
-        return {**CheckReport(lab, results).as_dict(), "progress": self.progress(lab)}
+            self.lab_dir(lab)
+            report = check_lab(lab.slug, step, root=self.workspace, sandbox=self.connect())
+        return {**report.as_dict(), "progress": self.progress(lab)}
 
     def skip(self, name: str, step: str, replace_changed: bool) -> dict:
-        from crosstrain.labs.solves import skip
+        from crosstrain.labs.solves import skip_lab
 
         lab = self.lab(name)
         self.step(lab, step)
@@ -166,8 +168,9 @@ class Web:
             return replace_changed
 
         with self.lock:
+            self.lab_dir(lab)
             try:
-                done = skip(lab, step, self.connect(), self.lab_dir(lab), confirm)
+                done = skip_lab(lab.slug, step, self.workspace, confirm, self.connect())
             except CrosstrainError as err:
                 if asked and not replace_changed:
                     raise ApiError(
@@ -181,17 +184,12 @@ class Web:
         return {"lab": lab.slug, "skipped": done.steps, "changed": done.changed, "backup": backup}
 
     def reset(self, name: str) -> dict:
-        """Remove the lab's resources, restore its starter, then check once to record that."""
-        from crosstrain.labs.runner import run_checks
-        from crosstrain.labs.solves import run_teardown
-        from crosstrain.labs.workspace import reset_workspace
+        """Remove the lab's resources and restore its starter (the checks then run once)."""
+        from crosstrain.labs.solves import reset_lab
 
         lab = self.lab(name)
         with self.lock:
-            sb = self.connect()
-            run_teardown(lab, sb, self.lab_dir(lab))
-            saved = reset_workspace(lab, self.workspace)
-            progress.record(self.workspace, run_checks(lab, sb, self.lab_dir(lab)))
+            saved = reset_lab(lab.slug, root=self.workspace, sandbox=self.connect())
         backup = str(saved) if saved else None
         return {"lab": lab.slug, "backup": backup, "progress": self.progress(lab)}
 
@@ -244,6 +242,20 @@ async def json_body(request: Request):
     return body
 
 
+async def sitemap(request: Request) -> Response:
+    """The site's sitemap with this server's own origin in every URL.
+
+    Material's instant navigation only follows links the sitemap lists on the page's origin; the
+    built sitemap names ``site_url`` (port 8000), so any other port would fall back to full loads.
+    """
+    path = Path(request.app.state.site_dir) / "sitemap.xml"
+    if not path.is_file():
+        return Response("not found", status_code=404)
+    base = str(request.base_url)
+    text = LOC.sub(lambda m: f"<loc>{base}", path.read_text())
+    return Response(text, media_type="application/xml")
+
+
 def params(request: Request) -> tuple[str, str]:
     return request.path_params["lab"], request.path_params.get("step")
 
@@ -279,23 +291,28 @@ def create_app(
     site_dir: str | Path,
     sandbox: Sandbox | Callable[[], Sandbox],
     *,
-    content: str | Path | None = None,
     workspace: str | Path | None = None,
     jupyter: dict | None = None,
     allowed_hosts: list[str] | tuple[str, ...] = LOCAL_HOSTS,
 ) -> Starlette:
-    """The API routes, then the built site at ``/`` (``index.html`` for folders)."""
+    """The API routes, then the built site at ``/`` (``index.html`` for folders).
+
+    Labs come from the content root (``CROSSTRAIN_CONTENT_DIR`` or the checkout); the learner's
+    work from ``workspace`` (default ``CROSSTRAIN_WORKSPACE`` or ``./workspace``).
+    """
     from crosstrain.labs.catalog import content_root
 
     get_sandbox = sandbox if callable(sandbox) else (lambda: sandbox)
     web = Web(
-        content=Path(content).resolve() if content else content_root(),
+        content=content_root(),
         workspace=workspace_root(workspace),
         sandbox=get_sandbox,
         jupyter=jupyter,
     )
-    routes = [*ROUTES, Mount("/", StaticFiles(directory=site_dir, html=True), name="site")]
+    site = StaticFiles(directory=site_dir, html=True)
+    routes = [*ROUTES, Route("/sitemap.xml", sitemap), Mount("/", site, name="site")]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.web = web
+    app.state.site_dir = str(site_dir)
     return app

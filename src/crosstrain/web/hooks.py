@@ -253,10 +253,14 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def check_widget(slug: str, step) -> str:
-    """The widget's HTML on one line (crosstrain.js makes it work)."""
+    """The widget's HTML on one line (crosstrain.js makes it work).
+
+    The outer element is a ``<section>`` because Material's search indexer stops excluding an
+    element (``data-search-exclude``) at the first closing tag of the same name inside it.
+    """
     points = f"{step.points} point{'s' if step.points != 1 else ''}"
     return (
-        f'<div class="ct-check" data-lab="{slug}" data-step="{step.id}" '
+        f'<section class="ct-check" data-search-exclude data-lab="{slug}" data-step="{step.id}" '
         f'data-points="{step.points}">'
         f'<div class="ct-check__head"><span class="ct-check__title">Check: '
         f"{html.escape(step.title)}</span>"
@@ -265,7 +269,7 @@ def check_widget(slug: str, step) -> str:
         '<button type="button" class="md-button md-button--primary ct-check__run">Check</button>'
         '<button type="button" class="md-button ct-check__skip">Skip</button></div>'
         '<div class="ct-check__result" role="status" aria-live="polite" hidden></div>'
-        "</div>"
+        "</section>"
     )
 
 
@@ -273,14 +277,14 @@ def add_lab_header(markdown: str, slug: str, manifest) -> str:
     """Put the lab's progress bar (and its Check all / Reset buttons) under the first heading."""
     steps = " ".join(manifest.step_ids)
     header = (
-        f'\n<div class="ct-lab" data-lab="{slug}" data-steps="{steps}" '
+        f'\n<section class="ct-lab" data-search-exclude data-lab="{slug}" data-steps="{steps}" '
         f'data-points="{manifest.points}">'
         f'<div class="ct-progress" data-lab="{slug}"></div>'
         '<div class="ct-lab__actions">'
         '<button type="button" class="md-button ct-lab__check">Check all steps</button>'
         '<button type="button" class="md-button ct-lab__reset">Reset lab</button>'
         '<a class="md-button ct-lab__jupyter" hidden>Open in JupyterLab</a>'
-        "</div></div>\n"
+        "</div></section>\n"
     )
     first = markdown.lstrip("\n").split("\n", 1)
     if first[0].startswith("# "):
