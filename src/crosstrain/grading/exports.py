@@ -58,8 +58,7 @@ def feedback_markdown(lab, r: dict) -> str:
     if r["status"] != "graded":
         lines += [f"> {r['message']}", ""]
     for run in r["runs"]:
-        mark = "ran to the end" if run["status"] == "ok" else run["message"]
-        lines.append(f"- `{run['file']}`: {mark}")
+        lines.append(f"- `{run['file']}`: {run['message']}")
     if r["runs"]:
         lines.append("")
     for step in lab.manifest.steps:
@@ -94,8 +93,7 @@ def feedback_html(lab, r: dict) -> str:
     if r["runs"]:
         parts.append("<ul>")
         for run in r["runs"]:
-            mark = "ran to the end" if run["status"] == "ok" else run["message"]
-            parts.append(f"<li><code>{e(run['file'])}</code>: {e(mark)}</li>")
+            parts.append(f"<li><code>{e(run['file'])}</code>: {e(run['message'])}</li>")
         parts.append("</ul>")
     for step in lab.manifest.steps:
         parts.append(f"<h2>{e(step.title)} — {r['steps'].get(step.id, 0)} / {step.points}</h2>")

@@ -28,6 +28,7 @@ _LIVE_LOCK = threading.Lock()
 SLACK = 30.0  # seconds the supervisor itself may take beyond the learner's time limit
 SANDBOX_KEYS = ("AWS_", "LOCALSTACK_", "EDGE_PORT", "DISABLE_DEPRECATION_NOTICE")
 OK, FAILED, TIMEOUT, MEMORY = "ok", "failed", "timeout", "memory"
+RAN = "ran to the end"
 
 
 @dataclass
@@ -204,7 +205,7 @@ def describe(rel: str, report: dict, limits: Limits, timeout: float, notebook: b
         if result.get("ename") == "MemoryError":
             status, message = MEMORY, f"ran out of memory (limit {limits.memory_mb} MB): {message}"
     elif code == 0:
-        status, message = OK, "ran to the end"
+        status, message = OK, RAN
     elif code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
         status, message = FAILED, f"was killed by {name}"

@@ -48,7 +48,7 @@ class Capture:
         self.thread.start()
 
     def _drain(self) -> None:
-        while chunk := self.stream.read1(1 << 16):
+        while chunk := self.stream.read1(1 << 20):
             self.total += len(chunk)
             room = self.half - len(self.head)
             if room > 0:

@@ -1,0 +1,75 @@
+"""Grading checks: hidden cases count for points but are never shown to the learner."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from crosstrain.grading.checking import HIDDEN_FAILED, run_lab_checks
+from crosstrain.labs.catalog import get_lab
+from crosstrain.labs.checks import load_checks
+
+# Right for the two public cases only: a learner who hard-codes the examples.
+MEMORISED = """
+def handler(event, context):
+    known = {(19.99, 7): 139.93, (49, 0): 0}
+    return {"revenue": known.get((event["plan_price"], event["months"]), 1.0)}
+"""
+
+
+def deploy(sandbox, code: str) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", code)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = sandbox.client("iam").create_role(
+        RoleName="r", AssumeRolePolicyDocument=json.dumps(trust)
+    )
+    sandbox.client("lambda").create_function(
+        FunctionName="revenue",
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="handler.handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Timeout=10,
+        MemorySize=128,
+    )
+
+
+@pytest.fixture
+def answers_check(sandbox, tmp_path):
+    lab = get_lab("00-sandbox-orientation")
+    specs = [s for s in load_checks(lab) if s.name == "function_answers"]
+    deploy(sandbox, MEMORISED)
+
+    def run(secret):
+        return run_lab_checks(lab, specs, sandbox, tmp_path, secret)[0]
+
+    return run
+
+
+def test_memorised_answers_pass_without_hidden_cases(answers_check):
+    assert answers_check(None)["status"] == "passed"
+
+
+def test_memorised_answers_fail_the_hidden_cases(answers_check):
+    result = answers_check("course-secret")
+    assert result["status"] == "failed" and result["hidden"]
+
+
+def test_learner_sees_that_hidden_cases_failed_but_not_which(answers_check):
+    result = answers_check("course-secret")
+    assert result["public_message"] == HIDDEN_FAILED
+    assert "plan_price" in result["message"]  # the instructor's copy says which case

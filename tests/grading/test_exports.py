@@ -1,0 +1,111 @@
+"""Outputs: gradebook, results, feedback (hidden cases never shown), JUnit, Gradescope, analysis."""
+
+from __future__ import annotations
+
+import csv
+import json
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from crosstrain.grading.exports import write_outputs
+from crosstrain.labs.catalog import get_lab
+from crosstrain.labs.checks import load_checks
+
+HIDDEN_EVENT = "{'plan_price': 123.45, 'months': 17}"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return get_lab("00-sandbox-orientation")
+
+
+def result(lab, student: str, passing: bool) -> dict:
+    checks = []
+    for spec in load_checks(lab):
+        hidden_fail = not passing and spec.name == "function_answers"
+        checks.append(
+            {
+                "lab": lab.slug,
+                "step": spec.step,
+                "check": spec.name,
+                "status": "passed" if passing else "failed",
+                "points": spec.points if passing else 0,
+                "max_points": spec.points,
+                "message": f"invoking with {HIDDEN_EVENT} failed" if hidden_fail else "saw it",
+                "public_message": "passes the public cases but not the hidden ones"
+                if hidden_fail
+                else "saw it",
+                "hint": "" if passing else spec.hint,
+                "hint_id": "",
+                "seconds": 0.1,
+                "hidden": hidden_fail,
+            }
+        )
+    steps = {s.id: (s.points if passing else 0) for s in lab.manifest.steps}
+    return {
+        "student": student,
+        "lab": lab.slug,
+        "status": "graded",
+        "message": "all code ran",
+        "points": sum(steps.values()),
+        "max_points": lab.manifest.points,
+        "steps": steps,
+        "checks": checks,
+        "runs": [{"file": "orientation.ipynb", "status": "ok", "message": "ran to the end"}],
+        "notes": [],
+        "fingerprint": "x",
+        "graded_at": "2026-11-27T00:00:00+00:00",
+        "seconds": 3.0,
+    }
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory, lab):
+    folder = tmp_path_factory.mktemp("exports")
+    results = [result(lab, "alice", True), result(lab, "bob", False)]
+    write_outputs(folder, lab, load_checks(lab), results)
+    return folder
+
+
+def test_gradebook_has_points_per_step_total_max_status(out):
+    with open(out / "gradebook.csv") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert rows["alice"]["store-dataset (4)"] == "4"
+    assert (rows["alice"]["total"], rows["alice"]["max"], rows["bob"]["total"]) == ("10", "10", "0")
+    assert rows["bob"]["status"] == "graded"
+
+
+def test_results_json_keeps_the_full_message_for_instructors(out):
+    assert HIDDEN_EVENT in (out / "results.json").read_text()
+
+
+@pytest.mark.parametrize(
+    "rel", ["feedback/bob.md", "feedback/bob.html", "junit.xml", "gradescope/bob/results.json"]
+)
+def test_learner_facing_files_never_show_hidden_cases(out, rel):
+    text = (out / rel).read_text()
+    assert "123.45" not in text
+    assert "not the hidden ones" in text
+
+
+def test_feedback_shows_hints_of_failed_checks(out, lab):
+    assert load_checks(lab)[0].hint in (out / "feedback/bob.md").read_text()
+
+
+def test_junit_counts_failures(out):
+    suites = ET.parse(out / "junit.xml").getroot()
+    bob = next(s for s in suites if s.get("name") == "bob")
+    assert int(bob.get("failures")) == len(list(bob))
+
+
+def test_gradescope_score_is_the_total(out):
+    data = json.loads((out / "gradescope/alice/results.json").read_text())
+    assert data["score"] == 10 and sum(t["max_score"] for t in data["tests"]) == 10
+
+
+def test_item_analysis_lists_pass_rates_and_charts(out):
+    text = (out / "item-analysis.md").read_text()
+    assert "| store-dataset | dataset_uploaded | 1/2 | 50% |" in text
+    for chart in ("charts/pass-rate.png", "charts/totals.png"):
+        assert (out / chart).read_bytes()[:4] == b"\x89PNG"
