@@ -348,3 +348,64 @@ def test_presto_functions_and_integer_division(aws):
         "FROM UNNEST(ARRAY[1, 2, 2]) AS t(x)",
     )
     assert table == [["q", "d", "a", "r"], ["3", "2024/03/05 06:07", "2", "abc"]]
+
+
+def test_ctas_writes_partitioned_parquet_and_registers_it(aws, orders):
+    glue_orders_table(aws["glue"])
+    athena = aws["athena"]
+    execution = run(
+        athena,
+        "CREATE TABLE big_orders WITH (format = 'PARQUET', external_location = "
+        "'s3://lake/big/', partitioned_by = ARRAY['year']) AS "
+        "SELECT order_id, amount, year FROM orders WHERE amount > 300",
+    )
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    result = athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    expected = orders[orders.amount > 300]
+    assert result["UpdateCount"] == len(expected)
+    listed = aws["s3"].list_objects_v2(Bucket="lake", Prefix="big/")["Contents"]
+    assert {o["Key"].split("/")[1] for o in listed} == {f"year={y}" for y in expected.year.unique()}
+    total = query(athena, "SELECT count(*), round(sum(amount), 2) FROM big_orders")[1]
+    assert total == [str(len(expected)), str(round(expected.amount.sum(), 2))]
+    again = run(
+        athena, "CREATE TABLE again WITH (external_location = 's3://lake/big/') AS SELECT 1"
+    )
+    assert "HIVE_PATH_ALREADY_EXISTS" in again["Status"]["StateChangeReason"]
+
+
+def test_insert_into_appends_rows_and_partitions(aws, orders):
+    glue_orders_table(aws["glue"])
+    athena = aws["athena"]
+    inserted = run(athena, "INSERT INTO orders VALUES (1, 'eu', 10.5, 2025), (2, 'us', 1.5, 2025)")
+    assert inserted["Status"]["State"] == "SUCCEEDED", inserted["Status"]
+    assert query(athena, "SHOW PARTITIONS orders")[-1] == ["year=2025"]
+    assert query(athena, "SELECT count(*), sum(amount) FROM orders WHERE year = 2025")[1] == [
+        "2",
+        "12.0",
+    ]
+
+
+def test_views_are_stored_in_glue_and_queryable(aws, orders):
+    glue_orders_table(aws["glue"])
+    athena = aws["athena"]
+    created = run(
+        athena,
+        "CREATE VIEW eu_orders AS SELECT order_id, amount, year FROM orders WHERE region = 'eu'",
+    )
+    assert created["Status"]["State"] == "SUCCEEDED", created["Status"]
+    view = aws["glue"].get_table(DatabaseName="shop", Name="eu_orders")["Table"]
+    assert view["TableType"] == "VIRTUAL_VIEW"
+    assert view["ViewOriginalText"].startswith("/* Presto View: ")
+    eu = orders[orders.region == "eu"]
+    assert query(athena, "SELECT count(*) FROM eu_orders WHERE year = 2023")[1] == [
+        str(len(eu[eu.year == 2023]))
+    ]
+    assert run(athena, "DROP VIEW eu_orders")["Status"]["State"] == "SUCCEEDED"
+    assert run(athena, "SELECT * FROM eu_orders")["Status"]["State"] == "FAILED"
+
+
+def test_plain_create_table_is_refused_as_athena_does(aws):
+    aws["glue"].create_database(DatabaseInput={"Name": "shop"})
+    execution = run(aws["athena"], "CREATE TABLE t (a int) LOCATION 's3://lake/t/'")
+    assert execution["Status"]["State"] == "FAILED"
+    assert "Only external table creation is supported" in execution["Status"]["StateChangeReason"]

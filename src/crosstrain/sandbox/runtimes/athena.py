@@ -19,7 +19,10 @@ REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION) is parsed here and applied to moto
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import copy
+import io
 import itertools
 import json
 import logging
@@ -655,6 +658,15 @@ class TableLoader:
     def arrow_type(self, hive: str):
         return self.con.sql(f"SELECT NULL::{duck_type(hive)} AS v").to_arrow_table().schema[0].type
 
+    def load_all(self, tree: dict, database: str) -> None:
+        """Register every table a parse tree reads (``database`` for unqualified names)."""
+        for catalog, schema, name in referenced_tables(tree):
+            if schema.lower() in ("information_schema", "pg_catalog"):
+                continue
+            if catalog and catalog.lower() != CATALOG:
+                raise QueryError(f"CATALOG_NOT_FOUND: Catalog '{catalog}' does not exist")
+            self.load(schema.lower() or database, name.lower())
+
     def load(self, database: str, name: str) -> None:
         if (database, name) in self.loaded:
             return
@@ -662,7 +674,14 @@ class TableLoader:
         self.loaded.add((database, name))
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{quote(database)}")
         if table.get("TableType") == "VIRTUAL_VIEW":
-            raise QueryError(f"NOT_SUPPORTED: {database}.{name} is a view (not supported here)")
+            sql = view_sql(table)
+            self.load_all(syntax_tree(self.con, sql), database)
+            self.con.execute(f"USE {CATALOG}.{quote(database)}")
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {CATALOG}.{quote(database)}.{quote(name)} AS "
+                f"{presto_formats(sql)}"
+            )
+            return
         if (table.get("Parameters") or {}).get("table_type", "").upper() == "ICEBERG":
             raise QueryError(f"NOT_SUPPORTED: {database}.{name} is an Iceberg table")
         dataset, select = self.dataset(table, partitions)
@@ -834,6 +853,148 @@ class TableLoader:
         }
 
 
+# -- writing tables (CTAS, INSERT INTO) and views -----------------------------------------------
+def hive_type(dtype: Any) -> str:
+    """A DuckDB column type as the Hive type Glue stores."""
+    kind = dtype.id
+    if kind == "list":
+        return f"array<{hive_type(dtype.children[0][1])}>"
+    if kind == "struct":
+        return "struct<" + ",".join(f"{n}:{hive_type(t)}" for n, t in dtype.children) + ">"
+    if kind == "map":
+        return f"map<{hive_type(dtype.children[0][1])},{hive_type(dtype.children[1][1])}>"
+    if kind == "decimal":
+        return f"decimal({dtype.children[0][1]},{dtype.children[1][1]})"
+    names = {
+        "varchar": "string", "integer": "int", "bigint": "bigint", "hugeint": "bigint",
+        "smallint": "smallint", "tinyint": "tinyint", "double": "double", "float": "float",
+        "boolean": "boolean", "date": "date", "timestamp": "timestamp", "blob": "binary",
+    }  # fmt: skip
+    return names.get(kind, "string")
+
+
+def ctas_options(text: str) -> dict[str, Any]:
+    """``format = 'PARQUET', partitioned_by = ARRAY['k'], ...`` -> dict."""
+    options: dict[str, Any] = {}
+    for key, value in re.findall(r"(\w+)\s*=\s*(ARRAY\s*\[[^\]]*\]|'(?:[^']|'')*'|[\w.]+)", text):
+        if value.upper().startswith("ARRAY"):
+            options[key.lower()] = [v.replace("''", "'") for v in re.findall(_STRING, value)]
+        else:
+            options[key.lower()] = value.strip("'").replace("''", "'")
+    return options
+
+
+def ctas_table(
+    name: str, columns: list, keys: list[str], location: str, kind: str, options: dict
+) -> dict:
+    """The Glue TableInput of a CREATE TABLE AS SELECT."""
+    input_format, output_format, library = STORED_AS.get(kind, TEXT_IO)
+    serde_params = {"serialization.format": "1"}
+    if kind == "JSON":
+        library = JSON_SERDE
+    elif kind == "TEXTFILE":
+        delimiter = options.get("field_delimiter", "\x01")
+        serde_params = {"field.delim": delimiter, "serialization.format": delimiter}
+    return {
+        "Name": name,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"EXTERNAL": "TRUE", "has_encrypted_data": "false"},
+        "PartitionKeys": [{"Name": n, "Type": t} for n, t in columns if n in keys],
+        "StorageDescriptor": {
+            "Columns": [{"Name": n, "Type": t} for n, t in columns if n not in keys],
+            "Location": location,
+            "InputFormat": input_format,
+            "OutputFormat": output_format,
+            "SerdeInfo": {"SerializationLibrary": library, "Parameters": serde_params},
+        },
+    }
+
+
+def view_table(name: str, database: str, sql: str, columns: list) -> dict:
+    """The Glue TableInput of an Athena view (Presto view text, as Athena stores it)."""
+    definition = {
+        "originalSql": sql.strip(),
+        "catalog": CATALOG,
+        "schema": database,
+        "columns": [{"name": n, "type": t} for n, t in columns],
+    }
+    encoded = base64.b64encode(json.dumps(definition).encode()).decode()
+    return {
+        "Name": name,
+        "TableType": "VIRTUAL_VIEW",
+        "Parameters": {"presto_view": "true", "comment": "Presto View"},
+        "ViewOriginalText": f"/* Presto View: {encoded} */",
+        "ViewExpandedText": "/* Presto View */",
+        "PartitionKeys": [],
+        "StorageDescriptor": {
+            "Columns": [{"Name": n, "Type": t} for n, t in columns],
+            "Location": "",
+            "SerdeInfo": {},
+        },
+    }
+
+
+def view_sql(table: dict) -> str:
+    """The SQL of a Glue view (Athena's base64 Presto view, or plain text)."""
+    text = table.get("ViewOriginalText") or ""
+    match = re.search(r"/\*\s*Presto View:\s*(\S+)\s*\*/", text)
+    if match:
+        return json.loads(base64.b64decode(match.group(1)))["originalSql"]
+    return text or table.get("ViewExpandedText") or ""
+
+
+def hive_value(value: Any) -> str:
+    """A partition value as Hive writes it in a ``key=value`` folder name."""
+    if value is None:
+        return "__HIVE_DEFAULT_PARTITION__"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def split_partitions(data, keys: list[str]) -> list[tuple[list[str], Any]]:
+    """[(partition values, rows without the key columns)] of an Arrow table."""
+    import pyarrow.compute as pc
+
+    if not keys:
+        return [([], data)]
+    groups = []
+    for combo in data.select(keys).group_by(keys).aggregate([]).to_pylist():
+        mask = None
+        for key in keys:
+            value = combo[key]
+            test = pc.is_null(data[key]) if value is None else pc.equal(data[key], value)
+            mask = test if mask is None else pc.and_(mask, test)
+        rows = data.filter(mask).drop_columns(keys)
+        groups.append(([hive_value(combo[k]) for k in keys], rows))
+    return groups
+
+
+def encode_rows(data, kind: str, delimiter: str) -> tuple[bytes, str]:
+    """(file content, file extension) of rows in a table format."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    buffer = io.BytesIO()
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(data, buffer, compression="snappy")
+        return buffer.getvalue(), ".parquet"
+    if kind == "orc":
+        import pyarrow.orc as orc
+
+        orc.write_table(data, buffer)
+        return buffer.getvalue(), ".orc"
+    if kind == "json":
+        lines = [json.dumps(row, default=str) for row in data.to_pylist()]
+        return "".join(line + "\n" for line in lines).encode(), ".json"
+    text = data.cast(pa.schema([pa.field(f.name, pa.string()) for f in data.schema]))
+    options = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="none")
+    pacsv.write_csv(text, buffer, write_options=options)
+    return buffer.getvalue(), ""
+
+
 # -- statements ----------------------------------------------------------------------------------
 @dataclass
 class Result:
@@ -843,6 +1004,7 @@ class Result:
     rows: list[tuple]
     statement_type: str = "DML"
     header: bool = True
+    update_count: int = 0
 
 
 def utility(name: str, values: list[str]) -> Result:
@@ -1130,7 +1292,9 @@ class Statements:
         return ddl()
 
     # -- queries -------------------------------------------------------------------------------
-    def select(self, sql: str, match: re.Match) -> Result:
+    @contextlib.contextmanager
+    def session(self, sql: str):
+        """A DuckDB connection with every table ``sql`` reads registered, and its parse tree."""
         import duckdb
 
         con = duckdb.connect(config={"autoinstall_known_extensions": False})
@@ -1144,16 +1308,12 @@ class Statements:
                 con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}")
             tree = syntax_tree(con, sql)
             loader = TableLoader(con, self.s3, self.catalog, self.execution.counter)
-            for catalog, database, name in referenced_tables(tree):
-                if database.lower() in ("information_schema", "pg_catalog"):
-                    continue
-                if catalog and catalog.lower() != CATALOG:
-                    raise QueryError(f"CATALOG_NOT_FOUND: Catalog '{catalog}' does not exist")
-                loader.load(database.lower() or self.database, name.lower())
+            loader.load_all(tree, self.database)
+            con.execute(f"USE {CATALOG}.{quote(self.database)}")
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
             self.execution.counter["on"] = True
-            return self.query(con, presto_formats(sql), tree)
+            yield con, tree
         except duckdb.Error as exc:
             if self.execution.state == "CANCELLED":
                 raise QueryError("Query cancelled by user") from None
@@ -1162,16 +1322,177 @@ class Statements:
             self.execution.connection = None
             con.close()
 
-    def query(self, con, sql: str, tree: dict) -> Result:
+    def select(self, sql: str, match: re.Match) -> Result:
+        with self.session(sql) as (con, tree):
+            sql = presto_formats(sql)
+            relation = con.sql(sql)
+            if relation is None:
+                raise QueryError("NOT_SUPPORTED: Queries of this type are not supported")
+            names = result_names(tree, relation.columns)
+            aliases = [f"c{i}" for i in range(len(names))]
+            exprs = ", ".join(
+                format_expr(a, t) for a, t in zip(aliases, relation.types, strict=True)
+            )
+            rows = con.sql(f"SELECT {exprs} FROM (\n{sql}\n) AS q({', '.join(aliases)})").fetchall()
+            columns = [athena_column(n, t) for n, t in zip(names, relation.types, strict=True)]
+            return Result(columns, rows)
+
+    @staticmethod
+    def materialize(con, sql: str, tree: dict, types: list[str] | None = None):
+        """(Arrow table, [(column, Hive type)]) of a query; ``types`` casts column by column."""
+        sql = presto_formats(sql)
         relation = con.sql(sql)
-        if relation is None:
-            raise QueryError("NOT_SUPPORTED: Queries of this type are not supported")
-        names = result_names(tree, relation.columns)
-        aliases = [f"c{i}" for i in range(len(names))]
-        exprs = ", ".join(format_expr(a, t) for a, t in zip(aliases, relation.types, strict=True))
-        rows = con.sql(f"SELECT {exprs} FROM (\n{sql}\n) AS q({', '.join(aliases)})").fetchall()
-        columns = [athena_column(n, t) for n, t in zip(names, relation.types, strict=True)]
-        return Result(columns, rows)
+        names = [n.lower() for n in result_names(tree, relation.columns)]
+        if types is not None and len(types) != len(names):
+            raise QueryError(
+                f"TYPE_MISMATCH: Insert query has {len(names)} columns, table has {len(types)}"
+            )
+        exprs = []
+        for i, (name, dtype) in enumerate(zip(names, relation.types, strict=True)):
+            if types is not None:
+                exprs.append(f"CAST(c{i} AS {types[i]}) AS {quote(name)}")
+            elif dtype.id in ("hugeint", "ubigint", "uinteger"):
+                exprs.append(f"CAST(c{i} AS BIGINT) AS {quote(name)}")
+            else:
+                exprs.append(f"c{i} AS {quote(name)}")
+        aliases = ", ".join(f"c{i}" for i in range(len(names)))
+        result = con.sql(f"SELECT {', '.join(exprs)} FROM (\n{sql}\n) AS q({aliases})")
+        return result.to_arrow_table(), [
+            (n, hive_type(t)) for n, t in zip(names, result.types, strict=True)
+        ]
+
+    def create_table_as(self, sql: str, match: re.Match) -> Result:
+        head = re.match(rf"CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?{_NAME}\s*", sql, re.I | re.S)
+        database, name = split_name(head.group(2), self.database)
+        rest = sql[head.end() :]
+        options: dict[str, Any] = {}
+        if re.match(r"WITH\s*\(", rest, re.I):
+            close = matching_paren(rest, rest.index("("))
+            options = ctas_options(rest[rest.index("(") + 1 : close])
+            rest = rest[close + 1 :]
+        body = re.match(r"\s*AS\s+(.*?)(\s+WITH\s+NO\s+DATA)?\s*$", rest, re.I | re.S)
+        if not body:
+            raise QueryError("SYNTAX_ERROR: CREATE TABLE needs AS SELECT ...")
+        if head.group(1) and name in [t.lower() for t in self.catalog.tables(database)]:
+            return ddl()
+        kind = options.get("format", "PARQUET").upper()
+        if kind not in ("PARQUET", "ORC", "TEXTFILE", "JSON"):
+            raise QueryError(f"NOT_SUPPORTED: format '{kind}' in CREATE TABLE AS")
+        location = folder(
+            options.get("external_location")
+            or f"{folder(self.execution.output_location)}tables/{self.execution.id}/"
+        )
+        if self.s3.list(location):
+            raise QueryError(
+                f"HIVE_PATH_ALREADY_EXISTS: Target directory for table '{database}.{name}' "
+                f"already exists: {location}"
+            )
+        keys = [k.lower() for k in options.get("partitioned_by", [])]
+        with self.session(body.group(1)) as (con, tree):
+            data, columns = self.materialize(con, body.group(1), tree)
+        if [c for c, _ in columns[len(columns) - len(keys) :]] != keys:
+            raise QueryError(
+                "HIVE_COLUMN_ORDER_MISMATCH: Partition keys must be the last columns in the "
+                f"table and in the same order as the table properties: {keys}"
+            )
+        table_input = ctas_table(name, columns, keys, location, kind, options)
+        self.catalog.create_table(database, table_input, False)
+        written = 0
+        if not body.group(2):
+            written = self.write(database, name, data)
+        self.runtime.gateway.mark_dirty({"glue"})
+        return Result([], [], "DDL", header=False, update_count=written)
+
+    def insert_into(self, sql: str, match: re.Match) -> Result:
+        import pyarrow as pa
+
+        head = re.match(rf"INSERT\s+INTO\s+{_NAME}\s*", sql, re.I | re.S)
+        database, name = split_name(head.group(1), self.database)
+        table, _ = self.catalog.table(database, name)
+        if table.get("TableType") == "VIRTUAL_VIEW":
+            raise QueryError(f"NOT_SUPPORTED: Inserting into view {database}.{name}")
+        everything = table["StorageDescriptor"].get("Columns", []) + table.get("PartitionKeys", [])
+        targets = [c["Name"].lower() for c in everything]
+        rest = sql[head.end() :]
+        listed = targets
+        if rest.startswith("("):
+            close = matching_paren(rest, 0)
+            listed = [ident(c) for c in split_top(rest[1:close])]
+            rest = rest[close + 1 :]
+        unknown = set(listed) - set(targets)
+        if unknown:
+            raise QueryError(f"COLUMN_NOT_FOUND: Insert column name does not exist: {unknown}")
+        with self.session(rest) as (con, tree):
+            types = [duck_type(c["Type"]) for c in everything if c["Name"].lower() in listed]
+            data, _ = self.materialize(con, rest, tree, types)
+        data = data.rename_columns([c for c in targets if c in listed])
+        for position, column in enumerate(everything):
+            if column["Name"].lower() not in listed:
+                empty = pa.nulls(len(data), self.arrow_type_of(column["Type"]))
+                data = data.add_column(position, column["Name"].lower(), empty)
+        written = self.write(database, name, data)
+        self.runtime.gateway.mark_dirty({"glue"})
+        return Result([], [], "DML", header=False, update_count=written)
+
+    def arrow_type_of(self, hive: str):
+        import duckdb
+
+        with duckdb.connect() as con:
+            return con.sql(f"SELECT NULL::{duck_type(hive)} AS v").to_arrow_table().schema[0].type
+
+    def write(self, database: str, name: str, data) -> int:
+        """Write rows to the table's files in S3 (a file per partition); register partitions."""
+        table, _ = self.catalog.table(database, name)
+        keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
+        location = folder(table["StorageDescriptor"]["Location"])
+        kind = table_format(table)
+        serde = table["StorageDescriptor"].get("SerdeInfo") or {}
+        delimiter = unescape((serde.get("Parameters") or {}).get("field.delim", "\x01"))
+        partitions = []
+        for values, part in split_partitions(data, keys):
+            where = location + "".join(f"{k}={v}/" for k, v in zip(keys, values, strict=True))
+            content, extension = encode_rows(part, kind, delimiter)
+            self.s3.write(
+                f"{where}{self.execution.id}_{len(partitions):05d}{extension}",
+                content,
+                "application/octet-stream",
+            )
+            if keys:
+                sd = copy.deepcopy(table["StorageDescriptor"])
+                sd["Location"] = where
+                partitions.append({"Values": values, "StorageDescriptor": sd})
+        if partitions:
+            self.catalog.add_partitions(database, name, partitions)
+        self.runtime.gateway.mark_dirty({"s3"})
+        return data.num_rows
+
+    def managed_table(self, sql: str, match: re.Match) -> Result:
+        raise QueryError(
+            "NOT_SUPPORTED: Only external table creation is supported (CREATE EXTERNAL TABLE, "
+            "or CREATE TABLE ... AS SELECT)"
+        )
+
+    def create_view(self, sql: str, match: re.Match) -> Result:
+        head = re.match(
+            rf"CREATE\s+(OR\s+REPLACE\s+)?VIEW\s+{_NAME}\s+AS\s+(.*)$", sql, re.I | re.S
+        )
+        if not head:
+            raise QueryError("SYNTAX_ERROR: CREATE VIEW name AS SELECT ...")
+        database, name = split_name(head.group(2), self.database)
+        with self.session(head.group(3)) as (con, tree):
+            relation = con.sql(presto_formats(head.group(3)))
+            names = [n.lower() for n in result_names(tree, relation.columns)]
+            columns = [(n, hive_type(t)) for n, t in zip(names, relation.types, strict=True)]
+        exists = name in [t.lower() for t in self.catalog.tables(database)]
+        if exists and not head.group(1):
+            raise QueryError(f"ALREADY_EXISTS: View '{CATALOG}.{database}.{name}' already exists")
+        if exists:
+            self.catalog.drop_table(database, name, True)
+        self.catalog.create_table(
+            database, view_table(name, database, head.group(3), columns), False
+        )
+        self.runtime.gateway.mark_dirty({"glue"})
+        return ddl()
 
     DISPATCH = (
         (rf"^SHOW\s+(?:DATABASES|SCHEMAS){_LIKE}$", show_databases),
@@ -1185,8 +1506,13 @@ class Statements:
             rf"^DROP\s+(?:DATABASE|SCHEMA)\s+(IF\s+EXISTS\s+)?({_IDENT})(\s+CASCADE)?(?:\s+RESTRICT)?$",
             drop_database,
         ),
-        (r"^CREATE\s+(?:EXTERNAL\s+)?TABLE\s+(?!.*\bAS\s+SELECT\b)", create_table),
-        (rf"^DROP\s+TABLE\s+(IF\s+EXISTS\s+)?{_NAME}$", drop_table),
+        (r"^CREATE\s+EXTERNAL\s+TABLE\s+", create_table),
+        (rf"^DROP\s+(?:TABLE|VIEW)\s+(IF\s+EXISTS\s+)?{_NAME}$", drop_table),
+        (rf"^CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}\s*(?:WITH\s*\(.*\)\s*)?AS\s",
+         create_table_as),
+        (r"^CREATE\s+TABLE\s+", managed_table),
+        (r"^INSERT\s+INTO\s+", insert_into),
+        (r"^CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+", create_view),
         (rf"^MSCK\s+REPAIR\s+TABLE\s+{_NAME}$", msck_repair),
         (rf"^ALTER\s+TABLE\s+{_NAME}\s+(ADD|DROP)\s+(IF\s+(?:NOT\s+)?EXISTS\s+)?PARTITION",
          alter_partitions),
@@ -1506,7 +1832,7 @@ class AthenaRuntime(Runtime):
         names = [tuple(c["Name"] for c in result.columns)] if result.header else []
         rows = itertools.islice(itertools.chain(names, result.rows), start, start + limit)
         answer: dict[str, Any] = {
-            "UpdateCount": 0,
+            "UpdateCount": result.update_count,
             "ResultSet": {
                 "Rows": [{"Data": [{"VarCharValue": v} if v is not None else {} for v in row]}
                          for row in rows],
