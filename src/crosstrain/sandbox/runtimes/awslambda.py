@@ -34,6 +34,7 @@ from urllib.parse import unquote
 from werkzeug.wrappers import Request, Response
 
 from crosstrain.sandbox.gateway import Call, Gateway, Handler, Runtime, json_response, signing_scope
+from crosstrain.sandbox.runtimes.telemetry import metric, put_log_lines, put_metrics
 from crosstrain.sandbox.workers import (
     CallInfo,
     PoolClosed,
@@ -538,19 +539,9 @@ class LambdaRuntime(Runtime):
         return Outcome(request_id, payload, function_error, tail)
 
     def _logs(self, function: Function, stream: str, lines: list[str]) -> None:
-        from moto.logs.models import logs_backends
-
-        now = int(time.time() * 1000)
-        events = [{"timestamp": now, "message": line} for line in lines if line.strip()]
-        with self.gateway.moto_lock:
-            backend = logs_backends[function.account][function.region]
-            if function.log_group not in backend.groups:
-                backend.create_log_group(function.log_group, {})
-            group = backend.groups[function.log_group]
-            if stream not in group.streams:
-                backend.create_log_stream(function.log_group, stream)
-            backend.put_log_events(function.log_group, stream, events)
-        self.gateway.mark_dirty({"logs"})
+        put_log_lines(
+            self.gateway, function.account, function.region, function.log_group, stream, lines
+        )
 
     def _metrics(
         self,
@@ -560,26 +551,16 @@ class LambdaRuntime(Runtime):
         error: bool = False,
         throttled: bool = False,
     ) -> None:
-        from moto.cloudwatch.models import cloudwatch_backends
-
-        dims = [{"Name": "FunctionName", "Value": function.name}]
-
-        def datum(name: str, value: float, unit: str) -> dict:
-            return {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dims}
-
+        dims = {"FunctionName": function.name}
         if throttled:
-            data = [datum("Throttles", 1, "Count")]
+            data = [metric("Throttles", 1, "Count", dims)]
         else:
             data = [
-                datum("Invocations", 1, "Count"),
-                datum("Errors", 1 if error else 0, "Count"),
-                datum("Duration", round(duration_ms, 2), "Milliseconds"),
+                metric("Invocations", 1, "Count", dims),
+                metric("Errors", 1 if error else 0, "Count", dims),
+                metric("Duration", round(duration_ms, 2), "Milliseconds", dims),
             ]
-        with self.gateway.moto_lock:
-            cloudwatch_backends[function.account][function.region].put_metric_data(
-                "AWS/Lambda", data
-            )
-        self.gateway.mark_dirty({"cloudwatch"})
+        put_metrics(self.gateway, function.account, function.region, "AWS/Lambda", data)
 
 
 def _failure(exc: WorkerError, request_id: str, timeout: int) -> tuple[dict, list[str], str]:
