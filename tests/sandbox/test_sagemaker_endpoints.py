@@ -322,6 +322,32 @@ def test_update_endpoint_is_blue_green_without_failed_requests(sandbox, sm, runt
     assert labels[0] == "blue" and labels[-1] == "green"
 
 
+def test_failed_update_rolls_back_and_keeps_serving(sandbox, sm, runtime):
+    labelled_models(sandbox, sm, "blue")
+    url = upload_model(sandbox, "bad/model.tar.gz", {"code/inference.py": BROKEN_MODEL_FN})
+    sm.create_model(ModelName="broken", ExecutionRoleArn=ROLE,
+                    PrimaryContainer={"Image": "custom", "ModelDataUrl": url})  # fmt: skip
+    create_config(sm, "good", {"AllTraffic": ("blue", 1.0)})
+    create_config(sm, "bad", {"AllTraffic": ("broken", 1.0)})
+    sm.create_endpoint(EndpointName="rb", EndpointConfigName="good")
+    settled(sm, "rb")
+
+    sm.update_endpoint(EndpointName="rb", EndpointConfigName="bad")
+    described = settled(sm, "rb")
+
+    assert described["EndpointStatus"] == "InService"
+    assert described["EndpointConfigName"] == "good"
+    assert "weights are corrupt" in described["FailureReason"]
+    assert invoke_label(runtime, "rb")[1]["label"] == "blue"
+
+
+def test_model_in_a_folder_inside_the_archive_fails_with_a_hint(sandbox, sm, classifier):
+    files = {"model/model.joblib": joblib_bytes(classifier)}
+    described = deploy(sm, "nested", upload_model(sandbox, "n/model.tar.gz", files))
+    assert described["EndpointStatus"] == "Failed"
+    assert "pack the files inside model/" in described["FailureReason"]
+
+
 def test_delete_endpoint_stops_its_workers(sandbox, sm, runtime):
     labelled_models(sandbox, sm, "blue")
     create_config(sm, "d", {"AllTraffic": ("blue", 1.0)})

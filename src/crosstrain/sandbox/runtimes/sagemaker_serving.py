@@ -60,9 +60,13 @@ def default_model_fn(model_dir: str):
 
             return torch.jit.load(str(folder / name), map_location="cpu")
     found = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    hint = ""
+    if len(found) == 1 and (folder / found[0]).is_dir():
+        hint = f" (pack the files inside {found[0]}/, not the folder: tar -C {found[0]} -czf ...)"
     raise FileNotFoundError(
         "no model to load: expected model.joblib, model.pkl or model.pt (TorchScript) at the "
-        f"root of model.tar.gz, or code/inference.py with a model_fn; the archive holds {found}"
+        f"root of model.tar.gz, or code/inference.py with a model_fn; the archive holds "
+        f"{found}{hint}"
     )
 
 
