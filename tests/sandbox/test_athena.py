@@ -404,6 +404,12 @@ def test_views_are_stored_in_glue_and_queryable(aws, orders):
     assert run(athena, "SELECT * FROM eu_orders")["Status"]["State"] == "FAILED"
 
 
+def test_default_database_exists_as_in_athena(aws):
+    execution = run(aws["athena"], "SHOW TABLES", database="default")
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    assert "default" in [d["Name"] for d in aws["glue"].get_databases()["DatabaseList"]]
+
+
 def test_plain_create_table_is_refused_as_athena_does(aws):
     aws["glue"].create_database(DatabaseInput={"Name": "shop"})
     execution = run(aws["athena"], "CREATE TABLE t (a int) LOCATION 's3://lake/t/'")

@@ -97,9 +97,10 @@ LEDGER: tuple[Entry, ...] = (
         "real",
         "Queries run for real (DuckDB) over Glue tables in sandbox S3: Parquet, ORC, CSV/TSV "
         "(LazySimpleSerDe, OpenCSVSerde), JSON lines; registered partitions, pruned by WHERE. "
-        "SELECT/WITH/joins, SHOW, DESCRIBE, CREATE EXTERNAL TABLE, CREATE/DROP DATABASE, DROP "
-        "TABLE, MSCK REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION. The SQL dialect is DuckDB's "
-        "with common Trino functions mapped; CTAS, INSERT, views, Iceberg and UNLOAD are not "
+        "SELECT/WITH/joins, SHOW, DESCRIBE, CREATE EXTERNAL TABLE, CTAS, INSERT INTO, views, "
+        "CREATE/DROP DATABASE, DROP TABLE, MSCK REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION. "
+        "The dialect is DuckDB's with common Trino functions mapped, so some functions and "
+        "error texts differ; Iceberg, UNLOAD, prepared statements and federated catalogs are not "
         "supported; no .metadata file; query history is lost on restart.",
     ),
     Entry(

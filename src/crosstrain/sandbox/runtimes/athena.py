@@ -532,6 +532,14 @@ class Catalog:
                 copy.deepcopy(p.as_dict()) for p in table.partitions.values()
             ]
 
+    def ensure_default(self) -> bool:
+        """Create Glue's ``default`` database when missing, as Athena does; True if created."""
+        with self.lock:
+            if "default" in self._glue().databases:
+                return False
+            self._glue().create_database("default", {"Name": "default"})
+            return True
+
     def create_database(self, name: str, database_input: dict, if_not_exists: bool) -> None:
         with self.lock:
             if name in self._glue().databases:
@@ -1166,6 +1174,8 @@ class Statements:
         self.s3 = SandboxS3(runtime.gateway.moto_lock, execution.account, execution.region)
 
     def run(self, sql: str) -> Result:
+        if self.database == "default" and self.catalog.ensure_default():
+            self.runtime.gateway.mark_dirty({"glue"})
         flat = " ".join(sql.split())
         for pattern, method in self.DISPATCH:
             match = re.match(pattern, flat, re.I)
@@ -1397,11 +1407,15 @@ class Statements:
             )
         table_input = ctas_table(name, columns, keys, location, kind, options)
         self.catalog.create_table(database, table_input, False)
-        written = 0
-        if not body.group(2):
-            written = self.write(database, name, data)
+        files = [] if body.group(2) else self.write(database, name, data)
+        manifest = (
+            f"{folder(self.execution.output_location)}tables/{self.execution.id}-manifest.csv"
+        )
+        self.s3.write(manifest, "".join(f + "\n" for f in files).encode(), "text/csv")
         self.runtime.gateway.mark_dirty({"glue"})
-        return Result([], [], "DDL", header=False, update_count=written)
+        return Result(
+            [], [], "DDL", header=False, update_count=0 if body.group(2) else data.num_rows
+        )
 
     def insert_into(self, sql: str, match: re.Match) -> Result:
         import pyarrow as pa
@@ -1430,9 +1444,9 @@ class Statements:
             if column["Name"].lower() not in listed:
                 empty = pa.nulls(len(data), self.arrow_type_of(column["Type"]))
                 data = data.add_column(position, column["Name"].lower(), empty)
-        written = self.write(database, name, data)
+        self.write(database, name, data)
         self.runtime.gateway.mark_dirty({"glue"})
-        return Result([], [], "DML", header=False, update_count=written)
+        return Result([], [], "DML", header=False, update_count=data.num_rows)
 
     def arrow_type_of(self, hive: str):
         import duckdb
@@ -1440,23 +1454,23 @@ class Statements:
         with duckdb.connect() as con:
             return con.sql(f"SELECT NULL::{duck_type(hive)} AS v").to_arrow_table().schema[0].type
 
-    def write(self, database: str, name: str, data) -> int:
-        """Write rows to the table's files in S3 (a file per partition); register partitions."""
+    def write(self, database: str, name: str, data) -> list[str]:
+        """Write rows to the table's files in S3 (a file per partition); register partitions.
+
+        Returns the URLs of the files written.
+        """
         table, _ = self.catalog.table(database, name)
         keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
         location = folder(table["StorageDescriptor"]["Location"])
         kind = table_format(table)
         serde = table["StorageDescriptor"].get("SerdeInfo") or {}
         delimiter = unescape((serde.get("Parameters") or {}).get("field.delim", "\x01"))
-        partitions = []
-        for values, part in split_partitions(data, keys):
+        partitions, files = [], []
+        for number, (values, part) in enumerate(split_partitions(data, keys)):
             where = location + "".join(f"{k}={v}/" for k, v in zip(keys, values, strict=True))
             content, extension = encode_rows(part, kind, delimiter)
-            self.s3.write(
-                f"{where}{self.execution.id}_{len(partitions):05d}{extension}",
-                content,
-                "application/octet-stream",
-            )
+            files.append(f"{where}{self.execution.id}_{number:05d}{extension}")
+            self.s3.write(files[-1], content, "application/octet-stream")
             if keys:
                 sd = copy.deepcopy(table["StorageDescriptor"])
                 sd["Location"] = where
@@ -1464,7 +1478,7 @@ class Statements:
         if partitions:
             self.catalog.add_partitions(database, name, partitions)
         self.runtime.gateway.mark_dirty({"s3"})
-        return data.num_rows
+        return files
 
     def managed_table(self, sql: str, match: re.Match) -> Result:
         raise QueryError(
@@ -1667,6 +1681,7 @@ class AthenaRuntime(Runtime):
             "StopQueryExecution",
             "ListQueryExecutions",
             "BatchGetQueryExecution",
+            "GetQueryRuntimeStatistics",
         }
     )
 
@@ -1799,13 +1814,31 @@ class AthenaRuntime(Runtime):
         start = int(body.get("NextToken") or 0)
         ids = [
             e.id
-            for e in sorted(self.executions.values(), key=lambda e: e.submitted, reverse=True)
+            for e in sorted(list(self.executions.values()), key=lambda e: e.submitted, reverse=True)
             if e.workgroup == group
         ]
         answer: dict[str, Any] = {"QueryExecutionIds": ids[start : start + limit]}
         if start + limit < len(ids):
             answer["NextToken"] = str(start + limit)
         return answer
+
+    def api_get_query_runtime_statistics(self, request: Request, body: dict) -> dict:
+        execution = self.find(body.get("QueryExecutionId"))
+        statistics = execution.describe()["Statistics"]
+        timeline = {
+            key: statistics[key]
+            for key in (
+                "QueryQueueTimeInMillis",
+                "QueryPlanningTimeInMillis",
+                "EngineExecutionTimeInMillis",
+                "ServiceProcessingTimeInMillis",
+                "TotalExecutionTimeInMillis",
+            )
+        }
+        rows = {"InputBytes": statistics["DataScannedInBytes"]}
+        if execution.result is not None:
+            rows["OutputRows"] = len(execution.result.rows)
+        return {"QueryRuntimeStatistics": {"Timeline": timeline, "Rows": rows}}
 
     def api_stop_query_execution(self, request: Request, body: dict) -> dict:
         self.cancel(self.find(body.get("QueryExecutionId")))
