@@ -1,0 +1,136 @@
+"""Benchmark: grade a generated class of lab 00 with --jobs 1 and --jobs 2, and against nbgrader.
+
+    .venv/bin/python benchmarks/grade_class.py            # 60 submissions, all three runs
+    .venv/bin/python benchmarks/grade_class.py --count 12 --skip-nbgrader
+
+Submissions are a third each: correct (the solution), partial (the solution notebook with the
+starter's Lambda handler: 8/10) and broken (the untouched starter: 0/10). The baseline is nbgrader
+autograding the equivalent notebooks of the exported course (``course export-nbgrader``), one
+after the other through its Python API, in the same run. Prints wall times and ratios; the
+target is 60 submissions in at most 180 s with --jobs 2 on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LAB = "00-sandbox-orientation"
+NOTEBOOK = "orientation.ipynb"
+TARGET_SECONDS = 180
+
+
+def make_class(folder: Path, count: int) -> dict[str, str]:
+    """Write ``count`` submissions; return student → kind."""
+    from crosstrain.labs.catalog import get_lab
+
+    lab = get_lab(LAB)
+    kinds = {}
+    for i in range(count):
+        kind = ("correct", "partial", "broken")[i % 3]
+        student = f"s{i:03d}-{kind}"
+        target = folder / student
+        (target / "function").mkdir(parents=True)
+        notebook = lab.lab_dir / NOTEBOOK if kind == "broken" else lab.solution_dir / NOTEBOOK
+        handler = lab.solution_dir if kind == "correct" else lab.lab_dir
+        shutil.copy2(notebook, target / NOTEBOOK)
+        shutil.copy2(handler / "function" / "handler.py", target / "function" / "handler.py")
+        kinds[student] = kind
+    return kinds
+
+
+def time_crosstrain(subs: Path, out: Path, jobs: int, secret: str) -> tuple[float, dict]:
+    from crosstrain.grading.batch import grade
+
+    started = time.monotonic()
+    summary = grade(subs, LAB, out, jobs=jobs, secret=secret, progress=True)
+    return time.monotonic() - started, summary.as_dict()
+
+
+def time_nbgrader(work: Path, kinds: dict[str, str], secret: str) -> tuple[float, dict]:
+    """nbgrader autograding the equivalent notebooks, one student after the other."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    from crosstrain.grading.nbgrader_export import export_nbgrader
+    from crosstrain.labs.catalog import get_lab
+
+    lab = get_lab(LAB)
+    course = work / "course"
+    export_nbgrader(course, [LAB])
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    os.environ["CROSSTRAIN_GRADING_SECRET"] = secret
+    os.chdir(course)
+    config = Config()
+    code = (course / "nbgrader_config.py").read_text()
+    exec(compile(code, "nbgrader_config.py", "exec"), {"get_config": lambda: config})  # noqa: S102
+    config.CourseDirectory.root = str(course)
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    generated = api.generate_assignment(LAB)
+    if not generated["success"]:
+        raise SystemExit(generated["log"])
+    release = course / "release" / LAB
+    for student, kind in kinds.items():
+        target = course / "submitted" / student / LAB
+        shutil.copytree(release, target)
+        if kind != "broken":
+            shutil.copy2(course / "source" / LAB / NOTEBOOK, target / NOTEBOOK)
+        if kind == "correct":
+            shutil.copy2(lab.solution_dir / "function/handler.py", target / "function")
+    started = time.monotonic()
+    for student in kinds:
+        api.autograde(LAB, student)
+    seconds = time.monotonic() - started
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        scores = {s: gb.find_submission(LAB, s).score for s in kinds}
+    return seconds, {"mean_points": round(sum(scores.values()) / max(1, len(scores)), 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=60)
+    parser.add_argument("--skip-jobs1", action="store_true")
+    parser.add_argument("--skip-nbgrader", action="store_true")
+    parser.add_argument("--keep", help="keep the outputs in this folder")
+    args = parser.parse_args()
+    secret = "benchmark-secret"
+    work = Path(args.keep or tempfile.mkdtemp(prefix="crosstrain-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    kinds = make_class(work / "submissions", args.count)
+    figures: dict = {"submissions": args.count, "cores": os.cpu_count()}
+
+    t2, s2 = time_crosstrain(work / "submissions", work / "out-jobs2", 2, secret)
+    figures["jobs2_seconds"] = round(t2, 1)
+    figures["mean_points"] = s2["mean_points"]
+    figures["statuses"] = s2["statuses"]
+    if not args.skip_jobs1:
+        t1, _ = time_crosstrain(work / "submissions", work / "out-jobs1", 1, secret)
+        figures["jobs1_seconds"] = round(t1, 1)
+        figures["speedup_jobs2_vs_jobs1"] = round(t1 / t2, 2)
+    if not args.skip_nbgrader:
+        tn, sn = time_nbgrader(work, kinds, secret)
+        figures["nbgrader_seconds"] = round(tn, 1)
+        figures["nbgrader_mean_points"] = sn["mean_points"]
+        figures["jobs2_vs_nbgrader"] = round(tn / t2, 2)
+        if "jobs1_seconds" in figures:
+            figures["jobs1_vs_nbgrader"] = round(tn / figures["jobs1_seconds"], 2)
+    projected = t2 / args.count * 60
+    figures["projected_60_seconds_jobs2"] = round(projected, 1)
+    figures["target_met"] = projected <= TARGET_SECONDS
+    figures["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
+    figures["outputs"] = str(work)
+    print(json.dumps(figures, indent=2))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
