@@ -138,6 +138,14 @@ def built_site(content, tmp_path_factory) -> Path:
     return build_site(tmp_path_factory.mktemp("site"), root=content)
 
 
+@pytest.fixture(scope="session")
+def repo_site(tmp_path_factory) -> Path:
+    """The course site itself (this checkout's mkdocs.yml), built once."""
+    from crosstrain.web.site import build_site
+
+    return build_site(tmp_path_factory.mktemp("repo-site"), root=REPO)
+
+
 @pytest.fixture
 def workspace(tmp_path) -> Path:
     return tmp_path / "workspace"
@@ -152,6 +160,17 @@ def live(built_site, content, workspace, sandbox, monkeypatch):
     monkeypatch.setenv("CROSSTRAIN_CONTENT_DIR", str(content))
     app = create_app(built_site, sandbox, workspace=workspace)
     with Background(app) as url:
+        yield url
+
+
+@pytest.fixture
+def course_live(repo_site, workspace, sandbox, monkeypatch):
+    """The course site and its real labs served on 127.0.0.1 (a free port); its base URL."""
+    from crosstrain.web.app import create_app
+    from crosstrain.web.server import Background
+
+    monkeypatch.setenv("CROSSTRAIN_CONTENT_DIR", str(REPO))
+    with Background(create_app(repo_site, sandbox, workspace=workspace)) as url:
         yield url
 
 

@@ -1,7 +1,9 @@
 """The site in Debian's chromium, driven by playwright: check, hint, skip, reset, progress, search,
 instant navigation, nothing fetched off this machine, and cross-origin requests refused.
 
-Screenshots land in ``test-artifacts/`` (home page, lab page with a failed and a passed check).
+Most tests use a small demo lab (conftest.py); the last ones drive the course site and its lab 00.
+Screenshots land in ``test-artifacts/``: ``home.png``, ``lab-check-failed.png`` and
+``lab-check-passed.png`` from the course site, ``demo-*.png`` from the demo lab.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def requests_seen():
 
 
 @pytest.fixture
-def page(browser, live, requests_seen):
+def page(browser, requests_seen):
     """A fresh page whose every request is recorded; requests off 127.0.0.1 are aborted."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
 
@@ -74,9 +76,12 @@ def widget(page, step: str):
     return page.locator(f'.ct-check[data-step="{step}"]')
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, around=None) -> None:
+    """Save the page (or the viewport centred on the locator ``around``) in test-artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    if around is not None:
+        around.evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.screenshot(path=str(ARTIFACTS / name), full_page=around is None)
 
 
 def test_check_on_an_unsolved_step_shows_failure_and_a_folded_hint(page, live):
@@ -92,7 +97,7 @@ def test_check_on_an_unsolved_step_shows_failure_and_a_folded_hint(page, live):
     hint.locator("summary").click()
     expect(hint.locator("p")).to_contain_text("create_bucket")
     expect(page.locator(".ct-lab__jupyter")).to_be_hidden()  # no JupyterLab was started
-    screenshot(page, "lab-check-failed.png")
+    screenshot(page, "demo-lab-check-failed.png")
 
 
 def test_skip_then_the_check_passes_and_progress_updates(page, live, sandbox):
@@ -107,7 +112,7 @@ def test_skip_then_the_check_passes_and_progress_updates(page, live, sandbox):
     expect(label).to_have_text("2 / 3 points · 1 of 2 steps done")
     names = [b["Name"] for b in sandbox.client("s3").list_buckets()["Buckets"]]
     assert "demo-data" in names
-    screenshot(page, "lab-check-passed.png")
+    screenshot(page, "demo-lab-check-passed.png")
 
 
 def test_reset_asks_then_clears_the_lab(page, live, sandbox):
@@ -148,14 +153,13 @@ def test_search_finds_a_lab(page, live):
     page.locator("input.md-search__input").press_sequentially("Web demo", delay=30)
     result = page.locator(".md-search-result__item").first
     expect(result).to_contain_text("Web demo")
-    screenshot(page, "home-search.png")
+    screenshot(page, "demo-search.png")
 
 
 def test_widgets_work_after_instant_navigation(page, live):
     from playwright.sync_api import expect
 
     open_page(page, f"{live}/")
-    screenshot(page, "home.png")
     page.evaluate("() => { window.stillTheSameDocument = true; }")
     page.locator(".md-tabs__link", has_text="Labs").click()
     page.locator(f'.ct-card[data-lab="{LAB}"] a').first.click()
@@ -205,3 +209,30 @@ def test_a_page_on_another_origin_cannot_reset_the_lab(page, live, api, sandbox,
     assert answer.value.status == 403
     names = [b["Name"] for b in sandbox.client("s3").list_buckets()["Buckets"]]
     assert "demo-data" in names
+
+
+COURSE_LAB = "00-sandbox-orientation"
+
+
+def test_course_home_page_opens_offline(page, course_live, requests_seen):
+    from playwright.sync_api import expect
+
+    open_page(page, f"{course_live}/")
+    expect(page.locator("[data-sandbox-status]")).to_contain_text("Sandbox running")
+    screenshot(page, "home.png")
+    assert {urlparse(url).hostname for url in requests_seen} == {"127.0.0.1"}
+
+
+def test_course_lab_page_fails_then_passes_after_skip(page, course_live):
+    from playwright.sync_api import expect
+
+    open_page(page, f"{course_live}/labs/{COURSE_LAB}/")
+    box = widget(page, "store-dataset")
+    box.locator(".ct-check__run").click()
+    expect(box).to_have_attribute("data-status", "failed", timeout=60_000)
+    box.locator("details.ct-check__hint summary").first.click()
+    screenshot(page, "lab-check-failed.png", around=box)
+    box.locator(".ct-check__skip").click()
+    expect(box).to_have_attribute("data-status", "passed", timeout=60_000)
+    expect(page.locator(".ct-lab .ct-progress__label")).to_contain_text("4 / 10 points")
+    screenshot(page, "lab-check-passed.png", around=box)

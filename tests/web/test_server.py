@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,15 +16,6 @@ import pytest
 from crosstrain.sandbox.handle import pid_alive
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def repo_site(tmp_path_factory):
-    """The course site, built once; `crosstrain up` finds it fresh and serves it as it is."""
-    from crosstrain.web.site import build_site
-
-    return build_site(tmp_path_factory.mktemp("repo-site"), root=REPO)
 
 
 def free_port() -> int:
