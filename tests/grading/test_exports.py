@@ -109,3 +109,11 @@ def test_item_analysis_lists_pass_rates_and_charts(out):
     assert "| store-dataset | dataset_uploaded | 1/2 | 50% |" in text
     for chart in ("charts/pass-rate.png", "charts/totals.png"):
         assert (out / chart).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_gradebook_cells_cannot_become_formulas(tmp_path, lab):
+    from crosstrain.grading.exports import gradebook_csv
+
+    evil = result(lab, "=HYPERLINK(1)", False) | {"message": "=cmd|' /C calc'!A0"}
+    text = gradebook_csv(lab, [evil])
+    assert "\n'=HYPERLINK(1)," in text and ",'=cmd" in text

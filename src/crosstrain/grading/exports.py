@@ -42,9 +42,14 @@ def gradebook_csv(lab, results: list[dict]) -> str:
     header = ["student", *(f"{s} ({lab.manifest.step(s).points})" for s in steps)]
     writer.writerow([*header, "total", "max", "status", "message"])
     for r in results:
-        row = [r["student"], *(r["steps"].get(s, 0) for s in steps)]
-        writer.writerow([*row, r["points"], r["max_points"], r["status"], r["message"]])
+        row = [cell(r["student"]), *(r["steps"].get(s, 0) for s in steps)]
+        writer.writerow([*row, r["points"], r["max_points"], r["status"], cell(r["message"])])
     return buffer.getvalue()
+
+
+def cell(text: str) -> str:
+    """Text that a spreadsheet will not run as a formula (learner text reaches the gradebook)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def feedback_markdown(lab, r: dict) -> str:
