@@ -105,3 +105,14 @@ def test_missing_file_is_reported(tmp_path):
 def test_cwd_is_the_submission_folder(run):
     report = run("import os\nprint(os.getcwd())")
     assert report.output.strip().endswith(os.path.join("run", "work"))
+
+
+def test_many_small_files_hit_the_folder_limit(run):
+    source = (
+        "import time\n"
+        "for i in range(20):\n"
+        "    open(f'part{i}', 'wb').write(b'x' * 2**20)\n"
+        "time.sleep(30)"
+    )
+    report = run(source, Limits(disk_mb=5), timeout=20)
+    assert report.status == "disk" and "more than 5 MB" in report.message
