@@ -319,6 +319,11 @@
       header.querySelector(".ct-lab__reset").addEventListener("click", () => resetLab(header));
     }
 
+    // Ask for progress and the sandbox at once; render each as it arrives.
+    const wantsSandbox = headers.length || status;
+    const sandbox = wantsSandbox
+      ? api("GET", "sandbox").then((info) => ({ info }), (error) => ({ error }))
+      : null;
     if (page) {
       try {
         renderProgressPage(page, (await api("GET", "labs")).labs);
@@ -337,13 +342,13 @@
         for (const widget of widgets) widget.dataset.offline = "true";
       }
     }
-    if (headers.length || status) {
-      try {
-        const sandbox = await api("GET", "sandbox");
-        linkJupyter(sandbox);
-        if (status) renderSandboxStatus(status, sandbox);
-      } catch (err) {
-        if (status) status.replaceChildren(el("p", { class: "ct-offline" }, [OFFLINE]));
+    if (sandbox) {
+      const { info } = await sandbox;
+      if (info) {
+        linkJupyter(info);
+        if (status) renderSandboxStatus(status, info);
+      } else if (status) {
+        status.replaceChildren(el("p", { class: "ct-offline" }, [OFFLINE]));
       }
     }
     document.body.dataset.crosstrainReady = "true";
