@@ -47,6 +47,7 @@ from crosstrain.sandbox.runtimes.sagemaker_common import (
     ApiError,
     ArtifactError,
     download,
+    download_prefix,
     sagemaker_backend,
     unpack,
 )
@@ -120,9 +121,13 @@ class Deployment:
             raise ApiError("ValidationError", "Every production variant has weight 0.")
         return random.choices(self.variants, weights)[0]
 
-    def enter(self) -> None:
+    def enter(self) -> bool:
+        """Count a request in; False when this deployment is already retired."""
         with self._lock:
+            if self._retired:
+                return False
             self._active += 1
+            return True
 
     def leave(self) -> None:
         with self._lock:
@@ -236,8 +241,9 @@ class SageMakerRuntime(Runtime):
             endpoints = list(self._endpoints.values())
             self._endpoints.clear()
         for endpoint in endpoints:
-            if endpoint.deployment is not None:
-                endpoint.deployment.close()
+            deployment, endpoint.deployment = endpoint.deployment, None
+            if deployment is not None:
+                deployment.close()
 
     def _recover(self) -> None:
         """After a restart with saved state: finish what the last sandbox process left half done.
@@ -278,7 +284,8 @@ class SageMakerRuntime(Runtime):
             old = self._endpoints.get((account, region, name))
             self._endpoints[(account, region, name)] = endpoint
         if old is not None and old.deployment is not None:
-            old.deployment.retire()
+            deployment, old.deployment = old.deployment, None
+            deployment.retire()
         threading.Thread(
             target=self._bring_up,
             args=(endpoint, moto_endpoint, config_name),
@@ -307,7 +314,8 @@ class SageMakerRuntime(Runtime):
         with self._lock:
             endpoint = self._endpoints.pop((account, region, name), None)
         if endpoint is not None and endpoint.deployment is not None:
-            endpoint.deployment.retire()
+            deployment, endpoint.deployment = endpoint.deployment, None
+            deployment.retire()
 
     def _reweigh(self, account: str, region: str, name: str) -> None:
         with self._lock:
@@ -435,11 +443,16 @@ class SageMakerRuntime(Runtime):
         s3 = self.training.s3()
         model_dir = folder / "model"
         model_dir.mkdir()
-        url = container.get("ModelDataUrl") or (
-            (container.get("ModelDataSource") or {}).get("S3DataSource", {}).get("S3Uri")
-        )
-        if url:
-            archive = download(s3, url, folder / "model.tar.gz")
+        source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
+        url = container.get("ModelDataUrl") or source.get("S3Uri")
+        if url and source.get("CompressionType") == "None":  # a prefix of plain files
+            if download_prefix(s3, url, model_dir) == 0:
+                raise ArtifactError(f"Could not find model data at {url}.")
+        elif url:
+            try:
+                archive = download(s3, url, folder / "model.tar.gz")
+            except ArtifactError:
+                raise ArtifactError(f"Could not find model data at {url}.") from None
             try:
                 unpack(archive, model_dir)
             except ArtifactError as exc:
@@ -452,8 +465,10 @@ class SageMakerRuntime(Runtime):
         submit = (container.get("Environment") or {}).get("SAGEMAKER_SUBMIT_DIRECTORY", "")
         if submit.startswith("s3://"):
             code_dir = folder / "code"
-            archive = download(s3, submit, folder / "sourcedir.tar.gz")
-            unpack(archive, code_dir)
+            try:
+                unpack(download(s3, submit, folder / "sourcedir.tar.gz"), code_dir)
+            except ArtifactError as exc:
+                raise ArtifactError(f"SAGEMAKER_SUBMIT_DIRECTORY {submit}: {exc}") from None
         return model_dir, code_dir
 
     # -- InvokeEndpoint ------------------------------------------------------------------------
@@ -463,16 +478,15 @@ class SageMakerRuntime(Runtime):
         account = account_for(request)
         region = signing_scope(request)[1] or self.gateway.region
         try:
-            endpoint = self._lookup(account, region, name)
-            deployment = endpoint.deployment if endpoint else None
-            if deployment is None:
-                raise ApiError(
-                    "ValidationError", f"Endpoint {name} of account {account} not found."
-                )
             body = request.get_data()
             if len(body) > MAX_PAYLOAD:
                 raise ApiError("ValidationError", "Request payload is larger than 6 MB.", 413)
-            deployment.enter()
+            endpoint = self._lookup(account, region, name)
+            deployment = self._enter(endpoint)
+            if endpoint is None or deployment is None:
+                raise ApiError(
+                    "ValidationError", f"Endpoint {name} of account {account} not found."
+                )
             try:
                 variant = deployment.pick(request.headers.get("X-Amzn-SageMaker-Target-Variant"))
                 return self._invoke(endpoint, variant, request, body, began)
@@ -480,6 +494,19 @@ class SageMakerRuntime(Runtime):
                 deployment.leave()
         except ApiError as exc:
             return exc.response()
+
+    @staticmethod
+    def _enter(endpoint: Endpoint | None) -> Deployment | None:
+        """The deployment serving ``endpoint`` now, counted in (it may switch meanwhile)."""
+        while endpoint is not None:
+            deployment = endpoint.deployment
+            if deployment is None:
+                return None
+            if deployment.enter():
+                return deployment
+            if endpoint.deployment is deployment:  # retired and not replaced: deleted
+                return None
+        return None
 
     def _invoke(
         self, endpoint: Endpoint, variant: Variant, request: Request, body: bytes, began: float
@@ -520,7 +547,10 @@ class SageMakerRuntime(Runtime):
         total_ms = (time.perf_counter() - began) * 1000
         self._metrics(endpoint, variant, status, model_ms, max(0.0, total_ms - model_ms))
         if status == 200:
-            headers = {"x-Amzn-Invoked-Production-Variant": variant.name}
+            headers = {
+                "x-Amzn-Invoked-Production-Variant": variant.name,
+                "x-amzn-RequestId": str(uuid.uuid4()),
+            }
             content_type = result.header.get("content_type") or "application/json"
             return Response(result.body, 200, headers=headers, content_type=content_type)
         return self._model_error(endpoint, status, message)

@@ -44,7 +44,7 @@ def download(s3, uri: str, target: Path) -> Path:
         s3.download_file(bucket, key, str(target))
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
-        raise ArtifactError(f"Could not find model data at {uri} ({code or exc}).") from None
+        raise ArtifactError(f"there is no object at {uri} ({code or exc})") from None
     return target
 
 
@@ -82,7 +82,7 @@ def unpack(archive: Path, target: Path) -> None:
         with tarfile.open(archive, "r:*") as tar:
             tar.extractall(target, filter="data")
     except (tarfile.TarError, OSError) as exc:
-        raise ArtifactError(f"is not a valid tar.gz archive ({exc})") from None
+        raise ArtifactError(f"not a valid tar.gz archive ({exc})") from None
 
 
 def pack(folder: Path, archive: Path) -> Path:

@@ -232,7 +232,9 @@ class TrainingJobs:
             archive = download(s3, str(submit), job.folder / "sourcedir.tar.gz")
             unpack(archive, paths["code"])
         except ArtifactError as exc:
-            raise JobError(f"ClientError: the source code {submit} {exc}") from None
+            raise JobError(
+                f"ClientError: the source code (sagemaker_submit_directory): {exc}"
+            ) from None
         if not (paths["code"] / str(program)).is_file():
             raise JobError(
                 f"ClientError: {program} is not in {submit} (the archive holds "
