@@ -22,6 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crosstrain.errors import CrosstrainError
 from crosstrain.grading import isolate
@@ -29,6 +30,10 @@ from crosstrain.grading.checking import grader_fingerprint, run_lab_checks
 from crosstrain.grading.limits import Limits
 from crosstrain.grading.store import GradeStore
 from crosstrain.grading.unpack import Rejected, settle_root, unpack
+
+if TYPE_CHECKING:
+    from crosstrain.labs.catalog import Lab
+    from crosstrain.labs.checks import CheckSpec
 
 GRADED, CODE_FAILED, REJECTED, TAMPERED, ERROR = (
     "graded",
@@ -96,8 +101,8 @@ def now() -> str:
 class Grader:
     """Everything a batch shares: the lab, its checks (loaded once), limits and the secret."""
 
-    lab: object
-    specs: list
+    lab: Lab
+    specs: list[CheckSpec]
     limits: Limits
     secret: str | None
     run_as: str | None
@@ -135,7 +140,10 @@ class Grader:
         """Grade one submission; whatever the learner's code does, return a result."""
         started = time.monotonic()
         try:
-            with tempfile.TemporaryDirectory(prefix="crosstrain-grade-") as tmp:
+            temporary = tempfile.TemporaryDirectory(
+                prefix="crosstrain-grade-", ignore_cleanup_errors=True
+            )
+            with temporary as tmp:
                 result = self._grade_in(sub, Path(tmp))
         except Rejected as exc:
             result = self.result(sub, REJECTED, f"submission rejected: {exc}")
