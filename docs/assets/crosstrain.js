@@ -252,6 +252,12 @@
       link.target = "_blank";
       link.rel = "noopener";
       link.hidden = false;
+      // The lab's folder must exist before JupyterLab can open it.
+      link.addEventListener("click", async (event) => {
+        event.preventDefault();
+        await api("POST", `labs/${enc(lab)}/start`, {}).catch(() => null);
+        window.open(link.href, "_blank", "noopener");
+      });
     }
   }
 

@@ -137,3 +137,29 @@ def test_site_is_served_after_the_api(api):
     assert page.status_code == 200
     assert 'data-step="make-bucket"' in page.text
     assert api.get("/no-such-page/").status_code == 404
+
+
+def test_start_copies_the_starter_and_keeps_existing_files(api, workspace):
+    first = api.post(f"/api/labs/{LAB}/start").json()
+    assert first["copied"] == ["notes.txt"]
+    (workspace / LAB / "notes.txt").write_text("mine\n")
+    assert api.post(f"/api/labs/{LAB}/start").json()["copied"] == []
+    assert (workspace / LAB / "notes.txt").read_text() == "mine\n"
+
+
+def test_a_sandbox_that_does_not_answer_is_a_503_not_a_crashed_check(
+    built_site, workspace, content, monkeypatch
+):
+    import httpx
+
+    from crosstrain.sandbox import Sandbox
+    from crosstrain.web.app import create_app
+    from crosstrain.web.server import Background, free_port
+
+    monkeypatch.setenv("CROSSTRAIN_CONTENT_DIR", str(content))
+    gone = Sandbox(f"http://127.0.0.1:{free_port()}")
+    with Background(create_app(built_site, gone, workspace=workspace)) as url:
+        answer = httpx.post(f"{url}{STEP}/make-bucket/check")
+        assert answer.status_code == 503
+        assert "no sandbox answers" in answer.json()["error"]
+        assert httpx.get(f"{url}/api/sandbox").json()["running"] is False

@@ -211,6 +211,26 @@ def test_a_page_on_another_origin_cannot_reset_the_lab(page, live, api, sandbox,
     assert "demo-data" in names
 
 
+def test_lab_page_links_jupyterlab_when_it_runs(
+    page, built_site, sandbox, workspace, content, monkeypatch
+):
+    from playwright.sync_api import expect
+
+    from crosstrain.web.app import create_app
+    from crosstrain.web.server import Background
+
+    monkeypatch.setenv("CROSSTRAIN_CONTENT_DIR", str(content))
+    lab = {"url": "http://127.0.0.1:9/lab?token=t", "base": "http://127.0.0.1:9/", "token": "t"}
+    with Background(create_app(built_site, sandbox, workspace=workspace, jupyter=lab)) as url:
+        open_page(page, f"{url}/labs/{LAB}/")
+        link = page.locator(".ct-lab__jupyter")
+        expect(link).to_be_visible()
+        expect(link).to_have_attribute("href", f"http://127.0.0.1:9/lab/tree/{LAB}?token=t")
+        with page.expect_popup():
+            link.click()
+    assert (workspace / LAB / "notes.txt").is_file()  # the folder exists before Jupyter opens it
+
+
 COURSE_LAB = "00-sandbox-orientation"
 
 

@@ -4,6 +4,7 @@ Routes (documented in ``docs/reference/web-api.md``)::
 
     GET  /api/labs                          every lab's manifest and progress
     GET  /api/progress                      progress per lab and the latest result per step
+    POST /api/labs/{lab}/start              copy the starter kit into the workspace
     POST /api/labs/{lab}/check              run every check of a lab
     POST /api/labs/{lab}/steps/{step}/check run the checks of one step
     POST /api/labs/{lab}/steps/{step}/skip  run the reference solves up to a step
@@ -85,10 +86,16 @@ class Web:
         return path
 
     def connect(self) -> Sandbox:
+        """The sandbox, which must answer (503 otherwise, rather than every check crashing)."""
         try:
-            return self.sandbox()
+            sb = self.sandbox()
         except CrosstrainError as err:
             raise ApiError(503, str(err)) from None
+        if sb.kind == "embedded" and not sb.alive():
+            raise ApiError(
+                503, f"no sandbox answers at {sb.endpoint_url}; stop and rerun `crosstrain up`"
+            )
+        return sb
 
     # -- reads ---------------------------------------------------------------------------------
     def progress(self, lab: Lab) -> dict:
@@ -145,6 +152,13 @@ class Web:
         return {**info, "jupyter": self.jupyter}
 
     # -- actions (the lab engine's own functions, as `crosstrain lab ...` runs them) -------------
+    def start(self, name: str) -> dict:
+        """Copy the lab's starter kit into its workspace (files already there are kept)."""
+        lab = self.lab(name)
+        with self.lock:
+            done = start_workspace(lab, self.workspace)
+        return {"lab": lab.slug, "workspace": str(done.workspace), "copied": done.copied}
+
     def check(self, name: str, step: str | None = None) -> dict:
         from crosstrain.labs.runner import check_lab
 
@@ -264,6 +278,11 @@ ROUTES = [
     Route("/api/labs", endpoint(lambda web, req, body: web.labs())),
     Route("/api/progress", endpoint(lambda web, req, body: web.all_progress())),
     Route("/api/sandbox", endpoint(lambda web, req, body: web.sandbox_info())),
+    Route(
+        "/api/labs/{lab}/start",
+        endpoint(lambda web, req, body: web.start(params(req)[0])),
+        methods=["POST"],
+    ),
     Route(
         "/api/labs/{lab}/check",
         endpoint(lambda web, req, body: web.check(params(req)[0])),
