@@ -114,9 +114,8 @@ class Web:
             if not mine:
                 continue
             statuses = {row["status"] for row in mine}
-            status = "error" if "error" in statuses else "failed" if "failed" in statuses else None
             results[step.id] = {
-                "status": status or "passed",
+                "status": next((s for s in ("error", "failed") if s in statuses), "passed"),
                 "points": sum(row["points"] for row in mine),
                 "max_points": step.points,
                 "time": max(row["time"] for row in mine),
@@ -129,8 +128,8 @@ class Web:
             lab = Lab(self.content, slug)
             info = lab.manifest.model_dump(exclude={"submission"})
             url = f"/labs/{slug}/" if lab.doc_page.is_file() else None
-            labs.append({**info, "points": lab.manifest.points, "url": url})
-            labs[-1]["progress"] = self.progress(lab)
+            points = lab.manifest.points
+            labs.append({**info, "points": points, "url": url, "progress": self.progress(lab)})
         return {"labs": labs}
 
     def all_progress(self) -> dict:

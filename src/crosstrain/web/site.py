@@ -1,7 +1,8 @@
 """Build the site with ``mkdocs build --strict`` into a cache folder, only when it is stale.
 
 The site is stale when anything under ``docs/``, ``labs/`` (the manifests feed the pages),
-``mkdocs.yml`` or the build hooks is newer than the last successful build.
+``mkdocs.yml``, or the code that generates pages (the hooks, the CLI, the sandbox ledger) is newer
+than the last successful build.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from crosstrain.errors import CrosstrainError
 
 STAMP = ".crosstrain-build"
 SOURCES = ("docs", "labs", "mkdocs.yml")
+PACKAGE = Path(__file__).resolve().parents[1]
+GENERATORS = (PACKAGE / "web" / "hooks.py", PACKAGE / "cli.py", PACKAGE / "sandbox" / "ledger.py")
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 
 
@@ -30,7 +33,7 @@ def default_site_dir() -> Path:
 
 def newest_source(root: Path) -> float:
     """The newest modification time among the site's sources under ``root``."""
-    paths = [root / name for name in SOURCES] + [Path(__file__).with_name("hooks.py")]
+    paths = [root / name for name in SOURCES] + list(GENERATORS)
     newest = 0.0
     for path in paths:
         if path.is_file():
