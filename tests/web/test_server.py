@@ -97,3 +97,25 @@ def test_up_on_a_busy_port_says_so_in_one_line(tmp_path, repo_site):
     (line,) = err.strip().splitlines()
     assert line.startswith(f"error: port {port} on 127.0.0.1 is in use")
     assert line.endswith("pass --port with a free port")
+
+
+def test_up_with_jupyter_serves_jupyterlab_on_the_workspace_and_stops_it(
+    tmp_path, repo_site, sandbox
+):
+    (tmp_path / "workspace").mkdir()
+    (tmp_path / "workspace" / "hello.txt").write_text("hi\n")
+    port = free_port()
+    args = ("--port", str(port), "--sandbox-port", str(sandbox.port), "--jupyter")
+    up = start_up(tmp_path, repo_site, *args)
+    try:
+        wait_for(up, "crosstrain is up")
+        jupyter = httpx.get(f"http://127.0.0.1:{port}/api/sandbox").json()["jupyter"]
+        status = httpx.get(f"{jupyter['base']}api/status", params={"token": jupyter["token"]})
+        assert status.status_code == 200
+        contents = httpx.get(f"{jupyter['base']}api/contents", params={"token": jupyter["token"]})
+        assert "hello.txt" in [item["name"] for item in contents.json()["content"]]
+    finally:
+        said = stop(up)
+    assert "stopping JupyterLab" in said
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{jupyter['base']}api/status")
