@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import functools
 import io
 import itertools
 import json
@@ -425,8 +426,12 @@ class SandboxS3:
             obj.set_metadata({"Content-Type": content_type})
 
 
-def arrow_filesystem(s3: SandboxS3, counter: dict):
-    """A read-only pyarrow filesystem over sandbox S3 that counts the bytes it hands out."""
+def arrow_filesystem(s3: SandboxS3):
+    """A read-only pyarrow filesystem over sandbox S3.
+
+    It names the files of a :func:`lazy_dataset`; the scan itself reads them in
+    ``LazyDataset.scanner``, never through this filesystem from pyarrow's IO threads.
+    """
     import pyarrow as pa
     import pyarrow.fs as pafs
 
@@ -457,11 +462,7 @@ def arrow_filesystem(s3: SandboxS3, counter: dict):
             ]
 
         def open_input_file(self, path):
-            data = s3.read(path)
-            if counter.get("on"):
-                counter["bytes"] = counter.get("bytes", 0) + len(data)
-                counter["files"] = counter.get("files", 0) + 1
-            return pa.BufferReader(data)
+            return pa.BufferReader(s3.read(path))
 
         def open_input_stream(self, path):
             return self.open_input_file(path)
@@ -476,6 +477,40 @@ def arrow_filesystem(s3: SandboxS3, counter: dict):
         delete_file = move = copy_file = open_output_stream = open_append_stream = read_only
 
     return pafs.PyFileSystem(Handler())
+
+
+@functools.cache
+def lazy_dataset_class():
+    """A pyarrow dataset that reads only the files DuckDB's pushed-down filter keeps.
+
+    DuckDB calls ``scanner(filter=..., columns=...)`` with the query's filters. The fragments
+    whose partition expression the filter rules out are skipped; the others are read from S3
+    here, on the calling thread, and scanned from memory. pyarrow never calls back into Python
+    from its IO threads, which would deadlock while DuckDB holds the GIL.
+    """
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    class LazyDataset(ds.FileSystemDataset):
+        def scanner(self, *args, **kwargs):
+            fragments = []
+            for fragment in self.get_fragments(filter=kwargs.get("filter")):
+                data = self.read(fragment.path)
+                self.counter["bytes"] = self.counter.get("bytes", 0) + len(data)
+                if fragment.path.endswith(".gz"):
+                    data = gzip.decompress(data)
+                fragments.append(
+                    self.format.make_fragment(
+                        pa.py_buffer(data), partition_expression=fragment.partition_expression
+                    )
+                )
+            return ds.FileSystemDataset(fragments, self.schema, self.format).scanner(
+                *args, **kwargs
+            )
+
+    return LazyDataset
 
 
 # -- the Glue catalog (moto's backend, in process) -----------------------------------------------
@@ -660,7 +695,7 @@ class TableLoader:
 
     def __init__(self, con, s3: SandboxS3, catalog: Catalog, counter: dict):
         self.con, self.s3, self.catalog, self.counter = con, s3, catalog, counter
-        self.fs = arrow_filesystem(s3, counter)
+        self.fs = arrow_filesystem(s3)
         self.loaded: set[tuple[str, str]] = set()
 
     def arrow_type(self, hive: str):
@@ -709,7 +744,6 @@ class TableLoader:
         if not partitions and params.get("projection.enabled", "").lower() == "true":
             partitions = discover_partitions(self.s3, table)
         under_table = self.s3.list(location)
-        bucket, _ = split_url(location)
         files = []
         for partition in partitions:
             where = folder(partition["StorageDescriptor"]["Location"])
@@ -741,7 +775,7 @@ class TableLoader:
         if kind in ("parquet", "orc"):
             fmt = ds.ParquetFileFormat() if kind == "parquet" else ds.OrcFileFormat()
             if files:
-                physical = fmt.inspect(files[0][0], self.fs)
+                physical = fmt.inspect(pa.BufferReader(self.s3.read(files[0][0])))
             else:
                 physical = pa.schema([pa.field(c, self.arrow_type(t)) for c, t in columns])
             key_names = {k for k, _ in keys}
@@ -749,9 +783,8 @@ class TableLoader:
             cast = "CAST"
         elif kind == "json":
             data = [pa.field(c, self.json_type(t)) for c, t in columns]
-            fmt = pajson.ParseOptions(
-                explicit_schema=pa.schema(data), unexpected_field_behavior="ignore"
-            )
+            options = {"explicit_schema": pa.schema(data), "unexpected_field_behavior": "ignore"}
+            fmt = ds.JsonFileFormat(parse_options=pajson.ParseOptions(**options))
         else:
             data = [pa.field(c, pa.string()) for c, _ in columns]
             fmt = ds.CsvFileFormat(**self.csv_options(serde, params, [c for c, _ in columns]))
@@ -763,16 +796,12 @@ class TableLoader:
             for name, value in values.items():
                 expr &= pc.field(name).is_null() if value is None else pc.field(name) == value
             expressions.append(expr)
-        if kind == "json":
-            dataset = self.read_json([p for p, _ in files], schema, fmt, typed)
-        else:
-            dataset = ds.FileSystemDataset.from_paths(
-                [path for path, _ in files],
-                schema=schema,
-                format=fmt,
-                filesystem=self.fs,
-                partitions=expressions,
-            )
+        fragments = [
+            fmt.make_fragment(path, self.fs, partition_expression=expr)
+            for (path, _), expr in zip(files, expressions, strict=True)
+        ]
+        dataset = lazy_dataset_class()(fragments, schema, fmt, self.fs)
+        dataset.read, dataset.counter = self.s3.read, self.counter
         by_name = {f.name.lower(): f.name for f in data}
         select = []
         for name, hive in columns:
@@ -783,33 +812,6 @@ class TableLoader:
                 select.append(f"CAST(NULL AS {target}) AS {quote(name)}")
         select += [quote(k) for k, _ in keys]
         return dataset, ", ".join(select) or "NULL AS empty"
-
-    def read_json(self, paths: list[str], schema, options, typed: list[dict]):
-        """JSON tables are read up front into one Arrow table (no pruning).
-
-        pyarrow's JSON dataset reader opens files on its IO threads, which cannot call back
-        into a Python filesystem while DuckDB holds the GIL, so it is not used lazily.
-        """
-        import pyarrow as pa
-        import pyarrow.json as pajson
-
-        tables = []
-        for path, values in zip(paths, typed, strict=True):
-            data = self.s3.read(path)
-            self.counter["bytes"] = self.counter.get("bytes", 0) + len(data)
-            stream = pa.BufferReader(data)
-            if path.endswith(".gz"):
-                stream = pa.CompressedInputStream(stream, "gzip")
-            table = pajson.read_json(stream, parse_options=options)
-            for field_ in schema:
-                if field_.name not in table.column_names:
-                    value = values.get(field_.name)
-                    column = pa.array(
-                        [None if value is None else value.as_py()] * len(table), field_.type
-                    )
-                    table = table.append_column(field_, column)
-            tables.append(table.select(schema.names).cast(schema))
-        return pa.concat_tables(tables) if tables else schema.empty_table()
 
     def json_type(self, hive: str):
         """Arrow type to parse a JSON field as: scalars loosely, nested types exactly."""
@@ -1322,7 +1324,6 @@ class Statements:
             con.execute(f"USE {CATALOG}.{quote(self.database)}")
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
-            self.execution.counter["on"] = True
             yield con, tree
         except duckdb.Error as exc:
             if self.execution.state == "CANCELLED":
