@@ -277,3 +277,22 @@ def test_a_job_without_a_script_fails_with_a_hint(s3, sm):
     described = finished(sm, "builtin")
     assert described["TrainingJobStatus"] == "Failed"
     assert "sagemaker_program" in described["FailureReason"]
+
+
+def test_a_job_cut_short_by_a_sandbox_restart_fails(tmp_path):
+    from crosstrain import sandbox as sandboxes
+
+    state = tmp_path / "state"
+    with sandboxes.start(state_dir=state) as first:
+        s3, sm = first.client("s3"), first.client("sagemaker")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="data/train/part/train.csv", Body="1,0\n")
+        start_job(s3, sm, "cut", SLEEPY)
+        wait_for(lambda: log_text(first), lambda text: "sleeping" in text)
+        first.flush()
+
+    with sandboxes.start(state_dir=state) as second:
+        described = second.client("sagemaker").describe_training_job(TrainingJobName="cut")
+
+    assert described["TrainingJobStatus"] == "Failed"
+    assert "the sandbox stopped while this job ran" in described["FailureReason"]

@@ -252,6 +252,8 @@ class SageMakerRuntime(Runtime):
         config; ``InService`` ones start their workers on their first request (see
         :meth:`_lookup`). Training jobs that were running are failed (their script died).
         """
+        if "sagemaker" not in self.gateway.services_used:  # nothing restored: skip the import
+            return
         from crosstrain.sandbox.state import backend_regions
 
         creating = []

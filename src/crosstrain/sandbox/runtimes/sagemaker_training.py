@@ -109,6 +109,7 @@ class TrainingJobs:
         self._jobs: dict[tuple[str, str, str], Job] = {}
         self._lock = threading.Lock()
         self._s3 = None
+        self._closing = False  # the sandbox is stopping: leave job states for the next start
 
     def s3(self):
         """One boto3 S3 client for the sandbox, made on first use (clients are thread-safe)."""
@@ -195,6 +196,9 @@ class TrainingJobs:
             self._kill(job)
 
     def close(self) -> None:
+        """Kill running scripts; their jobs stay ``InProgress`` in the saved state, and the next
+        sandbox process fails them (:meth:`fail_orphans`)."""
+        self._closing = True
         self.reset()
 
     # -- running -------------------------------------------------------------------------------
@@ -433,6 +437,8 @@ class TrainingJobs:
                 continue
 
     def _wrap_up(self, job: Job, code: int, command: list[str], paths: dict[str, Path]) -> None:
+        if self._closing:
+            return
         failure_file = paths["output"] / "failure"
         if job.reason:  # stopped or out of time: what the model folder holds is still saved
             self._upload(job, paths)
@@ -491,6 +497,8 @@ class TrainingJobs:
     def _transition(self, job: Job, status: str, message: str) -> None:
         from moto.core.utils import utcnow
 
+        if self._closing:
+            return
         now = utcnow()
         if job.transitions:
             job.transitions[-1]["EndTime"] = now
@@ -508,6 +516,8 @@ class TrainingJobs:
 
         from moto.core.utils import utcnow
 
+        if self._closing:
+            return
         messages = {
             "Completed": "Training job completed",
             "Failed": "Training job failed",
