@@ -239,6 +239,32 @@ def test_http_api_function_error_is_502(sandbox, function, http_api):
     assert status == 502 and json.loads(body) == {"message": "Internal Server Error"}
 
 
+def test_http_api_endpoint_returned_by_the_api_answers(sandbox, function, http_api):
+    api = http_api(function())
+    endpoint = sandbox.client("apigatewayv2").get_api(ApiId=api)["ApiEndpoint"]
+    assert endpoint.startswith(sandbox.endpoint_url)
+    status, _, body = fetch(f"{endpoint}/items/11")
+    assert status == 200 and json.loads(body)["pathParameters"] == {"id": "11"}
+
+
+def test_http_api_endpoint_with_a_named_stage(sandbox, function, http_api):
+    api = http_api(function(), stage="prod")
+    endpoint = sandbox.client("apigatewayv2").get_api(ApiId=api)["ApiEndpoint"]
+    status, _, body = fetch(f"{endpoint}/prod/items/12")
+    assert status == 200 and json.loads(body)["requestContext"]["stage"] == "prod"
+
+
+def test_http_api_quick_create_with_a_target(sandbox, function):
+    arn = function()
+    created = sandbox.client("apigatewayv2").create_api(
+        Name="quick", ProtocolType="HTTP", Target=arn
+    )
+    status, _, body = fetch(f"{created['ApiEndpoint']}/anything/at/all")
+    event = json.loads(body)
+    assert status == 200 and event["routeKey"] == "$default"
+    assert event["rawPath"] == "/anything/at/all"
+
+
 def test_unknown_api_is_404(sandbox):
     status, _, _ = fetch(f"{sandbox.endpoint_url}/restapis/nosuchapi/dev/_user_request_/x")
     assert status == 404

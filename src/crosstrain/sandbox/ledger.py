@@ -76,8 +76,9 @@ LEDGER: tuple[Entry, ...] = (
     Entry(
         "apigatewayv2",
         "real",
-        "HTTP APIs with AWS_PROXY (payload 2.0 or 1.0) answer on the same URL forms; $default "
-        "and named stages. Quick-create (Target) is ignored; authorizers and CORS are not applied.",
+        "HTTP APIs with AWS_PROXY (payload 2.0 or 1.0) answer on the same URL forms and at "
+        "the apiEndpoint the API returns; $default and named stages; quick create (Target). "
+        "Authorizers and CORS are not applied.",
     ),
     Entry(
         "sagemaker",

@@ -3,7 +3,7 @@
 URL forms served (LocalStack's, so labs run unchanged there):
 
 - ``/restapis/{api_id}/{stage}/_user_request_/{path}`` and ``/_aws/execute-api/{api_id}/{stage}/
-  {path}`` on the sandbox endpoint;
+  {path}`` on the sandbox endpoint (the latter is what ``apiEndpoint`` of an HTTP API says);
 - host ``{api_id}.execute-api.localhost.localstack.cloud:PORT`` with ``/{stage}/{path}`` (HTTP
   APIs with a ``$default`` stage: ``/{path}``);
 - Function URLs at host ``{url_id}.lambda-url.{region}.localhost.localstack.cloud:PORT`` and at
@@ -28,13 +28,20 @@ from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request, Response
 
-from crosstrain.sandbox.gateway import Gateway, Handler, Runtime, json_response
-from crosstrain.sandbox.runtimes.awslambda import Function, LambdaRuntime, _ApiError
+from crosstrain.sandbox.gateway import (
+    Call,
+    Gateway,
+    Handler,
+    Runtime,
+    json_response,
+    signing_scope,
+)
+from crosstrain.sandbox.runtimes.awslambda import Function, LambdaRuntime, _ApiError, account_for
 
 _USER_REQUEST = re.compile(
     r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$"
 )
-_EXECUTE_API_PATH = re.compile(r"^/_aws/execute-api/(?P<api>[^/]+)/(?P<stage>[^/]+)(?P<path>/.*)?$")
+_EXECUTE_API_PATH = re.compile(r"^/_aws/execute-api/(?P<api>[^/]+)(?P<path>/.*)?$")
 _EXECUTE_API_HOST = re.compile(
     r"^(?P<api>[a-z0-9]+)\.execute-api\.localhost\.localstack\.cloud(:\d+)?$"
 )
@@ -42,10 +49,13 @@ _URL_HOST = re.compile(
     r"^(?P<url>[a-z0-9]+)\.lambda-url\.(?P<region>[a-z0-9-]+)\.localhost\.localstack\.cloud(:\d+)?$"
 )
 _URL_PATH = re.compile(r"^/_aws/lambda-url/(?P<url>[a-z0-9]+)(?P<path>/.*)?$")
+_HTTP_API_API = re.compile(r"^/v2/apis(/[^/]+)?/?$")
+_MOTO_API_ENDPOINT = re.compile(
+    r"https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com"
+)
 _URL_CONFIG_API = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/[^/]+/urls?/?$")
 _MOTO_URL = re.compile(r"https://(?P<url>[0-9a-f]{32})\.lambda-url\.[a-z0-9-]+\.on\.aws/?")
 _LAMBDA_ARN = re.compile(r"(arn:aws[a-z-]*:lambda:[^/]+?:function:[^/]+?)(/invocations)?$")
-_HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "host"}
 
 
 def _not_found() -> Response:
@@ -275,7 +285,63 @@ class ApiGatewayRuntime(Runtime):
             return self._function_url
         if _URL_CONFIG_API.match(path):
             return self._url_config_api
+        if _HTTP_API_API.match(path):
+            return self._http_api_api
         return None
+
+    def observe(self, call: Call) -> None:
+        """HTTP API quick create: ``CreateApi`` with a ``Target`` gets its route and stage.
+
+        moto ignores ``Target``; AWS creates an ``AWS_PROXY`` integration, a route (``RouteKey``,
+        default ``$default``) and an auto-deployed ``$default`` stage.
+        """
+        if call.service not in ("apigateway", "apigatewayv2") or call.request.method != "POST":
+            return
+        if call.request.path.rstrip("/") != "/v2/apis":
+            return
+        spec = call.json()
+        if not spec.get("target"):
+            return
+        from moto.apigatewayv2.models import apigatewayv2_backends
+
+        api_id = json.loads(call.body).get("apiId")
+        account = account_for(call.request)
+        region = signing_scope(call.request)[1] or self.gateway.region
+        target = spec["target"]
+        kind = "AWS_PROXY" if ":lambda:" in target else "HTTP_PROXY"
+        with self.gateway.moto_lock:
+            api = apigatewayv2_backends[account][region].apis.get(api_id)
+            if api is None or api.routes:
+                return
+            integration = api.create_integration(
+                connection_type="INTERNET",
+                description="Created by quick create",
+                integration_method="POST" if kind == "AWS_PROXY" else "ANY",
+                integration_type=kind,
+                integration_uri=target,
+                payload_format_version="2.0",
+            )
+            api.create_route(
+                api_key_required=False,
+                authorization_scopes=[],
+                route_key=spec.get("routeKey") or "$default",
+                target=f"integrations/{integration.id}",
+            )
+            api.create_stage({"stageName": "$default", "autoDeploy": True})
+        self.gateway.mark_dirty({"apigatewayv2"})
+
+    def endpoint_for(self, api_id: str) -> str:
+        """An HTTP API's base URL that works against this sandbox (no DNS needed)."""
+        return f"{self.gateway.endpoint_url}/_aws/execute-api/{api_id}"
+
+    def _http_api_api(self, request: Request) -> Response:
+        """HTTP API control plane, with ``apiEndpoint`` rewritten to a URL that answers here."""
+        response = self.gateway.forward(request)
+        text = response.get_data(as_text=True)
+        rewritten = _MOTO_API_ENDPOINT.sub(lambda m: self.endpoint_for(m.group("api")), text)
+        if rewritten != text:
+            response.set_data(rewritten)
+        return response
 
     # -- Function URLs -------------------------------------------------------------------------
     def url_for(self, url_id: str) -> str:
@@ -325,11 +391,14 @@ class ApiGatewayRuntime(Runtime):
     def _execute_api(self, request: Request) -> Response:
         self.requests += 1
         host = _EXECUTE_API_HOST.match(request.host.lower())
-        if host is not None:
+        match = _USER_REQUEST.match(request.path)
+        if host is not None:  # the stage (if any) is the first segment of the path
             api_id, stage, path = host.group("api"), None, request.path
-        else:
-            match = _USER_REQUEST.match(request.path) or _EXECUTE_API_PATH.match(request.path)
+        elif match is not None:
             api_id, stage, path = match.group("api"), match.group("stage"), match.group("path")
+        else:  # /_aws/execute-api/{api_id}/...: as the host form
+            match = _EXECUTE_API_PATH.match(request.path)
+            api_id, stage, path = match.group("api"), None, match.group("path")
         path = path or "/"
         found = self._find_api(api_id)
         if found is None:
