@@ -2,19 +2,20 @@
 
 moto answers Athena with canned empty results. This runtime serves the query API itself
 (StartQueryExecution, GetQueryExecution, GetQueryResults, StopQueryExecution,
-ListQueryExecutions, BatchGetQueryExecution) and leaves work groups, data catalogs and named
-queries to moto.
+ListQueryExecutions, BatchGetQueryExecution, GetQueryRuntimeStatistics) and leaves work groups,
+data catalogs and named queries to moto.
 
 A query runs on a worker thread in a fresh in-memory DuckDB connection. Every Glue table the
-query names becomes a view over a pyarrow dataset whose files are read straight from moto's S3
-backend (in process, no HTTP, no DuckDB extension). Each file of a partitioned table carries its
-partition values as an Arrow expression, so DuckDB's filter pushdown skips the files of partitions
-a ``WHERE`` clause rules out (``DataScannedInBytes`` shows it). Results are formatted the way
-Athena formats them and written to the output location as ``<QueryExecutionId>.csv`` (DDL and
-utility statements: ``.txt``).
+query names becomes a view over a pyarrow dataset of the table's files in moto's S3 backend (in
+process: no HTTP, no DuckDB extension, nothing downloaded). Each file carries its partition
+values as an Arrow expression; when DuckDB pushes the query's filters into the scan, only the
+files they keep are read (``DataScannedInBytes`` shows it). Results are formatted the way Athena
+formats them and written to the output location as ``<QueryExecutionId>.csv`` (DDL and utility
+statements: ``.txt``).
 
-The DDL people type daily (SHOW, DESCRIBE, CREATE EXTERNAL TABLE, CREATE DATABASE, DROP, MSCK
-REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION) is parsed here and applied to moto's Glue catalog.
+The DDL people type daily (SHOW, DESCRIBE, CREATE EXTERNAL TABLE, CTAS, INSERT INTO, views,
+CREATE/DROP DATABASE, DROP TABLE, MSCK REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION) is parsed
+here and applied to moto's Glue catalog and S3.
 """
 
 from __future__ import annotations
