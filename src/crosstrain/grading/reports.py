@@ -80,6 +80,7 @@ def charts(out: Path, lab, data: dict) -> list[str]:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     (out / "charts").mkdir(parents=True, exist_ok=True)
     rates = data["rates"]
@@ -100,6 +101,8 @@ def charts(out: Path, lab, data: dict) -> list[str]:
     ax.bar(range(max_points + 1), [counts[t] for t in range(max_points + 1)], color="#1a7f37")
     ax.set_xlabel(f"total points (of {max_points})")
     ax.set_ylabel("students")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"{lab.slug}: distribution of totals")
     fig.tight_layout()
     fig.savefig(out / "charts" / "totals.png", dpi=100)
