@@ -36,7 +36,12 @@ from crosstrain.sandbox.gateway import (
     json_response,
     signing_scope,
 )
-from crosstrain.sandbox.runtimes.awslambda import Function, LambdaRuntime, _ApiError, account_for
+from crosstrain.sandbox.runtimes.awslambda import (
+    Function,
+    LambdaApiError,
+    LambdaRuntime,
+    account_for,
+)
 
 _USER_REQUEST = re.compile(
     r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$"
@@ -382,7 +387,7 @@ class ApiGatewayRuntime(Runtime):
         account, region, name = found
         try:
             function = self.functions.lookup(account, region, name, None)
-        except _ApiError:
+        except LambdaApiError:
             return _internal_error(False)
         event = event_v2(request, path, "$default", None, "$default", match.group("url"), account)
         return self._proxy(function, event, v1=False)
@@ -508,14 +513,14 @@ class ApiGatewayRuntime(Runtime):
         arn = match.group(1)
         try:
             function = self.functions.lookup(account, arn.split(":")[3] or region, arn, None)
-        except _ApiError:
+        except LambdaApiError:
             return _internal_error(v1)
         return self._proxy(function, event, v1)
 
     def _proxy(self, function: Function, event: dict, v1: bool) -> Response:
         try:
             outcome = self.functions.invoke(function, json.dumps(event).encode())
-        except _ApiError:
+        except LambdaApiError:
             return _internal_error(v1)
         if outcome.throttled:
             return json_response({"message": "Too Many Requests"}, 429)

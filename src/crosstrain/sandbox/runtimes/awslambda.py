@@ -231,7 +231,7 @@ class LambdaRuntime(Runtime):
             )
         try:
             function = self.lookup(account_for(request), region, name, qualifier)
-        except _ApiError as exc:
+        except LambdaApiError as exc:
             return exc.response
         payload = request.get_data()
         limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
@@ -265,7 +265,7 @@ class LambdaRuntime(Runtime):
             return Response(status=202, headers={"x-amzn-RequestId": request_id})
         try:
             outcome = self.invoke(function, payload, client_context=client_context)
-        except _ApiError as exc:
+        except LambdaApiError as exc:
             return exc.response
         if outcome.throttled:
             return _aws_error(
@@ -284,7 +284,7 @@ class LambdaRuntime(Runtime):
 
     # -- invoking ------------------------------------------------------------------------------
     def lookup(self, account: str, region: str, name: str, qualifier: str | None) -> Function:
-        """Copy function ``name`` (a name or ARN) out of moto; raises ``_ApiError``."""
+        """Copy function ``name`` (a name or ARN) out of moto; raises ``LambdaApiError``."""
         from moto.awslambda.models import lambda_backends
         from moto.core.exceptions import JsonRESTError
 
@@ -296,7 +296,7 @@ class LambdaRuntime(Runtime):
                 fn = backend.get_function(name, qualifier)
             except JsonRESTError as exc:
                 response = Response(exc.get_body(), exc.code, headers=exc.get_headers())
-                raise _ApiError(response) from None
+                raise LambdaApiError(response) from None
             layers = []
             for layer in fn.layers or []:
                 version = backend.layers_versions_by_arn(layer["Arn"])
@@ -321,7 +321,7 @@ class LambdaRuntime(Runtime):
             )
         if function.package_type != "Zip" or not PYTHON_RUNTIME.match(function.runtime):
             what = function.runtime or f"a {function.package_type} package"
-            raise _ApiError(
+            raise LambdaApiError(
                 _aws_error(
                     "InvalidRuntimeException",
                     f"The crosstrain sandbox runs Python zip functions only, not {what}; "
@@ -330,7 +330,7 @@ class LambdaRuntime(Runtime):
                 )
             )
         if not function.code:
-            raise _ApiError(
+            raise LambdaApiError(
                 _aws_error(
                     "InvalidParameterValueException",
                     f"Function {function.name} has no code to run; upload a zip",
@@ -367,7 +367,7 @@ class LambdaRuntime(Runtime):
             self._metrics(function, throttled=True)
             return Outcome(request_id, b"", throttled=True)
         except PoolClosed:
-            raise _ApiError(
+            raise LambdaApiError(
                 _aws_error(
                     "ServiceException",
                     f"Function {function.name} changed (or the sandbox was reset) while this "
@@ -478,7 +478,7 @@ class LambdaRuntime(Runtime):
                 archive.extractall(staging)
         except zipfile.BadZipFile:
             shutil.rmtree(staging, ignore_errors=True)
-            raise _ApiError(
+            raise LambdaApiError(
                 _aws_error(
                     "InvalidZipFileException", "The function's code is not a valid zip file", 502
                 )
@@ -587,7 +587,7 @@ def _failure(exc: WorkerError, request_id: str, timeout: int) -> tuple[dict, lis
     return {"errorType": error_type, "errorMessage": message}, [message, error_type], "error"
 
 
-class _ApiError(Exception):
+class LambdaApiError(Exception):
     """An API-level error answer (not a function error)."""
 
     def __init__(self, response: Response):
