@@ -82,3 +82,8 @@ def _count(db) -> int:
         return sqlite3.connect(db).execute("SELECT count(*) FROM results").fetchone()[0]
     except sqlite3.Error:
         return 0
+
+
+def test_an_out_folder_inside_the_submissions_is_not_a_student(subs):
+    summary = run(subs, subs / "grades")
+    assert summary.total == 2

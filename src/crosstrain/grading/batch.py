@@ -268,9 +268,9 @@ def grade(
 
     started = time.monotonic()
     the_lab = get_lab(lab)
-    subs = find_submissions(submissions_dir)
-    limits = limits or Limits(timeout=timeout, memory_mb=memory_mb)
     out = Path(out_dir)
+    subs = [s for s in find_submissions(submissions_dir) if s.path.resolve() != out.resolve()]
+    limits = limits or Limits(timeout=timeout, memory_mb=memory_mb)
     store = GradeStore(out, the_lab.slug)
     grader = Grader(
         the_lab,
