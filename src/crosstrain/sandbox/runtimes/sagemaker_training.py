@@ -231,38 +231,8 @@ class TrainingJobs:
             )
         paths = self._layout(job)
         self._transition(job, "Downloading", "Downloading input data")
-        s3 = self.s3()
-        try:
-            archive = download(s3, str(submit), job.folder / "sourcedir.tar.gz")
-            unpack(archive, paths["code"])
-        except ArtifactError as exc:
-            raise JobError(
-                f"ClientError: the source code (sagemaker_submit_directory): {exc}"
-            ) from None
-        if not (paths["code"] / str(program)).is_file():
-            raise JobError(
-                f"ClientError: {program} is not in {submit} (the archive holds "
-                f"{sorted(p.name for p in paths['code'].iterdir())})"
-            )
-        channels = {}
-        for channel in job.params.get("InputDataConfig") or []:
-            channel_name = channel["ChannelName"]
-            source = (channel.get("DataSource") or {}).get("S3DataSource") or {}
-            if not source.get("S3Uri"):
-                raise JobError(f"ClientError: channel {channel_name} has no S3DataSource.S3Uri")
-            target = paths["data"] / channel_name
-            try:
-                count = download_prefix(s3, source["S3Uri"], target)
-            except ArtifactError as exc:
-                raise JobError(f"ClientError: {exc}") from None
-            if count == 0:
-                raise JobError(
-                    f'ClientError: No S3 objects found under S3 URL "{source["S3Uri"]}" given '
-                    f"in input data source. Please ensure that the bucket exists in the selected "
-                    f"region ({job.region}), that objects exist under that S3 prefix, and that "
-                    "the role has permission to read them."
-                )
-            channels[channel_name] = target
+        self._download_code(str(program), str(submit), paths["code"], job)
+        channels = self._download_channels(job, paths["data"])
         user_hps = {k: v for k, v in hps.items() if not k.startswith("sagemaker_")}
         args = [part for k in sorted(user_hps) for part in (f"--{k}", _as_arg(user_hps[k]))]
         env = self._environment(job, paths, channels, user_hps, str(program), str(submit), args)
@@ -272,6 +242,41 @@ class TrainingJobs:
         )
         code = self._supervise(job, command, env, paths["code"])
         self._wrap_up(job, code, command, paths)
+
+    def _download_code(self, program: str, submit: str, code_dir: Path, job: Job) -> None:
+        try:
+            unpack(download(self.s3(), submit, job.folder / "sourcedir.tar.gz"), code_dir)
+        except ArtifactError as exc:
+            raise JobError(
+                f"ClientError: the source code (sagemaker_submit_directory): {exc}"
+            ) from None
+        if not (code_dir / program).is_file():
+            raise JobError(
+                f"ClientError: {program} is not in {submit} (the archive holds "
+                f"{sorted(p.name for p in code_dir.iterdir())})"
+            )
+
+    def _download_channels(self, job: Job, data_dir: Path) -> dict[str, Path]:
+        """Copy every input channel's S3 prefix to ``data_dir/<channel>``."""
+        channels = {}
+        for channel in job.params.get("InputDataConfig") or []:
+            name = channel["ChannelName"]
+            uri = ((channel.get("DataSource") or {}).get("S3DataSource") or {}).get("S3Uri")
+            if not uri:
+                raise JobError(f"ClientError: channel {name} has no S3DataSource.S3Uri")
+            try:
+                count = download_prefix(self.s3(), uri, data_dir / name)
+            except ArtifactError as exc:
+                raise JobError(f"ClientError: {exc}") from None
+            if count == 0:
+                raise JobError(
+                    f'ClientError: No S3 objects found under S3 URL "{uri}" given in input data '
+                    f"source. Please ensure that the bucket exists in the selected region "
+                    f"({job.region}), that objects exist under that S3 prefix, and that the role "
+                    "has permission to read them."
+                )
+            channels[name] = data_dir / name
+        return channels
 
     def _layout(self, job: Job) -> dict[str, Path]:
         ml = job.folder / "opt" / "ml"
@@ -360,6 +365,8 @@ class TrainingJobs:
 
     def _supervise(self, job: Job, command: list[str], env: dict, cwd: Path) -> int:
         """Run the script, stream its output, enforce stop and ``MaxRuntimeInSeconds``."""
+        if job.stop.is_set():  # stopped while its inputs were downloading
+            return -signal.SIGTERM
         limit = (job.params.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds") or 86400
         self._note(job, f"Invoking script with the following command:\n{shlex.join(command)}")
         job.process = subprocess.Popen(
