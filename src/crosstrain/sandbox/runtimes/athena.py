@@ -197,26 +197,26 @@ def unescape(text: str) -> str:
 
 def scan_sql(sql: str) -> tuple[str, list[int]]:
     """(sql without comments, positions of ``?`` and ``;`` outside quotes in that text)."""
-    out, marks, i, n = [], [], 0, len(sql)
+    out, marks, i, n, length = [], [], 0, len(sql), 0
     while i < n:
         ch = sql[i]
         if ch in "'\"`":
             end = i + 1
             while end < n and not (sql[end] == ch and sql[end + 1 : end + 2] != ch):
                 end += 2 if sql[end] == ch else 1
-            out.append(sql[i : end + 1])
-            i = end + 1
+            piece, i = sql[i : end + 1], end + 1
         elif sql.startswith("--", i):
-            i = sql.find("\n", i) if "\n" in sql[i:] else n
+            end = sql.find("\n", i)
+            piece, i = "", (n if end < 0 else end)
         elif sql.startswith("/*", i):
             end = sql.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-            out.append(" ")
+            piece, i = " ", (n if end < 0 else end + 2)
         else:
             if ch in "?;":
-                marks.append(sum(len(p) for p in out))
-            out.append(ch)
-            i += 1
+                marks.append(length)
+            piece, i = ch, i + 1
+        out.append(piece)
+        length += len(piece)
     return "".join(out), marks
 
 
@@ -1713,7 +1713,7 @@ class AthenaRuntime(Runtime):
             return json_response({"__type": exc.code, "Message": str(exc)}, 400)
 
     def health(self) -> dict:
-        states = [e.state for e in self.executions.values()]
+        states = [e.state for e in list(self.executions.values())]
         return {"executions": len(states), "running": states.count("RUNNING")}
 
     def reset(self) -> None:
@@ -1777,6 +1777,9 @@ class AthenaRuntime(Runtime):
             output_location=output,
             parameters=list(body.get("ExecutionParameters") or []),
         )
+        first = (scan_sql(query)[0].split() or [""])[0].lstrip("(").upper()
+        extension = "csv" if first in ("", "SELECT", "WITH", "VALUES", "TABLE") else "txt"
+        execution.result_file = f"{folder(output)}{execution.id}.{extension}"
         with self.lock:
             self.executions[execution.id] = execution
             if token:
