@@ -85,5 +85,6 @@ def _count(db) -> int:
 
 
 def test_an_out_folder_inside_the_submissions_is_not_a_student(subs):
+    (subs / "grades").mkdir()
     summary = run(subs, subs / "grades")
     assert summary.total == 2
