@@ -415,3 +415,23 @@ def test_plain_create_table_is_refused_as_athena_does(aws):
     execution = run(aws["athena"], "CREATE TABLE t (a int) LOCATION 's3://lake/t/'")
     assert execution["Status"]["State"] == "FAILED"
     assert "Only external table creation is supported" in execution["Status"]["StateChangeReason"]
+
+
+def test_unsupported_serde_fails_naming_it(aws):
+    aws["glue"].create_database(DatabaseInput={"Name": "shop"})
+    aws["glue"].create_table(
+        DatabaseName="shop",
+        TableInput={
+            "Name": "events",
+            "StorageDescriptor": {
+                "Columns": [{"Name": "a", "Type": "int"}],
+                "Location": "s3://lake/events/",
+                "SerdeInfo": {
+                    "SerializationLibrary": "org.apache.hadoop.hive.serde2.avro.AvroSerDe"
+                },
+            },
+        },
+    )
+    execution = run(aws["athena"], "SELECT * FROM events")
+    assert execution["Status"]["State"] == "FAILED"
+    assert "AvroSerDe" in execution["Status"]["StateChangeReason"]

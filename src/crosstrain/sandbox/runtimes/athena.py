@@ -644,6 +644,9 @@ def table_format(table: dict) -> str:
     for kind in ("parquet", "orc", "json"):
         if kind in hints:
             return kind
+    library = (sd.get("SerdeInfo") or {}).get("SerializationLibrary") or ""
+    if library and not re.search(r"lazysimpleserde|opencsv", library, re.I):
+        raise QueryError(f"NOT_SUPPORTED: SerDe {library} is not supported in the sandbox")
     return "csv"
 
 
