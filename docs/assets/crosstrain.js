@@ -348,6 +348,7 @@
         for (const widget of widgets) widget.dataset.offline = "true";
       }
     }
+    document.body.dataset.crosstrainReady = "true"; // widgets wired, progress shown
     if (sandbox) {
       const { info } = await sandbox;
       if (info) {
@@ -357,7 +358,6 @@
         status.replaceChildren(el("p", { class: "ct-offline" }, [OFFLINE]));
       }
     }
-    document.body.dataset.crosstrainReady = "true";
   }
 
   if (typeof window.document$ !== "undefined") {
