@@ -383,6 +383,12 @@ def test_insert_into_appends_rows_and_partitions(aws, orders):
         "2",
         "12.0",
     ]
+    by_name = run(athena, "INSERT INTO orders (year, region, order_id) VALUES (2026, 'eu', 7)")
+    assert by_name["Status"]["State"] == "SUCCEEDED", by_name["Status"]
+    assert query(athena, "SELECT order_id, region, amount FROM orders WHERE year = 2026") == [
+        ["order_id", "region", "amount"],
+        ["7", "eu", None],
+    ]
 
 
 def test_views_are_stored_in_glue_and_queryable(aws, orders):

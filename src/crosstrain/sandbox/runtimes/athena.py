@@ -1441,14 +1441,16 @@ class Statements:
         unknown = set(listed) - set(targets)
         if unknown:
             raise QueryError(f"COLUMN_NOT_FOUND: Insert column name does not exist: {unknown}")
+        type_of = {c["Name"].lower(): c["Type"] for c in everything}
         with self.session(rest) as (con, tree):
-            types = [duck_type(c["Type"]) for c in everything if c["Name"].lower() in listed]
+            types = [duck_type(type_of[c]) for c in listed]
             data, _ = self.materialize(con, rest, tree, types)
-        data = data.rename_columns([c for c in targets if c in listed])
-        for position, column in enumerate(everything):
-            if column["Name"].lower() not in listed:
-                empty = pa.nulls(len(data), self.arrow_type_of(column["Type"]))
-                data = data.add_column(position, column["Name"].lower(), empty)
+        data = data.rename_columns(listed)
+        arrays = [
+            data[c] if c in listed else pa.nulls(len(data), self.arrow_type_of(type_of[c]))
+            for c in targets
+        ]
+        data = pa.table(arrays, names=targets)
         self.write(database, name, data)
         self.runtime.gateway.mark_dirty({"glue"})
         return Result([], [], "DML", header=False, update_count=data.num_rows)
