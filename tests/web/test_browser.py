@@ -131,6 +131,31 @@ def test_reset_asks_then_clears_the_lab(page, live, sandbox):
     assert sandbox.client("s3").list_buckets()["Buckets"] == []
 
 
+def test_check_all_steps_fills_every_widget(page, live):
+    from playwright.sync_api import expect
+
+    open_page(page, f"{live}/labs/{LAB}/")
+    page.locator(".ct-lab__check").click()
+    expect(widget(page, "make-bucket")).to_have_attribute("data-status", "failed")
+    expect(widget(page, "write-notes")).to_have_attribute("data-status", "failed")
+
+
+def test_without_the_server_the_check_button_says_what_to_run(page, built_site):
+    from playwright.sync_api import expect
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    from crosstrain.web.server import Background
+
+    static = Starlette(routes=[Mount("/", StaticFiles(directory=built_site, html=True))])
+    with Background(static) as url:
+        open_page(page, f"{url}/labs/{LAB}/")
+        box = widget(page, "make-bucket")
+        box.locator(".ct-check__run").click()
+        expect(box.locator(".ct-check__note--error")).to_contain_text("run `crosstrain up`")
+
+
 def test_progress_page_shows_each_lab(page, live, api):
     from playwright.sync_api import expect
 
