@@ -441,3 +441,25 @@ def test_unsupported_serde_fails_naming_it(aws):
     execution = run(aws["athena"], "SELECT * FROM events")
     assert execution["Status"]["State"] == "FAILED"
     assert "AvroSerDe" in execution["Status"]["StateChangeReason"]
+
+
+def test_stop_query_execution_cancels_it(aws):
+    athena = aws["athena"]
+    query_id = athena.start_query_execution(
+        QueryString="SELECT count(*) FROM range(3000000000) AS a(x) WHERE x % 7 = 3",
+        ResultConfiguration={"OutputLocation": OUTPUT},
+    )["QueryExecutionId"]
+    athena.stop_query_execution(QueryExecutionId=query_id)
+    status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+    assert status["State"] == "CANCELLED"
+    with pytest.raises(ClientError):
+        athena.get_query_results(QueryExecutionId=query_id)
+
+
+def test_list_query_executions_pages_newest_first(aws):
+    first = run(aws["athena"], "SELECT 1")["QueryExecutionId"]
+    second = run(aws["athena"], "SELECT 2")["QueryExecutionId"]
+    page = aws["athena"].list_query_executions(MaxResults=1)
+    assert page["QueryExecutionIds"] == [second]
+    rest = aws["athena"].list_query_executions(MaxResults=1, NextToken=page["NextToken"])
+    assert rest["QueryExecutionIds"] == [first]

@@ -1328,6 +1328,8 @@ class Statements:
             con.execute(f"USE {CATALOG}.{quote(self.database)}")
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
+            if self.execution.state == "CANCELLED":  # stopped before the connection existed
+                raise QueryError("Query cancelled by user")
             yield con, tree
         except duckdb.Error as exc:
             if self.execution.state == "CANCELLED":
