@@ -198,12 +198,19 @@ class Grader:
         failed = [r for r in runs if not r.ok]
         said = [r for r in runs if not r.ok or r.message != isolate.RAN]
         message = "; ".join(f"{r.file}: {r.message}" for r in said) or "all code ran"
+        status = CODE_FAILED if failed else GRADED
+        broken = [c for c in checks if c["status"] == "error"]
+        if broken:  # a check that could not decide is never the final word: retried next run
+            status = ERROR
+            message = "; ".join(f"check {c['check']}: {c['message']}" for c in broken) + (
+                f"; {message}; run the same command again to retry"
+            )
         steps = {s.id: 0 for s in self.lab.manifest.steps}
         for item in checks:
             steps[item["step"]] += item["points"]
         return self.result(
             sub,
-            CODE_FAILED if failed else GRADED,
+            status,
             message,
             points=sum(steps.values()),
             steps=steps,
