@@ -40,6 +40,8 @@ APP = textwrap.dedent(
                 return {"pid": os.getpid(), "greeting": config.get("greeting")}, body[::-1]
             if op == "path":
                 return {"path": sys.path}, b""
+            if op == "env":
+                return {"env": dict(os.environ), "cwd": os.getcwd()}, b""
             if op == "raise":
                 raise ValueError("bad input")
             if op == "loop":
@@ -114,6 +116,20 @@ def test_spec_path_comes_first(app, tmp_path):
         assert pool.call({"op": "path"}, timeout=10).header["path"][0] == str(tmp_path)
     finally:
         pool.close()
+
+
+def test_worker_gets_exactly_the_spec_environment_and_folder(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("ONLY_IN_THE_PARENT", "1")
+    spec = WorkerSpec(app, env={"PATH": os.environ["PATH"], "MODEL": "iris"}, cwd=str(tmp_path))
+    pool = WorkerPool(spec)
+    try:
+        pool.call({"op": "echo"}, b"", timeout=10)  # the next cold start may use a spare
+        pool.retire()
+        answer = pool.call({"op": "env"}, timeout=10).header
+    finally:
+        pool.close()
+    assert answer["env"] == {"PATH": os.environ["PATH"], "MODEL": "iris"}
+    assert answer["cwd"] == str(tmp_path)
 
 
 def test_app_exception_is_reported_and_worker_survives(pool):

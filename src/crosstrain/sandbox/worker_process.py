@@ -110,24 +110,42 @@ def _flush() -> None:
             pass
 
 
+def _apply_setup(setup: dict) -> None:
+    """Become the worker the parent asked for: environment, folder, output file."""
+    os.environ.clear()
+    os.environ.update(setup["env"])
+    if "TZ" in os.environ:
+        import time
+
+        time.tzset()
+    if setup.get("cwd"):
+        os.chdir(setup["cwd"])
+    out = os.open(setup["output"], os.O_WRONLY | os.O_APPEND)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+
+
 def worker_main() -> None:
-    """Entry point of a worker process (this file run as a script)."""
+    """Entry point of a worker process (this file run as a script).
+
+    The process may start blank, long before it is needed (a spare): everything specific to
+    the worker arrives in the first frame.
+    """
     if sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__)):
         sys.path.pop(0)  # our own folder would shadow user modules (state.py, server.py, ...)
     _die_with_parent(int(os.environ.pop("CROSSTRAIN_WORKER_PARENT", "0")))
     proto_in, proto_out = os.dup(0), os.dup(1)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    out = os.open(os.environ.pop("CROSSTRAIN_WORKER_OUTPUT"), os.O_WRONLY | os.O_APPEND)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
     os.close(null)
-    os.close(out)
 
     frame = _read_frame(proto_in)
     if frame is None:
         return
     setup, _ = frame
+    _apply_setup(setup)
     if setup.get("memory_mb"):
         import resource
 

@@ -13,12 +13,15 @@ whatever user code prints is returned with the call (:attr:`CallInfo.output`).
 Limits: a per-call timeout; memory counted as the worker's anonymous resident memory
 (``RssAnon``: what the code allocated, not the shared library files it maps), sampled while the
 parent waits, with ``RLIMIT_AS`` as a hard ceiling; ``PR_SET_PDEATHSIG`` so no worker outlives the
-process that started it. Nothing here knows about Lambda or SageMaker. The child's side is
+process that started it. Once workers are in use one blank spare process is kept started, so a
+cold start skips Python's own start-up; the worker's environment, folder and output file arrive
+with its setup frame. Nothing here knows about Lambda or SageMaker. The child's side is
 :mod:`crosstrain.sandbox.worker_process`, run as a script so a cold start imports little.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -120,8 +123,8 @@ _spawner = None  # a ThreadPoolExecutor with one long-lived thread
 _spawner_lock = threading.Lock()
 
 
-def _spawn(cmd: list[str], **kwargs) -> subprocess.Popen:
-    """Start a process from one long-lived thread.
+def _spawner_pool():
+    """One long-lived thread that starts every worker process.
 
     ``PR_SET_PDEATHSIG`` fires when the *thread* that forked the child ends, so workers must not
     be forked from short-lived request threads.
@@ -132,7 +135,82 @@ def _spawn(cmd: list[str], **kwargs) -> subprocess.Popen:
             from concurrent.futures import ThreadPoolExecutor
 
             _spawner = ThreadPoolExecutor(1, thread_name_prefix="crosstrain-spawner")
-    return _spawner.submit(subprocess.Popen, cmd, **kwargs).result()
+    return _spawner
+
+
+def _popen_blank() -> subprocess.Popen:
+    """A worker process that starts Python and waits for its setup frame (spawner thread only)."""
+    return subprocess.Popen(
+        [sys.executable, "-u", str(_CHILD)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "CROSSTRAIN_WORKER_PARENT": str(os.getpid())},
+        process_group=0,
+        bufsize=0,
+    )
+
+
+def _start_blank() -> subprocess.Popen:
+    return _spawner_pool().submit(_popen_blank).result()
+
+
+class _Spares:
+    """One blank worker kept ready once workers are in use, so a cold start skips Python's own
+    start-up (tens of milliseconds). It dies with this process like any worker."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._spare: subprocess.Popen | None = None
+        self._filling = False
+
+    def take(self) -> subprocess.Popen | None:
+        with self._lock:
+            spare, self._spare = self._spare, None
+        self._refill()
+        if spare is not None and spare.poll() is None:
+            return spare
+        return None
+
+    def _refill(self) -> None:
+        with self._lock:
+            if self._filling or self._spare is not None:
+                return
+            self._filling = True
+        _spawner_pool().submit(self._fill)
+
+    def _fill(self) -> None:  # runs on the spawner thread
+        try:
+            spare = _popen_blank()
+        finally:
+            with self._lock:
+                self._filling = False
+        with self._lock:
+            self._spare, extra = spare, self._spare
+        if extra is not None:
+            _kill_process(extra)
+
+    def close(self) -> None:
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            _kill_process(spare)
+
+
+def _kill_process(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and whatever it started (its process group), then reap it."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            stream.close()
+
+
+_spares = _Spares()
+atexit.register(_spares.close)
 
 
 # How the Lambda runtime interface (written in Go) names the signals that end a process.
@@ -180,22 +258,9 @@ class Worker:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> CallInfo:
-        """Spawn the process and wait until the factory has loaded."""
+        """Take a spare process (or start one) and wait until the factory has loaded."""
         self.output_path.touch()
-        env = dict(os.environ if self.spec.env is None else self.spec.env)
-        env["CROSSTRAIN_WORKER_OUTPUT"] = str(self.output_path)
-        env["CROSSTRAIN_WORKER_PARENT"] = str(os.getpid())
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        self.process = _spawn(
-            [sys.executable, str(_CHILD)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=self.spec.cwd,
-            env=env,
-            process_group=0,
-            bufsize=0,
-        )
+        self.process = _spares.take() or _start_blank()
         info = CallInfo(cold=True, worker_id=self.id)
         began = time.perf_counter()
         self._send(
@@ -204,6 +269,9 @@ class Worker:
                 "config": self.spec.config,
                 "path": list(self.spec.path),
                 "memory_mb": self.spec.memory_mb,
+                "env": dict(os.environ if self.spec.env is None else self.spec.env),
+                "cwd": self.spec.cwd,
+                "output": str(self.output_path),
             },
             b"",
         )
@@ -247,18 +315,8 @@ class Worker:
         return data.decode("utf-8", "replace")
 
     def kill(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None:
-                stream.close()
+        if self.process is not None:
+            _kill_process(self.process)
 
     def close(self) -> None:
         """Kill the process and remove its output file."""
