@@ -75,7 +75,9 @@ def datasets_to_check(ctx) -> list[tuple[str, int, int]]:
     """(name, seed, size): the learner's data, and hidden data when grading."""
     found = [("your data", datasets.LEARNER_SEED, 5000)]
     if ctx.hidden:
-        found.append(("hidden data", datasets.hidden_seed(ctx.hidden.secret.decode()), 2000))
+        found.append(
+            ("hidden data", datasets.hidden_seed(ctx.hidden.secret.decode()), HIDDEN_CUSTOMERS)
+        )
     return found
 
 
