@@ -23,7 +23,6 @@ CONFIG = """\
 # nbgrader configuration written by `crosstrain course export-nbgrader`.
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "crosstrain"
-c.CourseDirectory.db_assignments = {assignments}
 # The learner's own files (e.g. a Lambda handler) are graded, not replaced by the source's.
 c.Autograde.exclude_overwriting = {learner_files}
 c.ExecutePreprocessor.timeout = 300
@@ -156,7 +155,6 @@ def export_nbgrader(dest: str | Path, labs: list[str] | None = None, force: bool
         learner_files[lab.slug] = [f for f in released_files(lab) if f not in notebooks]
         files = [p for p in folder.rglob("*") if p.is_file()]
         written[lab.slug] = sorted(str(p.relative_to(dest)) for p in files)
-    assignments = [{"name": slug} for slug in written]
-    config = CONFIG.format(assignments=assignments, learner_files=learner_files)
+    config = CONFIG.format(learner_files=learner_files)
     (dest / "nbgrader_config.py").write_text(config)
     return {"course": str(dest), "assignments": written}
