@@ -16,7 +16,6 @@ import os
 import sys
 import time
 import traceback
-import uuid
 
 _request = {"id": ""}
 
@@ -117,7 +116,7 @@ def _load_handler(spec: str):
 def make(config: dict):
     """Worker factory: import the handler (init phase) and return the per-invocation server."""
     stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{config['function_version']}]"
-    os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = stream + uuid.uuid4().hex
+    os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = stream + os.urandom(16).hex()
     _install_logging()
     try:
         handler = _load_handler(config["handler"])
