@@ -73,3 +73,12 @@ def test_learner_sees_that_hidden_cases_failed_but_not_which(answers_check):
     result = answers_check("course-secret")
     assert result["public_message"] == HIDDEN_FAILED
     assert "plan_price" in result["message"]  # the instructor's copy says which case
+
+
+def test_reading_the_secret_counts_as_using_hidden_data():
+    from crosstrain.grading.checking import TrackedHidden
+
+    hidden = TrackedHidden(b"s", "00-x")
+    assert not hidden.drawn
+    hidden.secret.decode()
+    assert hidden.drawn

@@ -24,13 +24,14 @@ HIDDEN_PASSED = "passed every case, the hidden ones included"
 
 @dataclass(frozen=True)
 class TrackedHidden(HiddenData):
-    """Hidden data that remembers whether a check drew from it."""
+    """Hidden data that remembers whether a check used it (its ``rng`` or its ``secret``)."""
 
     drawn: list = field(default_factory=list, compare=False, repr=False)
 
-    def rng(self, name: str = ""):
-        self.drawn.append(name)
-        return super().rng(name)
+    def __getattribute__(self, name: str):
+        if name in ("rng", "secret"):
+            object.__getattribute__(self, "drawn").append(name)
+        return object.__getattribute__(self, name)
 
 
 def run_lab_checks(lab, specs, sandbox, workspace: Path, secret: str | None) -> list[dict]:
