@@ -293,6 +293,17 @@ def test_concurrent_invocations_run_in_parallel(sandbox, deploy):
     assert results == {"waiter": "released", "signaller": "signalled"}
 
 
+def test_published_version_and_alias_run_their_own_code(deploy):
+    lam = deploy("versioned", "def handler(e, c):\n    return ['v1', c.function_version]\n")
+    version = lam.publish_version(FunctionName="versioned")["Version"]
+    lam.create_alias(FunctionName="versioned", Name="live", FunctionVersion=version)
+    new_code = make_zip({"app.py": "def handler(e, c):\n    return ['v2', c.function_version]\n"})
+    lam.update_function_code(FunctionName="versioned", ZipFile=new_code)
+    assert invoke(lam, "versioned")[1] == ["v2", "$LATEST"]
+    assert invoke(lam, "versioned", Qualifier=version)[1] == ["v1", version]
+    assert invoke(lam, "versioned", Qualifier="live")[1] == ["v1", version]
+
+
 # -- invocation types ---------------------------------------------------------------------------
 def test_event_invocation_returns_202_and_runs_in_the_background(sandbox, deploy):
     s3 = sandbox.client("s3")
