@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -45,12 +46,21 @@ def make_class(folder: Path, count: int) -> dict[str, str]:
     return kinds
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of every child it waited for (sandboxes, supervisors...)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def time_crosstrain(subs: Path, out: Path, jobs: int, secret: str) -> tuple[float, dict]:
     from crosstrain.grading.batch import grade
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), cpu_seconds()
     summary = grade(subs, LAB, out, jobs=jobs, secret=secret, progress=True)
-    return time.monotonic() - started, summary.as_dict()
+    time.sleep(3)  # let the last sandboxes, stopped in the background, be reaped and counted
+    data = summary.as_dict() | {"cpu_seconds": cpu_seconds() - cpu}
+    return time.monotonic() - started - 3, data
 
 
 def time_nbgrader(work: Path, kinds: dict[str, str], secret: str) -> tuple[float, dict]:
@@ -110,6 +120,9 @@ def main() -> None:
     t2, s2 = time_crosstrain(work / "submissions", work / "out-jobs2", 2, secret)
     figures["jobs2_seconds"] = round(t2, 1)
     figures["mean_points"] = s2["mean_points"]
+    figures["cpu_seconds_per_submission"] = round(s2["cpu_seconds"] / args.count, 2)
+    # A floor, not a measurement: the CPU work of 60 submissions spread over 2 idle cores.
+    figures["cpu_floor_60_on_2_cores_seconds"] = round(s2["cpu_seconds"] / args.count * 30, 1)
     figures["statuses"] = s2["statuses"]
     if not args.skip_jobs1:
         t1, _ = time_crosstrain(work / "submissions", work / "out-jobs1", 1, secret)
