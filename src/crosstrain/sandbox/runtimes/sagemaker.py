@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -297,16 +298,13 @@ class SageMakerRuntime(Runtime):
 
     def _bring_up(self, endpoint: Endpoint, moto_endpoint, config_name: str) -> None:
         """Deploy in the background; then ``InService`` or ``Failed`` with the reason."""
-        try:
-            deployment, reason = self._deploy(endpoint, config_name), None
-        except DeployError as exc:
-            deployment, reason = None, str(exc)
+        deployment, reason = self._deploy(endpoint, config_name)
         with self.gateway.moto_lock:
             backend = sagemaker_backend(endpoint.account, endpoint.region)
             current = backend.endpoints.get(endpoint.name) is moto_endpoint
             if current:
                 moto_endpoint.endpoint_status = "InService" if deployment else "Failed"
-                moto_endpoint.failure_reason = reason
+                moto_endpoint.failure_reason = reason or None
                 endpoint.deployment = deployment
         self.gateway.mark_dirty({"sagemaker"})
         if deployment is not None and not current:  # deleted while it was starting
@@ -354,8 +352,18 @@ class SageMakerRuntime(Runtime):
             return endpoint
 
     # -- deploying -----------------------------------------------------------------------------
-    def _deploy(self, endpoint: Endpoint, config_name: str) -> Deployment:
-        """Start and ping every variant of ``config_name``; raises :class:`DeployError`."""
+    def _deploy(self, endpoint: Endpoint, config_name: str) -> tuple[Deployment | None, str]:
+        """Start every variant of ``config_name``: ``(deployment, "")`` or ``(None, reason)``."""
+        try:
+            return self._start_variants(endpoint, config_name), ""
+        except DeployError as exc:
+            return None, str(exc)
+        except Exception as exc:  # noqa: BLE001 - the endpoint fails, the sandbox goes on
+            log.exception("deploying endpoint %s failed", endpoint.name)
+            return None, f"InternalFailure: {type(exc).__name__}: {exc}"
+
+    def _start_variants(self, endpoint: Endpoint, config_name: str) -> Deployment:
+        """Start and ping every variant, in parallel; raises :class:`DeployError`."""
         with self.gateway.moto_lock:
             backend = sagemaker_backend(endpoint.account, endpoint.region)
             config = backend.endpoint_configs.get(config_name)
@@ -368,13 +376,17 @@ class SageMakerRuntime(Runtime):
                     raise DeployError(f"Could not find model '{settings['ModelName']}'.")
                 container = model.primary_container or (model.containers or [{}])[0]
                 plans.append((dict(settings), dict(container or {})))
-        variants: list[Variant] = []
-        try:
-            for settings, container in plans:
-                variants.append(self._start_variant(endpoint, settings, container))
-        except DeployError:
+        with ThreadPoolExecutor(max(1, len(plans)), thread_name_prefix="sagemaker-variant") as ex:
+            futures = [ex.submit(self._start_variant, endpoint, *plan) for plan in plans]
+        variants, errors = [], []
+        for future in futures:
+            try:
+                variants.append(future.result())
+            except Exception as exc:  # noqa: BLE001 - reported below, once the others are closed
+                errors.append(exc)
+        if errors:
             Deployment(config_name, variants).close()
-            raise
+            raise errors[0]
         return Deployment(config_name, variants)
 
     def _start_variant(self, endpoint: Endpoint, settings: dict, container: dict) -> Variant:
@@ -618,10 +630,7 @@ class SageMakerRuntime(Runtime):
         """Blue/green: start the new variants, switch traffic, retire the old ones."""
         from moto.core.utils import utcnow
 
-        try:
-            deployment, reason = self._deploy(endpoint, config_name), None
-        except DeployError as exc:
-            deployment, reason = None, str(exc)
+        deployment, reason = self._deploy(endpoint, config_name)
         with self.gateway.moto_lock:
             backend = sagemaker_backend(endpoint.account, endpoint.region)
             current = backend.endpoints.get(endpoint.name) is moto_endpoint
