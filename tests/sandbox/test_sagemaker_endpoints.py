@@ -47,6 +47,13 @@ def output_fn(prediction, accept):
     return json.dumps(prediction)
 """
 
+UNENCODED = """
+def model_fn(model_dir):
+    return None
+def transform_fn(model, data, content_type, accept):
+    return [1, 2]
+"""
+
 BROKEN_MODEL_FN = """
 def model_fn(model_dir):
     raise RuntimeError("weights are corrupt")
@@ -235,6 +242,15 @@ def test_a_crashed_model_server_is_replaced(sandbox, sm, runtime):
 
     assert caught.value.response["Error"]["Code"] == "ModelError"
     assert json.loads(answer["Body"].read()) == {"echo": "again"}
+
+
+def test_output_fn_returning_a_list_is_a_model_error_with_a_hint(sandbox, sm, runtime):
+    deploy(
+        sm, "unencoded", upload_model(sandbox, "u/model.tar.gz", {"code/inference.py": UNENCODED})
+    )
+    with pytest.raises(ClientError) as caught:
+        runtime.invoke_endpoint(EndpointName="unencoded", ContentType="text/csv", Body="1")
+    assert "must be str or bytes, not list" in caught.value.response["OriginalMessage"]
 
 
 def test_unknown_endpoint_is_a_validation_error(sandbox, runtime):

@@ -205,6 +205,13 @@ def make(config: dict):
             result, out_type = result
         if isinstance(result, str):
             result = result.encode("utf-8")
+        if not isinstance(result, bytes | bytearray):
+            message = (
+                f"the response must be str or bytes, not {type(result).__name__}: encode it in "
+                "output_fn (e.g. return json.dumps(prediction.tolist()))"
+            )
+            print(f"ERROR crosstrain: {message}", flush=True)
+            return {"status": 500, "message": message}, b""
         return {"content_type": out_type}, bytes(result)
 
     return serve
