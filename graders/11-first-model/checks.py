@@ -33,6 +33,10 @@ COST_SLACK = 1.15  # the threshold's cost may exceed the best threshold's by 15 
 FEATURES = list(datasets.FEATURES)
 LEAK = datasets.LEAK_COLUMN
 
+# Generating data and scoring the model in a process take seconds, more on a busy
+# machine: a generous limit keeps a slow run from turning into an error.
+SLOW = 120
+
 
 # ---------------------------------------------------------------- check data and scoring
 
@@ -54,24 +58,28 @@ def check_sets(ctx) -> list[tuple[str, int]]:
 
 
 SCORER = """
-import json, sys
+import json, sys, traceback
 import joblib
 import pandas as pd
 
-model_path, features_path, out_path = sys.argv[1:4]
-model = joblib.load(model_path)
+model = joblib.load(sys.argv[1])
 info = {"type": type(model).__module__ + "." + type(model).__name__}
 if hasattr(model, "steps"):
     info["steps"] = [type(step).__name__ for _, step in model.steps]
 names = getattr(model, "feature_names_in_", None)
 info["features_in"] = None if names is None else [str(n) for n in names]
-frame = pd.read_parquet(features_path)
-if not hasattr(model, "predict_proba"):
-    raise TypeError(f"a {type(model).__name__} has no predict_proba")
-X = frame[info["features_in"]] if info["features_in"] else frame.drop(columns="customer_id")
-info["proba"] = [float(p) for p in model.predict_proba(X)[:, 1]]
-with open(out_path, "w") as fh:
-    json.dump(info, fh)
+for folder in sys.argv[2:]:
+    try:
+        frame = pd.read_parquet(folder + "/x.parquet")
+        if not hasattr(model, "predict_proba"):
+            raise TypeError(f"a {type(model).__name__} has no predict_proba")
+        used = info["features_in"]
+        X = frame[used] if used else frame.drop(columns="customer_id")
+        result = info | {"proba": [float(p) for p in model.predict_proba(X)[:, 1]]}
+    except Exception as exc:
+        result = {"error": traceback.format_exception_only(exc)[-1].strip()}
+    with open(folder + "/out.json", "w") as fh:
+        json.dump(result, fh)
 """
 
 
@@ -88,32 +96,43 @@ def download(ctx, key: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=8)
-def score(model_bytes: bytes, seed: int) -> dict | str:
-    """The model's answers on ``seed``'s check data, from a separate process; or an error."""
-    frame = check_frame(seed).drop(columns=datasets.LABEL)
+def score(model_bytes: bytes, seeds: tuple[int, ...]) -> dict:
+    """The model's answers on each seed's check data, from one separate process.
+
+    Returns {seed: {"type", "steps", "features_in", "proba"} or an error text}.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        model, features, out = (Path(tmp) / n for n in ("model.joblib", "x.parquet", "out.json"))
+        model = Path(tmp) / "model.joblib"
         model.write_bytes(model_bytes)
-        frame.to_parquet(features, index=False)
+        folders = [Path(tmp) / str(seed) for seed in seeds]
+        for folder, seed in zip(folders, seeds, strict=True):
+            folder.mkdir()
+            check_frame(seed).drop(columns=datasets.LABEL).to_parquet(folder / "x.parquet")
         env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "SYSTEMROOT") if k in os.environ}
         try:
             proc = subprocess.run(
-                [sys.executable, "-I", "-c", SCORER, str(model), str(features), str(out)],
+                [sys.executable, "-I", "-c", SCORER, str(model), *map(str, folders)],
                 cwd=tmp,
                 env=env,
                 capture_output=True,
                 text=True,
-                timeout=60,
+                timeout=90,
             )
         except subprocess.TimeoutExpired:
-            return "scoring did not finish within 60 s"
+            return dict.fromkeys(seeds, "scoring did not finish within 90 s")
         if proc.returncode:
-            return (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-        return json.loads(out.read_text())
+            error = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+            return dict.fromkeys(seeds, error)
+        found = {}
+        for folder, seed in zip(folders, seeds, strict=True):
+            info = json.loads((folder / "out.json").read_text())
+            found[seed] = info.get("error", info)
+        return found
 
 
 def scored(ctx, seed: int) -> dict:
-    result = score(download(ctx, MODEL_KEY), seed)
+    seeds = tuple(s for _, s in check_sets(ctx))
+    result = score(download(ctx, MODEL_KEY), seeds)[seed]
     if isinstance(result, str):
         raise Fail(
             f"the model in s3://{BUCKET}/{MODEL_KEY} cannot score raw customer features: {result}",
@@ -157,6 +176,7 @@ PIPELINE_HINT = (
 
 @check(
     "model-artifact",
+    timeout=SLOW,
     points=1,
     hint=f"Fit your pipeline, joblib.dump it to a buffer and put it at s3://{BUCKET}/{MODEL_KEY}.",
     hints={"pipeline": PIPELINE_HINT},
@@ -170,6 +190,7 @@ def artifact_loads(ctx):
 
 @check(
     "model-artifact",
+    timeout=SLOW,
     points=3,
     hint=f"Train on the features of the data card (not customer_id, not {LEAK}) until the "
     f"pipeline's ROC AUC on held-out customers is at least {MIN_AUC}.",
@@ -204,6 +225,7 @@ def artifact_scores(ctx):
 
 @check(
     "evaluation",
+    timeout=SLOW,
     points=1,
     hint=f"Write s3://{BUCKET}/{METADATA_KEY}: a JSON object with features (the columns the "
     "model reads), cv_auc (one ROC AUC per fold, at least 5), cv_auc_mean, holdout.auc and "
@@ -237,6 +259,7 @@ def metadata_complete(ctx):
 
 @check(
     "evaluation",
+    timeout=SLOW,
     points=2,
     hint="Report scores measured on customers the model did not train on: cross-validation "
     "on the training part, the holdout for the final number.",
@@ -274,6 +297,7 @@ def scores_honest(ctx):
 
 @check(
     "threshold",
+    timeout=SLOW,
     points=3,
     hint="Add threshold (the probability above which you contact a customer) and costs "
     f"({COSTS}) to the metadata; choose the threshold that minimises the cost on out-of-fold "
