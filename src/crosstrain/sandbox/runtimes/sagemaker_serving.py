@@ -166,17 +166,17 @@ def make(config: dict):
             "the packages of the sandbox's Python are used as they are",
             flush=True,
         )
-    module = _user_module(code_dir, program)
-    handlers = _defaults(_framework(model_dir))
-    for name in (*handlers, "transform_fn"):
-        if module is not None and callable(getattr(module, name, None)):
-            handlers[name] = getattr(module, name)
-    where = f"{program} in code/" if module is not None else "default handlers"
-    print(f"crosstrain: loading the model with {where}", flush=True)
     try:
+        module = _user_module(code_dir, program)
+        handlers = _defaults(_framework(model_dir))
+        for name in (*handlers, "transform_fn"):
+            if module is not None and callable(getattr(module, name, None)):
+                handlers[name] = getattr(module, name)
+        where = f"{program} in code/" if module is not None else "default handlers"
+        print(f"crosstrain: loading the model with {where}", flush=True)
         model = _call(handlers["model_fn"], str(model_dir))
     except Exception:
-        traceback.print_exc()
+        traceback.print_exc()  # into the endpoint's log; the endpoint fails with the error
         raise
     default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", JSON)
 
@@ -187,8 +187,8 @@ def make(config: dict):
         accept = (header.get("accept") or "").split(",")[0].split(";")[0].strip()
         if not accept or accept == "*/*":
             accept = default_accept
-        data = body.decode("utf-8") if content_type in TEXT_TYPES else body
         try:
+            data = body.decode("utf-8") if content_type in TEXT_TYPES else body
             if "transform_fn" in handlers:
                 result = _call(handlers["transform_fn"], model, data, content_type, accept)
             else:
