@@ -20,6 +20,7 @@ Instance types are ignored; each variant runs ``min(InitialInstanceCount, 2)`` w
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -74,6 +75,15 @@ MAX_PAYLOAD = 6 * 1024 * 1024
 _INVOKE = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations/?$")
 # Single-thread math libraries: a 2-core laptop runs several workers at once.
 _THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _params(request: Request) -> dict:
+    """The JSON body of a SageMaker API request (``{}`` when it is not JSON)."""
+    try:
+        params = json.loads(request.get_data() or b"{}")
+    except ValueError:
+        return {}
+    return params if isinstance(params, dict) else {}
 
 
 class DeployError(Exception):
@@ -590,7 +600,7 @@ class SageMakerRuntime(Runtime):
 
     # -- UpdateEndpoint ------------------------------------------------------------------------
     def _update_route(self, request: Request) -> Response:
-        params = Call(request, "sagemaker", "UpdateEndpoint", 200, b"").json()
+        params = _params(request)
         name, config_name = params.get("EndpointName", ""), params.get("EndpointConfigName", "")
         account = account_for(request)
         region = signing_scope(request)[1] or self.gateway.region
@@ -658,7 +668,7 @@ class SageMakerRuntime(Runtime):
 
     # -- StopTrainingJob -----------------------------------------------------------------------
     def _stop_training_route(self, request: Request) -> Response:
-        params = Call(request, "sagemaker", "StopTrainingJob", 200, b"").json()
+        params = _params(request)
         account = account_for(request)
         region = signing_scope(request)[1] or self.gateway.region
         try:
