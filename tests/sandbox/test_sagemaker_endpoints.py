@@ -47,6 +47,13 @@ def output_fn(prediction, accept):
     return json.dumps(prediction)
 """
 
+# Only output_fn: model_fn, input_fn and predict_fn stay the scikit-learn defaults.
+LABELLED_OUTPUT = """
+import json
+def output_fn(prediction, accept):
+    return json.dumps({"served_by": "serve.py", "predictions": prediction.tolist()})
+"""
+
 UNENCODED = """
 def model_fn(model_dir):
     return None
@@ -185,6 +192,30 @@ def test_json_and_npy_in_and_out(sandbox, sm, runtime, classifier):
     assert np.load(io.BytesIO(as_json["Body"].read())).tolist() == expected
     assert as_npy["ContentType"] == "text/csv"
     assert [int(line) for line in as_npy["Body"].read().decode().split()] == expected
+
+
+def test_code_from_sagemaker_submit_directory_and_program(sandbox, sm, runtime, classifier):
+    url = upload_model(sandbox, "sdk/model.tar.gz", {"model.joblib": joblib_bytes(classifier)})
+    code = upload_model(sandbox, "sdk/sourcedir.tar.gz", {"serve.py": LABELLED_OUTPUT})
+    sm.create_model(
+        ModelName="sdk",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={
+            "Image": "sklearn",
+            "ModelDataUrl": url,
+            "Environment": {"SAGEMAKER_PROGRAM": "serve.py", "SAGEMAKER_SUBMIT_DIRECTORY": code},
+        },
+    )
+    create_config(sm, "sdk", {"AllTraffic": ("sdk", 1.0)})
+    sm.create_endpoint(EndpointName="sdk", EndpointConfigName="sdk")
+    assert settled(sm, "sdk")["EndpointStatus"] == "InService"
+
+    answer = runtime.invoke_endpoint(EndpointName="sdk", ContentType="text/csv", Body=csv(X[:4]))
+
+    assert json.loads(answer["Body"].read()) == {
+        "served_by": "serve.py",
+        "predictions": classifier.predict(X[:4]).tolist(),
+    }
 
 
 def test_unsupported_content_type_is_a_415_model_error(sandbox, sm, runtime, classifier):

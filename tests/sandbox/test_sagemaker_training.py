@@ -44,6 +44,13 @@ print("about to fail")
 load()
 """
 
+WRITES_FAILURE = """
+import os, sys
+with open(os.path.join(os.environ["SM_OUTPUT_DIR"], "failure"), "w") as fh:
+    fh.write("the train channel has no label column")
+sys.exit(2)
+"""
+
 SLEEPY = """
 import time
 print("sleeping", flush=True)
@@ -207,6 +214,13 @@ def test_a_script_that_raises_fails_the_job_with_the_error(s3, sm):
     assert "ValueError: column 'label' is missing from train.csv" in reason
     assert "ExitCode 1" in reason
     assert "ModelArtifacts" not in described
+
+
+def test_the_failure_file_becomes_the_failure_reason(s3, sm):
+    start_job(s3, sm, "explained", WRITES_FAILURE)
+    described = finished(sm, "explained")
+    assert described["TrainingJobStatus"] == "Failed"
+    assert 'ErrorMessage "the train channel has no label column"' in described["FailureReason"]
 
 
 def test_metric_definitions_fill_final_metric_data(s3, sm, sandbox):
