@@ -188,6 +188,7 @@ class SageMakerRuntime(Runtime):
         self._root = Path(tempfile.mkdtemp(prefix="crosstrain-sagemaker-"))
         self._endpoints: dict[tuple[str, str, str], Endpoint] = {}
         self._lock = threading.Lock()  # never taken while holding the moto lock
+        self._restoring = threading.Lock()
         self.training = TrainingJobs(gateway, self._root / "jobs")
         self.invocations = 0
         self._recover()
@@ -344,8 +345,14 @@ class SageMakerRuntime(Runtime):
 
     def _lookup(self, account: str, region: str, name: str) -> Endpoint | None:
         """The endpoint, deploying it now if moto has it but we do not (after a restart)."""
+        key = (account, region, name)
         with self._lock:
-            endpoint = self._endpoints.get((account, region, name))
+            endpoint = self._endpoints.get(key)
+        if endpoint is not None:
+            return endpoint
+        with self._restoring:  # one restore at a time; others wait for it, then find it
+            with self._lock:
+                endpoint = self._endpoints.get(key)
             if endpoint is not None:
                 return endpoint
             with self.gateway.moto_lock:
@@ -355,11 +362,10 @@ class SageMakerRuntime(Runtime):
                 status = moto_endpoint.endpoint_status
                 config_name = moto_endpoint.endpoint_config_name
             endpoint = Endpoint(account, region, name, moto_endpoint.arn)
-            self._endpoints[(account, region, name)] = endpoint
-            if status == "Failed":
-                return endpoint
-            self._bring_up(endpoint, moto_endpoint, config_name)
-            return endpoint
+            if status != "Failed":
+                self._bring_up(endpoint, moto_endpoint, config_name)
+            with self._lock:
+                return self._endpoints.setdefault(key, endpoint)
 
     # -- deploying -----------------------------------------------------------------------------
     def _deploy(self, endpoint: Endpoint, config_name: str) -> tuple[Deployment | None, str]:
