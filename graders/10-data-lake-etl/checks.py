@@ -55,6 +55,10 @@ GLUE_TYPES = {
     "timestamp": {"timestamp"},
 }
 
+# Generating data, running learner code in a process and Athena take seconds, more on a busy
+# machine: a generous limit keeps a slow run from turning into an error.
+SLOW = 120
+
 
 # ---------------------------------------------------------------- the truth
 
@@ -209,6 +213,7 @@ def raw_files(seed: int) -> dict[str, bytes]:
 
 @check(
     "land-raw",
+    timeout=SLOW,
     points=2,
     hint=f"Create the bucket {BUCKET} and upload the five CSVs from data/raw/ to the raw/ keys "
     "of step 1 (raw/customers/customers.csv, ...) with s3.upload_file.",
@@ -241,7 +246,7 @@ def raw_landed(ctx):
 # ---------------------------------------------------------------- step 2: clean-customers
 
 RUNNER = """
-import importlib.util, sys
+import importlib.util, sys, traceback
 import pandas as pd
 
 
@@ -252,50 +257,66 @@ class NoCrosstrain:
 
 
 sys.meta_path.insert(0, NoCrosstrain())
-source, customers, churn, out = sys.argv[1:5]
+source, folders = sys.argv[1], sys.argv[2:]
 spec = importlib.util.spec_from_file_location("learner_clean", source)
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 read = dict(dtype=str, keep_default_na=False)
-result = module.clean_customers(pd.read_csv(customers, **read), pd.read_csv(churn, **read))
-if not isinstance(result, pd.DataFrame):
-    raise TypeError(f"clean_customers returned {type(result).__name__}, not a DataFrame")
-result.reset_index(drop=True).to_parquet(out, index=False)
+for folder in folders:
+    try:
+        result = module.clean_customers(
+            pd.read_csv(folder + "/customers.csv", **read),
+            pd.read_csv(folder + "/churn_labels.csv", **read),
+        )
+        if not isinstance(result, pd.DataFrame):
+            raise TypeError(f"clean_customers returned {type(result).__name__}, not a DataFrame")
+        result.reset_index(drop=True).to_parquet(folder + "/out.parquet", index=False)
+    except Exception as exc:
+        with open(folder + "/error.txt", "w") as fh:
+            fh.write(traceback.format_exception_only(exc)[-1].strip())
 """
 
 
 @functools.lru_cache(maxsize=4)
-def run_learner_clean(source: str, seed: int, n: int) -> pd.DataFrame | str:
-    """The learner's clean_customers on (seed, n), in its own process: a frame or an error."""
+def run_learner_clean(source: str, runs: tuple[tuple[int, int], ...]) -> dict:
+    """The learner's clean_customers on each (seed, size), in one separate process.
+
+    Returns {(seed, size): DataFrame or error text}.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        data = raw_data(seed, n)
-        datasets.write_raw(data, tmp)
-        out = Path(tmp) / "out.parquet"
+        folders = [Path(tmp) / str(i) for i in range(len(runs))]
+        for folder, (seed, n) in zip(folders, runs, strict=True):
+            datasets.write_raw(raw_data(seed, n), folder)
         env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "SYSTEMROOT") if k in os.environ}
         try:
             proc = subprocess.run(
-                [sys.executable, "-I", "-c", RUNNER, source]
-                + [str(Path(tmp) / f) for f in ("customers.csv", "churn_labels.csv")]
-                + [str(out)],
+                [sys.executable, "-I", "-c", RUNNER, source, *map(str, folders)],
                 cwd=Path(source).parent,
                 env=env,
                 capture_output=True,
                 text=True,
-                timeout=60,
+                timeout=90,
             )
         except subprocess.TimeoutExpired:
-            return "clean_customers did not finish within 60 s"
+            return dict.fromkeys(runs, "clean_customers did not finish within 90 s")
         if proc.returncode:
             lines = proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"]
-            return lines[-1]
-        return pd.read_parquet(out)
+            return dict.fromkeys(runs, lines[-1])
+        found = {}
+        for folder, run in zip(folders, runs, strict=True):
+            error = folder / "error.txt"
+            found[run] = (
+                error.read_text() if error.exists() else pd.read_parquet(folder / "out.parquet")
+            )
+        return found
 
 
 def cleaned(ctx, seed: int, n: int) -> pd.DataFrame:
     path = ctx.workspace / CLEAN_FILE
     if not path.is_file():
         raise Fail(f"there is no {CLEAN_FILE} in your workspace")
-    result = run_learner_clean(str(path.resolve()), seed, n)
+    runs = tuple((s, size) for _, s, size in datasets_to_check(ctx))
+    result = run_learner_clean(str(path.resolve()), runs)[(seed, n)]
     if isinstance(result, str):
         raise Fail(f"clean_customers crashed: {result}")
     return result
@@ -303,6 +324,7 @@ def cleaned(ctx, seed: int, n: int) -> pd.DataFrame:
 
 @check(
     "clean-customers",
+    timeout=SLOW,
     points=2,
     hint="Write clean_customers in etl/clean.py: one row per customer, the columns of the data "
     "card plus churned; run the notebook's step 2 cell to see what it returns.",
@@ -326,6 +348,7 @@ def clean_rows(ctx):
 
 @check(
     "clean-customers",
+    timeout=SLOW,
     points=2,
     hint="Make every value match the reference cleaning of the data card: trim; read NA, N/A, "
     "null and empty as missing; blank numbers outside the valid range (age 18-100, monthly_fee "
@@ -367,6 +390,7 @@ def data_keys(ctx) -> list[str]:
 
 @check(
     "curated-parquet",
+    timeout=SLOW,
     points=1,
     hint=f"Write one parquet file per plan under s3://{BUCKET}/{CURATED}plan=<Plan>/ "
     "(Hive-style key=value folders), e.g. curated/customers/plan=Basic/part-0000.parquet.",
@@ -416,6 +440,7 @@ def read_curated(ctx) -> tuple[pd.DataFrame, dict[str, str]]:
 
 @check(
     "curated-parquet",
+    timeout=SLOW,
     points=2,
     hint="Write the DataFrame clean_customers returns (every row, every column but plan, which "
     "the folder name carries) as parquet, typed: parquet keeps each column's type, so convert "
@@ -456,6 +481,7 @@ def glue_table(ctx, name: str = TABLE) -> dict:
 
 @check(
     "catalog",
+    timeout=SLOW,
     points=2,
     hint=f"Create the database {DATABASE} and the external table {TABLE}: its columns, "
     f"PARTITIONED BY (plan string), STORED AS PARQUET, LOCATION '{LOCATION}'.",
@@ -526,6 +552,7 @@ def run_query(ctx, sql: str, database: str = DATABASE) -> list[dict]:
 
 @check(
     "catalog",
+    timeout=SLOW,
     points=1,
     hint=f"Register the table's partitions: run MSCK REPAIR TABLE {TABLE} in Athena after "
     "writing the files (or ALTER TABLE ... ADD PARTITION for each plan).",
@@ -684,6 +711,7 @@ def churn_truth(ref: pd.DataFrame, rows: list[dict], where: str):
 
 @check(
     "business-questions",
+    timeout=SLOW,
     points=2,
     hint="Create the view churn_by_plan: one row per plan with plan, customers (count) and "
     "churn_rate (the share of customers with churned = 1, between 0 and 1).",
@@ -741,6 +769,7 @@ def revenue_truth(ref: pd.DataFrame, rows: list[dict], where: str):
 
 @check(
     "business-questions",
+    timeout=SLOW,
     points=2,
     hint="Create the view revenue_by_region: one row per region with region, mrr (the sum of "
     "monthly_fee) and mrr_lost (the sum of monthly_fee of the customers who churned).",
