@@ -187,7 +187,9 @@ def self_test(lab: Lab, report: Callable[[Finding], None] | None = None) -> Self
                     run_solve(spec, lab, sb, workspace)
                 again = checks(sb, workspace)
                 ok = all(r.passed for r in again)
-                detail = f"{left} points left after teardown" + ("" if ok else f"; {summary(again)}")
+                detail = f"{left} points left after teardown" + (
+                    "" if ok else f"; {summary(again)}"
+                )
                 add("teardown, then the solves redo the lab", ok, detail)
             except CrosstrainError as exc:
                 add("teardown, then the solves redo the lab", False, str(exc))
