@@ -88,3 +88,26 @@ def test_an_out_folder_inside_the_submissions_is_not_a_student(subs):
     (subs / "grades").mkdir()
     summary = run(subs, subs / "grades")
     assert summary.total == 2
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for name in ("a", "b"):
+        (subs / name).mkdir(parents=True)
+        cells = [new_code_cell("x = 1")] if name == "a" else [new_code_cell("while True: pass")]
+        nbformat.write(new_notebook(cells=cells), subs / name / "orientation.ipynb")
+    cmd = [sys.executable, "-m", "crosstrain.cli", "grade", str(subs), "--lab", "00"]
+    cmd += ["--out", str(out), "--jobs", "1", "--timeout", "120", "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db = out / "grades.sqlite"
+    deadline = time.monotonic() + 240
+    while not (db.exists() and _count(db)):
+        assert proc.poll() is None and time.monotonic() < deadline, "no grade was saved"
+        time.sleep(0.2)
+    time.sleep(2)  # b's notebook is running now
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "run the same command again to resume" in err
+    assert _count(db) == 1
