@@ -54,23 +54,28 @@ READ_MODELS = {
 # -- the models ------------------------------------------------------------------------------
 
 
-def trained(ctx, version: str) -> bytes:
-    """Model ``version`` as joblib bytes, trained by the solution's train.py (cached per process
-    and per recipe: the self-test trains each once)."""
+def model(ctx, version: str):
+    """Model ``version`` trained by the solution's train.py, cached per process and per recipe:
+    the checks train the same recipe (the lab's copy of train.py) under the same key."""
     source = ctx.solution_file("train.py")
     key = hashlib.sha256(source.read_bytes()).hexdigest()[:16] + version
     cache = sys.modules.setdefault("crosstrain_cache_21_models", types.ModuleType("cache"))
-    store = cache.__dict__.setdefault("models", {})
-    if key not in store:
-        import joblib
-
+    objects = cache.__dict__.setdefault("objects", {})
+    if key not in objects:
         recipe = load_module(source)
         if not hasattr(cache, "frame"):
             cache.frame = recipe.training_data()
-        buffer = io.BytesIO()
-        joblib.dump(getattr(recipe, f"train_{version}")(cache.frame), buffer)
-        store[key] = buffer.getvalue()
-    return store[key]
+        objects[key] = getattr(recipe, f"train_{version}")(cache.frame)
+    return objects[key]
+
+
+def trained(ctx, version: str) -> bytes:
+    """Model ``version`` as joblib bytes."""
+    import joblib
+
+    buffer = io.BytesIO()
+    joblib.dump(model(ctx, version), buffer)
+    return buffer.getvalue()
 
 
 def inference_source(ctx) -> str:
