@@ -6,7 +6,6 @@ import contextlib
 import io
 import json
 import os
-import tarfile
 import threading
 import time
 
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 from sklearn.linear_model import LogisticRegression
+from support import tgz, wait_for
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
 BUCKET = "models"
@@ -67,33 +67,10 @@ def model_fn(model_dir):
 """
 
 
-def tgz(files: dict[str, bytes | str]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, content in files.items():
-            data = content.encode() if isinstance(content, str) else content
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 def joblib_bytes(model) -> bytes:
     buffer = io.BytesIO()
     joblib.dump(model, buffer)
     return buffer.getvalue()
-
-
-def wait_for(fetch, done, timeout: float = 90.0):
-    """Poll ``fetch()`` until ``done(value)``; fail with the last value after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting; last value: {value}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-import time
 
 import joblib
 import numpy as np
 import pytest
+from support import tgz, wait_for
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
 BUCKET = "training"
@@ -58,32 +58,9 @@ time.sleep(60)
 """
 
 
-def tgz(files: dict[str, bytes | str]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, content in files.items():
-            data = content.encode() if isinstance(content, str) else content
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 def members(data: bytes) -> dict[str, bytes]:
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
         return {m.name: archive.extractfile(m).read() for m in archive.getmembers() if m.isfile()}
-
-
-def wait_for(fetch, done, timeout: float = 90.0):
-    """Poll ``fetch()`` until ``done(value)``; fail with the last value after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting; last value: {value}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
