@@ -1,0 +1,557 @@
+"""Checks for 20-serverless-inference: they read the sandbox and call the deployed API.
+
+Predictions are compared with a reference model trained here with the lab's recipe, on customers
+the learner has never seen when grading (drawn from the hidden seed).
+"""
+
+import io
+import json
+import re
+import sys
+import time
+import types
+import urllib.error
+import urllib.request
+import zipfile
+
+from botocore.exceptions import ClientError
+
+from crosstrain.labs.checks import Fail, check
+
+BUCKET = "churn-serving-artifacts"
+MODEL_KEY = "models/churn/v1/model.joblib"
+CODE_KEY = "code/churn-predict.zip"
+FUNCTION, API, ROUTE = "churn-predict", "churn-api", "/predict"
+MODEL_URI = f"s3://{BUCKET}/{MODEL_KEY}"
+TOLERANCE = 0.01  # absolute, on a probability
+MEMORY, TIMEOUT = (512, 3008), (10, 30)
+# A URL literal that pins boto3 to one endpoint: localhost, the loopback address or LocalStack.
+HARD_CODED = re.compile(
+    r"""["']https?://(localhost|127\.0\.0\.1|[\w.-]*localstack[\w.-]*)(:\d+)?[^"']*["']"""
+)
+CATEGORICAL = ["plan", "contract_type", "payment_method", "region"]
+NUMERIC = [
+    "tenure_months",
+    "age",
+    "monthly_fee",
+    "list_price",
+    "fee_vs_list",
+    "failed_payments_12m",
+    "months_of_usage",
+    "active_days_3m",
+    "sessions_3m",
+    "data_gb_3m",
+    "usage_change",
+    "tickets_12m",
+    "open_tickets",
+    "satisfaction_mean",
+]
+PUBLIC_ROWS = [0, 1, 2, 7, 11]  # learner-seed customers the lab page's example also uses
+
+
+# -- reference model and payloads ------------------------------------------------------------
+
+
+def cache() -> types.ModuleType:
+    """A per-process cache: the reference model is trained once per grader process."""
+    return sys.modules.setdefault("crosstrain_cache_20_checks", types.ModuleType("cache"))
+
+
+def reference_model():
+    """The lab's model, trained with the recipe of step 1 on the learner seed."""
+    store = cache()
+    if not hasattr(store, "model"):
+        from sklearn.compose import make_column_transformer
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+        from crosstrain import datasets
+
+        frame = datasets.training_frame(datasets.generate(datasets.LEARNER_SEED))
+        model = make_pipeline(
+            make_column_transformer(
+                (make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), NUMERIC),
+                (
+                    make_pipeline(
+                        SimpleImputer(strategy="most_frequent"),
+                        OneHotEncoder(handle_unknown="ignore"),
+                    ),
+                    CATEGORICAL,
+                ),
+            ),
+            LogisticRegression(max_iter=1000),
+        )
+        model.fit(frame[CATEGORICAL + NUMERIC], frame["churned"])
+        store.model, store.learner_frame = model, frame
+    return store.model
+
+
+def records(frame) -> list[dict]:
+    """Rows as the JSON an API client sends: missing values become null."""
+    columns = ["customer_id", *CATEGORICAL, *NUMERIC]
+    return json.loads(frame[columns].to_json(orient="records"))
+
+
+def customers(ctx, name: str, hidden_count: int) -> list[dict]:
+    """Public customers (learner seed), plus ``hidden_count`` from the hidden seed when grading."""
+    reference_model()
+    found = records(cache().learner_frame.iloc[PUBLIC_ROWS])
+    if ctx.hidden:
+        from crosstrain import datasets
+
+        store = cache()
+        secret = ctx.hidden.secret.decode()
+        if getattr(store, "hidden_secret", None) != secret:
+            raw = datasets.generate(datasets.hidden_seed(secret), n_customers=300)
+            store.hidden_frame, store.hidden_secret = datasets.training_frame(raw), secret
+        rng = ctx.hidden.rng(name)
+        rows = rng.sample(range(len(store.hidden_frame)), hidden_count)
+        found += records(store.hidden_frame.iloc[rows])
+    return found
+
+
+def expected(batch: list[dict]) -> dict[str, float]:
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(batch, columns=CATEGORICAL + NUMERIC)
+    frame[NUMERIC] = frame[NUMERIC].astype("float64")
+    probabilities = reference_model().predict_proba(frame)[:, 1]
+    return {c["customer_id"]: float(p) for c, p in zip(batch, probabilities, strict=True)}
+
+
+# -- sandbox helpers -------------------------------------------------------------------------
+
+
+def error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def function_config(ctx) -> dict:
+    lam = ctx.client("lambda")
+    try:
+        return lam.get_function_configuration(FunctionName=FUNCTION)
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+        raise Fail(
+            f"there is no function {FUNCTION} (functions: {', '.join(names) or 'none'})"
+        ) from None
+
+
+def read_object(ctx, key: str) -> bytes | None:
+    try:
+        return ctx.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    except ClientError as exc:
+        if error_code(exc) in ("NoSuchKey", "NoSuchBucket", "404"):
+            return None
+        raise
+
+
+def proxy_event(body: str) -> dict:
+    """What an HTTP API (payload 2.0) sends the function for POST /predict."""
+    return {
+        "version": "2.0",
+        "routeKey": f"POST {ROUTE}",
+        "rawPath": ROUTE,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {"http": {"method": "POST", "path": ROUTE}},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def invoke(ctx, body: str) -> tuple[dict | None, dict | str]:
+    """Invoke the function directly with a proxy event: (its error payload or None, answer)."""
+    response = ctx.client("lambda").invoke(
+        FunctionName=FUNCTION, Payload=json.dumps(proxy_event(body)).encode()
+    )
+    raw = response["Payload"].read()
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        answer = raw.decode(errors="replace")
+    if response.get("FunctionError"):
+        return (answer if isinstance(answer, dict) else {"errorMessage": answer}), answer
+    return None, answer
+
+
+def api_url(ctx) -> str:
+    """The URL of POST /predict on the API churn-api (an HTTP API, or a REST API)."""
+    base = ctx.sandbox.endpoint_url
+    gw = ctx.client("apigatewayv2")
+    for api in gw.get_apis()["Items"]:
+        if api["Name"] == API:
+            stages = [s["StageName"] for s in gw.get_stages(ApiId=api["ApiId"])["Items"]]
+            if not stages:
+                raise Fail(f"the HTTP API {API} has no stage: nothing is deployed")
+            stage = "$default" if "$default" in stages else stages[0]
+            return f"{base}/restapis/{api['ApiId']}/{stage}/_user_request_{ROUTE}"
+    rest = ctx.client("apigateway")
+    for api in rest.get_rest_apis()["items"]:
+        if api["name"] == API:
+            stages = [s["stageName"] for s in rest.get_stages(restApiId=api["id"])["item"]]
+            if not stages:
+                raise Fail(f"the REST API {API} has no stage: deploy it (create_deployment)")
+            return f"{base}/restapis/{api['id']}/{stages[0]}/_user_request_{ROUTE}"
+    names = [a["Name"] for a in gw.get_apis()["Items"]]
+    names += [a["name"] for a in rest.get_rest_apis()["items"]]
+    raise Fail(f"there is no API named {API} (APIs: {', '.join(names) or 'none'})")
+
+
+def post(url: str, body: bytes) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - sandbox URL
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def shown(body: bytes, limit: int = 160) -> str:
+    text = body.decode(errors="replace")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+# -- step 1 ----------------------------------------------------------------------------------
+
+
+@check(
+    "package-artifacts",
+    points=2,
+    hint=f"Create the bucket {BUCKET}; upload the model to {MODEL_KEY} and the zipped handler "
+    f"to {CODE_KEY}.",
+    hints={
+        "zip-layout": "Lambda imports handler.py from the root of the zip: add the file with "
+        "zf.write('function/handler.py', arcname='handler.py'), not the folder.",
+    },
+)
+def artifacts_uploaded(ctx):
+    s3 = ctx.client("s3")
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    if BUCKET not in buckets:
+        raise Fail(f"there is no bucket {BUCKET} (buckets: {', '.join(buckets) or 'none'})")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    missing = [k for k in (MODEL_KEY, CODE_KEY) if k not in keys]
+    if missing:
+        raise Fail(
+            f"bucket {BUCKET} has {', '.join(keys[:6]) or 'no objects'}; "
+            f"nothing at {' or '.join(missing)}"
+        )
+    model, code = read_object(ctx, MODEL_KEY), read_object(ctx, CODE_KEY)
+    if not model:
+        raise Fail(f"{MODEL_KEY} is empty")
+    if not zipfile.is_zipfile(io.BytesIO(code)):
+        raise Fail(f"{CODE_KEY} is not a zip file ({len(code)} bytes)", hint="zip-layout")
+    names = zipfile.ZipFile(io.BytesIO(code)).namelist()
+    if "handler.py" not in names:
+        raise Fail(
+            f"{CODE_KEY} holds {', '.join(names[:6]) or 'nothing'}: no handler.py at its root",
+            hint="zip-layout",
+        )
+    return f"s3://{BUCKET} holds the model ({len(model)} bytes) and the zipped handler"
+
+
+# -- step 2 ----------------------------------------------------------------------------------
+
+
+@check(
+    "deploy-function",
+    points=2,
+    hint=f"Create the function {FUNCTION} from the zip in S3 (Code={{'S3Bucket': ..., "
+    "'S3Key': ...}), with the settings step 2 lists.",
+    hints={
+        "config": "Set what step 2 asks for with update_function_configuration: runtime "
+        "python3.12, handler handler.handler, MemorySize 1024 (at least 512: scikit-learn "
+        f"needs it), Timeout 30 (10 to 30 s), and the variable MODEL_URI={MODEL_URI}; after "
+        "changing the zip in S3, update_function_code(S3Bucket=..., S3Key=...) again.",
+        "endpoint": "Remove the endpoint URL from the handler: boto3.client('s3') finds the "
+        "sandbox through AWS_ENDPOINT_URL, and the real S3 on AWS. A hard-coded URL works "
+        "nowhere else.",
+    },
+)
+def function_configured(ctx):
+    config = function_config(ctx)
+    wrong = []
+    if not str(config.get("Runtime", "")).startswith("python3"):
+        wrong.append(f"Runtime is {config.get('Runtime')!r}, not python3.x")
+    if config.get("Handler") != "handler.handler":
+        wrong.append(f"Handler is {config.get('Handler')!r}, not 'handler.handler'")
+    memory, timeout = config.get("MemorySize"), config.get("Timeout")
+    if not MEMORY[0] <= memory <= MEMORY[1]:
+        wrong.append(f"MemorySize is {memory} MB, not {MEMORY[0]} to {MEMORY[1]}")
+    if not TIMEOUT[0] <= timeout <= TIMEOUT[1]:
+        wrong.append(f"Timeout is {timeout} s, not {TIMEOUT[0]} to {TIMEOUT[1]}")
+    variables = config.get("Environment", {}).get("Variables", {})
+    if variables.get("MODEL_URI") != MODEL_URI:
+        wrong.append(f"MODEL_URI is {variables.get('MODEL_URI')!r}, not {MODEL_URI!r}")
+    code = read_object(ctx, CODE_KEY)
+    if code is None:
+        wrong.append(f"there is no code zip at s3://{BUCKET}/{CODE_KEY}")
+    else:
+        import base64
+        import hashlib
+
+        digest = base64.b64encode(hashlib.sha256(code).digest()).decode()
+        if config.get("CodeSha256") != digest:
+            wrong.append(f"the function's code is not the zip at s3://{BUCKET}/{CODE_KEY}")
+        elif zipfile.is_zipfile(io.BytesIO(code)):
+            with zipfile.ZipFile(io.BytesIO(code)) as zf:
+                for name in (n for n in zf.namelist() if n.endswith(".py")):
+                    found = HARD_CODED.search(zf.read(name).decode(errors="replace"))
+                    if found:
+                        raise Fail(f"{name} in the zip names the endpoint {found[0]}", "endpoint")
+    if wrong:
+        raise Fail("; ".join(wrong), hint="config")
+    return (
+        f"{FUNCTION}: {config['Runtime']}, {memory} MB, {timeout} s, code from "
+        f"s3://{BUCKET}/{CODE_KEY}, MODEL_URI set"
+    )
+
+
+def hide_model(ctx):
+    """Delete the model object; return how to bring it back exactly as it was."""
+    s3 = ctx.client("s3")
+    body = read_object(ctx, MODEL_KEY)
+    if body is None:
+        raise Fail(f"there is no model at {MODEL_URI}")
+    marker = s3.delete_object(Bucket=BUCKET, Key=MODEL_KEY).get("VersionId")
+
+    def restore():
+        if marker:  # a versioned bucket: removing the delete marker restores the same version
+            s3.delete_object(Bucket=BUCKET, Key=MODEL_KEY, VersionId=marker)
+        else:
+            s3.put_object(Bucket=BUCKET, Key=MODEL_KEY, Body=body)
+
+    return restore
+
+
+@check(
+    "deploy-function",
+    points=1,
+    hint=f"Deploy {FUNCTION} so that invoking it with an API Gateway event for POST /predict "
+    "answers statusCode 200 with predictions.",
+    hints={
+        "crash": "The function failed (see the error): read it in CloudWatch Logs "
+        f"(/aws/lambda/{FUNCTION}), fix function/handler.py, upload the zip and call "
+        "update_function_code again.",
+        "per-call": "Load the model once, at module level (MODEL = load_model(MODEL_URI) "
+        "outside the handler): the handler should only call MODEL.predict_proba.",
+    },
+    timeout=120,
+)
+def model_loaded_once(ctx):
+    function_config(ctx)
+    batch = customers(ctx, "load-once", 1)[-1:]
+    body = json.dumps({"customers": batch})
+    error, answer = invoke(ctx, body)
+    if error:
+        raise Fail(
+            f"invoking {FUNCTION} failed: {error.get('errorType', 'Error')}: "
+            f"{str(error.get('errorMessage'))[:200]}",
+            hint="crash",
+        )
+    if not isinstance(answer, dict) or answer.get("statusCode") != 200:
+        raise Fail(f"invoking {FUNCTION} for one customer answered {str(answer)[:200]}")
+    restore = hide_model(ctx)
+    try:
+        error, again = invoke(ctx, body)
+    finally:
+        restore()
+    if error or not isinstance(again, dict) or again.get("statusCode") != 200:
+        seen = again
+        if error:
+            seen = f"{error.get('errorType')}: {str(error.get('errorMessage'))[:120]}"
+        raise Fail(
+            f"the warm function answered the first call, but failed once {MODEL_URI} was "
+            f"briefly removed ({seen}): it reads the model from S3 on every request",
+            hint="per-call",
+        )
+    return "the warm function kept answering without the model file: it loaded the model once"
+
+
+# -- step 3 ----------------------------------------------------------------------------------
+
+
+@check(
+    "http-api",
+    points=4,
+    hint=f"Create the HTTP API {API} with the route POST /predict (AWS_PROXY integration to "
+    f"{FUNCTION}) and the $default stage; it must answer {{'predictions': [{{'customer_id': ..., "
+    "'churn_probability': ...}]}.",
+    hints={
+        "crash": "The function failed behind the API (5xx). Behind API Gateway the request "
+        "arrives as a JSON string in event['body']: json.loads(event['body']), and return "
+        "{'statusCode': ..., 'body': json.dumps(...)}.",
+        "probability": "Return the probability of churn, model.predict_proba(X)[:, 1] (the "
+        "second column, class 1), not model.predict(X) or the first column.",
+    },
+    timeout=120,
+)
+def api_predicts(ctx):
+    url = api_url(ctx)
+    batch = customers(ctx, "predictions", 8)
+    status, raw = post(url, json.dumps({"customers": batch}).encode())
+    if status in (403, 404):
+        raise Fail(
+            f"POST {ROUTE} answered {status} {shown(raw)}: the API has no POST {ROUTE} route on "
+            "a deployed stage (create_route with RouteKey 'POST /predict', a $default stage with "
+            "AutoDeploy)"
+        )
+    if status >= 500:
+        raise Fail(f"POST {ROUTE} answered {status} {shown(raw)}", hint="crash")
+    if status != 200:
+        raise Fail(f"POST {ROUTE} with {len(batch)} valid customers answered {status} {shown(raw)}")
+    try:
+        predictions = json.loads(raw)["predictions"]
+        got = {p["customer_id"]: p["churn_probability"] for p in predictions}
+    except (ValueError, KeyError, TypeError):
+        raise Fail(f"the answer has no list of predictions: {shown(raw)}") from None
+    want = expected(batch)
+    if set(got) != set(want):
+        raise Fail(f"asked for {len(want)} customers, the answer has {len(got)}: {shown(raw)}")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in got.values()):
+        raise Fail(f"churn_probability is not a number: {shown(raw)}")
+    if all(v in (0, 1) for v in got.values()):
+        raise Fail(f"every churn_probability is 0 or 1: {shown(raw)}", hint="probability")
+    worst = max(want, key=lambda c: abs(got[c] - want[c]))
+    if abs(got[worst] - want[worst]) > TOLERANCE:
+        if all(abs(got[c] - (1 - want[c])) <= TOLERANCE for c in want):
+            raise Fail("the answers are 1 minus the churn probability", hint="probability")
+        raise Fail(
+            f"customer {worst} got {got[worst]:.4f}; the model trained with the recipe of step 1 "
+            f"says {want[worst]:.4f} (tolerance {TOLERANCE}). Train it unchanged and send every "
+            "feature to the pipeline as a DataFrame with the training column names"
+        )
+    return f"POST {ROUTE} scored {len(want)} customers as the reference model does (±{TOLERANCE})"
+
+
+# -- step 4 ----------------------------------------------------------------------------------
+
+
+def bad_payloads(ctx) -> list[tuple[str, bytes]]:
+    """(what is wrong, request body): malformed JSON, a missing feature, a non-numeric number."""
+    good = customers(ctx, "bad", 1)[-1]
+    dropped, garbled, garbage = "tenure_months", "monthly_fee", "N/A"
+    if ctx.hidden:
+        rng = ctx.hidden.rng("bad-payloads")
+        dropped, garbled = rng.choice(CATEGORICAL + NUMERIC), rng.choice(NUMERIC)
+        garbage = rng.choice(["N/A", "unknown", "12,5", "", "-"])
+    missing = {k: v for k, v in good.items() if k != dropped}
+    return [
+        ("a body that is not JSON", f"customer {good['customer_id']}, please".encode()),
+        ("no customers", json.dumps({"customers": []}).encode()),
+        (f"a customer without {dropped}", json.dumps({"customers": [missing]}).encode()),
+        (
+            f"{garbled} = {garbage!r}",
+            json.dumps({"customers": [good | {garbled: garbage}]}).encode(),
+        ),
+    ]
+
+
+@check(
+    "validate-input",
+    points=2,
+    hint=f"Deploy {FUNCTION} behind {API} so that valid requests answer 200 and bad ones 400.",
+    hints={
+        "validation": "Validate the body before the model sees it: answer 400 with a JSON body "
+        "{'error': 'what is wrong and how to fix it'} when the body is not JSON, 'customers' "
+        "is not a non-empty list, a feature is missing or a number is not a number. A crash "
+        "(502) or a 500 tells the caller nothing.",
+    },
+    timeout=120,
+)
+def rejects_bad_input(ctx):
+    url = api_url(ctx)
+    status, raw = post(url, json.dumps({"customers": customers(ctx, "bad", 1)[-1:]}).encode())
+    if status != 200:
+        raise Fail(f"a valid request answered {status} {shown(raw)}; it must still answer 200")
+    for what, body in bad_payloads(ctx):
+        status, raw = post(url, body)
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            answer = None
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if status != 400 or not isinstance(error, str) or not error:
+            raise Fail(f"{what} answered {status} {shown(raw)}", hint="validation")
+    return "4 bad requests answered 400 with an error message; a valid one answered 200"
+
+
+# -- step 5 ----------------------------------------------------------------------------------
+
+LOG_FIELDS = ("request_id", "status", "n_customers", "latency_ms")
+
+
+def json_lines(ctx, since_ms: int) -> list[dict]:
+    """Log lines of the function since ``since_ms`` that are JSON objects (or end with one)."""
+    logs = ctx.client("logs")
+    try:
+        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{FUNCTION}", startTime=since_ms)[
+            "events"
+        ]
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return []
+        raise
+    found = []
+    for event in events:
+        text = event["message"].strip().split("\t")[-1]  # logging adds "[INFO]\ttime\tid\t"
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                found.append(value)
+    return found
+
+
+@check(
+    "structured-logs",
+    points=2,
+    hint="Print one JSON object per request, on one line, with request_id "
+    "(context.aws_request_id), status, n_customers and latency_ms: print(json.dumps(record)).",
+    timeout=120,
+)
+def json_log_per_request(ctx):
+    url = api_url(ctx)
+    size = ctx.hidden.rng("log-batch").randint(2, 4) if ctx.hidden else 2
+    batch = customers(ctx, "logs", 4)[:size]
+    since = int(time.time() * 1000) - 5
+    sent = [
+        post(url, json.dumps({"customers": batch[:1]}).encode())[0],
+        post(url, json.dumps({"customers": batch}).encode())[0],
+        post(url, b"not json")[0],
+    ]
+    deadline = time.monotonic() + 3
+    lines = json_lines(ctx, since)
+    while len(lines) < len(sent) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        lines = json_lines(ctx, since)
+    complete = [line for line in lines if all(f in line for f in LOG_FIELDS)]
+    if not complete:
+        sample = json.dumps(lines[0])[:160] if lines else "none"
+        raise Fail(
+            f"{len(sent)} requests (statuses {sent}) wrote {len(lines)} JSON log lines; none has "
+            f"all of {', '.join(LOG_FIELDS)} (first: {sample})"
+        )
+    ids = {line["request_id"] for line in complete}
+    seen = sorted((line["status"], line["n_customers"]) for line in complete)
+    wanted = [(200, 1), (200, size), (400, None)]
+    for status, count in wanted:
+        match = [s for s in seen if s[0] == status and (count is None or s[1] == count)]
+        if not match:
+            raise Fail(
+                f"sent {len(sent)} requests (1 customer, {size} customers, a bad body); the JSON "
+                f"lines show (status, n_customers) {seen}: none is ({status}, "
+                f"{'any' if count is None else count})"
+            )
+    if len(ids) < len(sent):
+        raise Fail(f"{len(sent)} requests, but the JSON lines name {len(ids)} request ids")
+    return f"{len(complete)} JSON log lines for {len(sent)} requests, with {', '.join(LOG_FIELDS)}"
