@@ -83,7 +83,9 @@ def test_secret_appears_in_no_output(hostile_batch):
 
 
 def test_survivor_processes_are_dead(hostile_batch):
-    pid = int(Path(f"/tmp/crosstrain-survivor-{hostile_batch['token']}.pid").read_text())
+    pidfile = Path(f"/tmp/crosstrain-survivor-{hostile_batch['token']}.pid")
+    pid = int(pidfile.read_text())
+    pidfile.unlink()
     deadline = time.monotonic() + 5
     while psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie":
         assert time.monotonic() < deadline, "a child of the submission survived"
