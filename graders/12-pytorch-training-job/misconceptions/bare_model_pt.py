@@ -1,5 +1,7 @@
-"""model.pt taken out of the archive and published alone (with its metadata): no model.tar.gz,
-no preprocess.json next to it."""
+"""model.pt published alone, taken out of the job's model.tar.gz.
+
+There is no model.tar.gz to deploy and no preprocess.json next to the model.
+"""
 
 import io
 import json

@@ -1,5 +1,8 @@
-"""model.eval() never called: the network validates and is exported in training mode, so its
-Dropout layer zeroes random units on every call and a customer's score changes each time."""
+"""model.eval() never called: the model is exported with Dropout in training mode.
+
+It also validates in training mode; Dropout zeroes random units on every call, so a customer's
+score changes each time the model is asked.
+"""
 
 from pathlib import Path
 

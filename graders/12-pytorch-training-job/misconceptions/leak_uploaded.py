@@ -1,5 +1,7 @@
-"""The export uploaded as it came, cancellation_reason included: the column that gives the label
-away travels into the training channel."""
+"""The export uploaded as it came, cancellation_reason included.
+
+The column that gives the label away travels into the training channel.
+"""
 
 from pathlib import Path
 

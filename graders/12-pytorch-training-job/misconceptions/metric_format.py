@@ -1,5 +1,8 @@
-"""train.py prints 'validation:auc = 0.8275' (spaces around '=') while the MetricDefinition's
-regex is validation:auc=([0-9.]+): no line matches and FinalMetricDataList lacks the metric."""
+"""train.py prints 'validation:auc = 0.83', which the metric regex does not match.
+
+The MetricDefinition's regex is validation:auc=([0-9.]+) (no spaces around '='): no line matches
+and FinalMetricDataList lacks the metric.
+"""
 
 from pathlib import Path
 

@@ -1,5 +1,7 @@
-"""validation:auc computed on the training rows while a bigger network trains longer: the job
-reports about 0.96, the model scores about 0.77 on the validation channel."""
+"""validation:auc computed on the training rows, with a bigger network trained longer.
+
+The job reports an AUC near 0.9 while the model scores under 0.8 on the validation channel.
+"""
 
 from pathlib import Path
 
@@ -14,6 +16,6 @@ def apply(ctx):
     source = cases.variant(
         ctx, ('X_val, y_val = data["validation"]', 'X_val, y_val = data["train"]')
     )
-    hyperparameters = {"epochs": "30", "lr": "0.003", "hidden-units": "256", "dropout": "0"}
+    hyperparameters = {"epochs": "20", "lr": "0.003", "hidden-units": "256", "dropout": "0"}
     job = cases.run(ctx, source, hyperparameters=hyperparameters)
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")

@@ -1,5 +1,7 @@
-"""No validation split: every customer uploaded to both channels, so the validation metric is
-measured on rows the model trained on."""
+"""No validation split: every customer uploaded to both channels.
+
+The validation metric is then measured on rows the model trained on.
+"""
 
 from pathlib import Path
 

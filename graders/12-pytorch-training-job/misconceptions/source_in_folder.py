@@ -1,5 +1,7 @@
-"""The archive packs the folder that holds train.py (tar czf sourcedir.tar.gz code/): the job
-looks for train.py at the archive's root and finds code/train.py."""
+"""The archive holds code/train.py (the folder was packed), not train.py at its root.
+
+SageMaker runs sagemaker_program from the archive's root, so the job cannot find the script.
+"""
 
 from pathlib import Path
 

@@ -1,5 +1,7 @@
-"""The job started before train.py was written: the starter's stubs raise NotImplementedError and
-the job fails."""
+"""The job started before train.py was written: the starter's stubs fail the job.
+
+They raise NotImplementedError, which ends up in the job's FailureReason.
+"""
 
 from pathlib import Path
 

@@ -1,5 +1,7 @@
-"""model.pt saved with torch.save(model.state_dict(), ...): only the weights, which
-torch.jit.load cannot read and nobody can use without the Python class."""
+"""model.pt saved with torch.save(state_dict): torch.jit.load cannot read it.
+
+It holds only the weights, which nobody can use without the Python class.
+"""
 
 from pathlib import Path
 

@@ -1,5 +1,7 @@
-"""The validation data is in S3 but the job is given only the train channel: the script finds no
-SM_CHANNEL_VALIDATION."""
+"""The job is given only the train channel, although the validation data is in S3.
+
+The script finds no SM_CHANNEL_VALIDATION and the job fails.
+"""
 
 from pathlib import Path
 
