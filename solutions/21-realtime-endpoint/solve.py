@@ -176,19 +176,28 @@ def wait(ctx, config: str | None = None, timeout: float = 180) -> dict:
         time.sleep(0.2)
 
 
-def endpoint_exists(ctx) -> bool:
+def status(ctx) -> str | None:
+    """The endpoint's status, or None when there is none."""
     sm = ctx.client("sagemaker")
-    return any(e["EndpointName"] == ENDPOINT for e in sm.list_endpoints()["Endpoints"])
+    try:
+        return sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"]
+    except sm.exceptions.ClientError:
+        return None
 
 
 def deploy(ctx, config: str) -> None:
-    """Create the endpoint on ``config``, or update it (blue/green) if it exists."""
+    """Create the endpoint on ``config``, or update it (blue/green) if it exists; a Failed
+    endpoint cannot be updated, so it is deleted first."""
     sm = ctx.client("sagemaker")
-    if endpoint_exists(ctx):
+    if status(ctx) == "Failed":
+        sm.delete_endpoint(EndpointName=ENDPOINT)
+        while status(ctx) is not None:
+            time.sleep(0.2)
+    if status(ctx) is None:
+        sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=config)
+    else:
         wait(ctx)
         sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=config)
-    else:
-        sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=config)
     wait(ctx, config)
 
 
