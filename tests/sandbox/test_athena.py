@@ -463,3 +463,15 @@ def test_list_query_executions_pages_newest_first(aws):
     assert page["QueryExecutionIds"] == [second]
     rest = aws["athena"].list_query_executions(MaxResults=1, NextToken=page["NextToken"])
     assert rest["QueryExecutionIds"] == [first]
+
+
+def test_named_query_can_be_deleted(aws):
+    athena = aws["athena"]
+    query_id = athena.create_named_query(Name="q", Database="d", QueryString="SELECT 1")[
+        "NamedQueryId"
+    ]
+    athena.delete_named_query(NamedQueryId=query_id)
+    assert athena.list_named_queries()["NamedQueryIds"] == []
+    with pytest.raises(ClientError) as err:
+        athena.delete_named_query(NamedQueryId=query_id)
+    assert err.value.response["Error"]["Code"] == "InvalidRequestException"

@@ -1691,6 +1691,7 @@ class AthenaRuntime(Runtime):
             "ListQueryExecutions",
             "BatchGetQueryExecution",
             "GetQueryRuntimeStatistics",
+            "DeleteNamedQuery",
         }
     )
 
@@ -1851,6 +1852,19 @@ class AthenaRuntime(Runtime):
         if execution.result is not None:
             rows["OutputRows"] = len(execution.result.rows)
         return {"QueryRuntimeStatistics": {"Timeline": timeline, "Rows": rows}}
+
+    def api_delete_named_query(self, request: Request, body: dict) -> dict:
+        """moto has no DeleteNamedQuery (it answers 500): remove the query from its backend."""
+        from moto.backends import get_backend
+
+        account, region = self.caller(request)
+        query_id = body.get("NamedQueryId") or ""
+        with self.gateway.moto_lock:
+            removed = get_backend("athena")[account][region].named_queries.pop(query_id, None)
+        if removed is None:
+            raise RequestError(f"Named query {query_id} was not found.")
+        self.gateway.mark_dirty({"athena"})
+        return {}
 
     def api_stop_query_execution(self, request: Request, body: dict) -> dict:
         self.cancel(self.find(body.get("QueryExecutionId")))
