@@ -222,7 +222,7 @@ def self_test(lab: Lab, report: Callable[[Finding], None] | None = None) -> Self
             try:
                 for spec in solves.before(lab, case.step):
                     run_solve(spec, lab, sb, workspace)
-                case.apply(SolveContext(lab, sb, workspace))
+                case.apply(SolveContext(lab, sb, workspace, allowed=None))
             except Exception as exc:  # noqa: BLE001 - a broken case is a finding
                 add(name, False, f"setting up the case failed: {type(exc).__name__}: {exc}")
                 continue

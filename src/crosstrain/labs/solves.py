@@ -61,7 +61,7 @@ class SolveContext:
     lab: Lab
     sandbox: Sandbox
     workspace: Path
-    allowed: tuple[str, ...] = ()
+    allowed: tuple[str, ...] | None = ()  # None: any file (misconception cases)
     _clients: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -81,7 +81,7 @@ class SolveContext:
 
     def write(self, rel: str, data: str | bytes) -> Path:
         """Write a workspace file this solve declared in ``files=``."""
-        if rel not in self.allowed:
+        if self.allowed is not None and rel not in self.allowed:
             raise CrosstrainError(
                 f"solve wrote {rel!r} without declaring it; add it to @solve(..., files=[...])"
             )
