@@ -523,6 +523,10 @@ def job_completed(ctx):
     if status == "Failed":
         reason = failure_summary(job.get("FailureReason") or "no reason given")
         raise Fail(f"{name} Failed: {reason}", hint="failed")
+    if status == "Stopped":
+        why = job.get("SecondaryStatus", "")
+        limit = " (it ran past MaxRuntimeInSeconds)" if why == "MaxRuntimeExceeded" else ""
+        raise Fail(f"{name} was Stopped{limit}", hint="failed")
     if status != "Completed":
         raise Fail(f"{name} is {status} ({job.get('SecondaryStatus', '')})")
     return f"{name} Completed in {job.get('TrainingTimeInSeconds', '?')} s"
