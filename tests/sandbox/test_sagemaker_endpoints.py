@@ -312,6 +312,24 @@ def test_update_weights_moves_all_traffic(sandbox, sm, runtime):
     assert {invoke_label(runtime, "w")[0] for _ in range(20)} == {"Green"}
 
 
+def test_a_weights_only_change_keeps_the_instance_counts(sandbox, sm, runtime):
+    labelled_models(sandbox, sm, "blue", "green")
+    create_config(sm, "c", {"Blue": ("blue", 1.0), "Green": ("green", 1.0)})
+    sm.create_endpoint(EndpointName="c", EndpointConfigName="c")
+    settled(sm, "c")
+
+    sm.update_endpoint_weights_and_capacities(
+        EndpointName="c",
+        DesiredWeightsAndCapacities=[{"VariantName": "Blue", "DesiredWeight": 0.0}],
+    )
+
+    variants = sm.describe_endpoint(EndpointName="c")["ProductionVariants"]
+    assert {v["VariantName"]: v["CurrentInstanceCount"] for v in variants} == {
+        "Blue": 1,
+        "Green": 1,
+    }
+
+
 def test_update_endpoint_is_blue_green_without_failed_requests(sandbox, sm, runtime):
     labelled_models(sandbox, sm, "blue", "green")
     create_config(sm, "v1", {"AllTraffic": ("blue", 1.0)})

@@ -98,6 +98,7 @@ class Variant:
     weight: float
     pool: WorkerPool
     folder: Path
+    instances: int = 1  # the instance count AWS would report (workers are capped lower)
     streams: dict[str, str] = field(default_factory=dict)  # worker id -> log stream
 
     def stream(self, worker_id: str) -> str:
@@ -333,15 +334,21 @@ class SageMakerRuntime(Runtime):
             endpoint = self._endpoints.get((account, region, name))
         if endpoint is None or endpoint.deployment is None:
             return
+        ours = {variant.name: variant for variant in endpoint.deployment.variants}
         with self.gateway.moto_lock:
             moto_endpoint = sagemaker_backend(account, region).endpoints.get(name)
-            current = {v["VariantName"]: dict(v) for v in moto_endpoint.production_variants}
-        for variant in endpoint.deployment.variants:
-            settings = current.get(variant.name, {})
-            if settings.get("CurrentWeight") is not None:
-                variant.weight = float(settings["CurrentWeight"])
-            if settings.get("CurrentInstanceCount"):
-                variant.pool.max_workers = min(int(settings["CurrentInstanceCount"]), MAX_INSTANCES)
+            for settings in moto_endpoint.production_variants:
+                variant = ours.get(settings["VariantName"])
+                if variant is None:
+                    continue
+                if settings.get("CurrentWeight") is not None:
+                    variant.weight = float(settings["CurrentWeight"])
+                if settings.get("CurrentInstanceCount"):
+                    variant.instances = int(settings["CurrentInstanceCount"])
+                    variant.pool.max_workers = min(variant.instances, MAX_INSTANCES)
+                else:  # moto blanks the counts a weights-only change leaves out; AWS keeps them
+                    settings["CurrentInstanceCount"] = variant.instances
+                    settings["DesiredInstanceCount"] = variant.instances
 
     def _lookup(self, account: str, region: str, name: str) -> Endpoint | None:
         """The endpoint, deploying it now if moto has it but we do not (after a restart)."""
@@ -448,7 +455,7 @@ class SageMakerRuntime(Runtime):
             name=f"{endpoint.name}-{name}",
         )
         weight = settings.get("InitialVariantWeight")
-        variant = Variant(name, 1.0 if weight is None else float(weight), pool, folder)
+        variant = Variant(name, 1.0 if weight is None else float(weight), pool, folder, instances)
         try:
             result = pool.call({"ping": True}, timeout=INIT_TIMEOUT)
         except WorkerError as exc:
