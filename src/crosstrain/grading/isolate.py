@@ -89,6 +89,11 @@ def learner_env(sandbox_env: dict[str, str], home: Path) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "MPLBACKEND": "Agg",
         "JUPYTER_PLATFORM_DIRS": "1",
+        # Submissions run side by side (--jobs): one math thread each keeps OpenMP/BLAS code
+        # from oversubscribing the cores and slowing every submission down.
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
     }
     for key, value in sandbox_env.items():
         if key.startswith(SANDBOX_KEYS) and not key.startswith("CROSSTRAIN"):
