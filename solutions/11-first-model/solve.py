@@ -134,10 +134,12 @@ def threshold(ctx):
 
 @teardown
 def remove_resources(ctx):
-    """Delete the models bucket and everything in it."""
+    """Delete this lab's objects; the bucket too once nothing else (lab 12's model) is in it."""
     s3 = ctx.client("s3")
-    if BUCKET in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
-            for item in page.get("Contents", []):
-                s3.delete_object(Bucket=BUCKET, Key=item["Key"])
+    if BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        return
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=PREFIX):
+        for item in page.get("Contents", []):
+            s3.delete_object(Bucket=BUCKET, Key=item["Key"])
+    if not s3.list_objects_v2(Bucket=BUCKET, MaxKeys=1).get("KeyCount"):
         s3.delete_bucket(Bucket=BUCKET)
