@@ -40,3 +40,15 @@ def test_release_keeps_the_text_around_a_solution_region(content):
     assert "def handler(event, context):" in starter
     assert "    raise NotImplementedError()" in starter
     assert "round(" not in starter
+
+
+def test_a_yaml_solution_region_becomes_a_yaml_comment(content):
+    lab = get_lab(DEMO)
+    (lab.solution_dir / "template.yaml").write_text(
+        "Resources:\n  ### BEGIN SOLUTION\n  Bucket:\n    Type: AWS::S3::Bucket\n"
+        "  ### END SOLUTION\nOutputs: {}\n"
+    )
+    release(lab)
+    starter = (lab.lab_dir / "template.yaml").read_text()
+    assert "NotImplementedError" not in starter and "AWS::S3::Bucket" not in starter
+    assert starter == "Resources:\n  # YOUR CODE HERE\nOutputs: {}\n"

@@ -14,6 +14,15 @@ from crosstrain.errors import CrosstrainError
 from crosstrain.labs.catalog import Lab
 
 NOT_RELEASED = {"solve.py"}
+# The stub a cleared region becomes, by file type (nbgrader's default is Python's
+# ``raise NotImplementedError()``, which would break a YAML template or a SQL file).
+STUBS = {
+    ".yaml": ("yaml", "# YOUR CODE HERE"),
+    ".yml": ("yaml", "# YOUR CODE HERE"),
+    ".sql": ("sql", "-- YOUR CODE HERE"),
+    ".sh": ("shell", "# YOUR CODE HERE"),
+    ".toml": ("toml", "# YOUR CODE HERE"),
+}
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 BEGIN = "### BEGIN SOLUTION"
 
@@ -36,8 +45,10 @@ def _preprocess(nb, path: Path):
     from nbgrader.preprocessors import ClearOutput, ClearSolutions
 
     resources: dict = {}
+    clear = ClearSolutions()
+    clear.code_stub = {**clear.code_stub, **dict(STUBS.values())}
     try:
-        for preprocessor in (ClearSolutions(), ClearOutput()):
+        for preprocessor in (clear, ClearOutput()):
             nb, resources = preprocessor.preprocess(nb, resources)
     except (RuntimeError, ValueError) as exc:
         raise CrosstrainError(
@@ -62,7 +73,11 @@ def starter_text(path: Path) -> str:
     cell = nbformat.v4.new_code_cell(
         path.read_text(), metadata={"nbgrader": {"solution": True, "grade_id": path.name}}
     )
-    nb = nbformat.v4.new_notebook(cells=[cell])  # no kernelspec: nbgrader assumes python
+    language = STUBS.get(path.suffix, ("python", ""))[0]
+    nb = nbformat.v4.new_notebook(
+        cells=[cell],
+        metadata={"kernelspec": {"name": language, "display_name": language, "language": language}},
+    )
     return _preprocess(nb, path).cells[0].source
 
 
