@@ -15,7 +15,7 @@ from crosstrain.labs.catalog import Lab
 
 NOT_RELEASED = {"solve.py"}
 # The stub a cleared region becomes, by file type (nbgrader's default is Python's
-# ``raise NotImplementedError()``, which would break a YAML template or a SQL file).
+# Python raise-statement stub, which would break a YAML template or a SQL file).
 STUBS = {
     ".yaml": ("yaml", "# YOUR CODE HERE"),
     ".yml": ("yaml", "# YOUR CODE HERE"),
