@@ -14,7 +14,7 @@ from crosstrain.errors import CrosstrainError
 from crosstrain.labs.catalog import Lab
 
 NOT_RELEASED = {"solve.py"}
-# The stub a cleared region becomes, by file type (nbgrader's default is Python's
+# The stub a cleared region becomes, by file type (nbgrader's default is the
 # Python raise-statement stub, which would break a YAML template or a SQL file).
 STUBS = {
     ".yaml": ("yaml", "# YOUR CODE HERE"),
