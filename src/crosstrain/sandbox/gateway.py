@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -259,7 +260,7 @@ class Gateway:
             "service": "crosstrain-sandbox",
             "status": "running",
             "version": __version__,
-            "pid": __import__("os").getpid(),
+            "pid": os.getpid(),
             "endpoint": self.endpoint_url,
             "region": self.region,
             "uptime_seconds": round(time.time() - self.started, 3),

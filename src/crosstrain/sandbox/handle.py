@@ -92,7 +92,8 @@ class Sandbox:
             "EDGE_PORT": port,
             "AWS_ENDPOINT_URL_S3": self.endpoint_url,
             "DISABLE_DEPRECATION_NOTICE": "1",
-        } | ({"LOCALSTACK_HOSTNAME": host} if host else {})
+            "LOCALSTACK_HOSTNAME": host,
+        }
 
     # -- control -------------------------------------------------------------------------------
     def _internal(self, path: str, method: str = "GET", timeout: float = 10.0) -> dict:

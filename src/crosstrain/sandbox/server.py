@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -65,8 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _load(path: str):
     module_name, _, attr = path.partition(":")
-    module = __import__(module_name, fromlist=[attr])
-    return getattr(module, attr)
+    return getattr(importlib.import_module(module_name), attr)
 
 
 def _prewarm() -> None:
