@@ -71,38 +71,34 @@ def doctor(as_json: bool) -> None:
 
 
 # --- sandbox commands (owner: sandbox) ---
-def _serve_foreground(sb, port: int) -> None:
-    """Wait on a sandbox we started until Ctrl-C or until it exits; then clean up."""
-    from crosstrain.sandbox import lifecycle
-
-    try:
-        code = sb.process.wait()
-        click.echo(f"the sandbox stopped (exit code {code})", err=True)
-    except KeyboardInterrupt:
-        click.echo("stopping the sandbox ...", err=True)
-        sb.stop()
-    finally:
-        lifecycle.clear_record(port)
-
-
-def _start_sandbox(port, host, state_dir, ephemeral, enforce_iam, detach):
-    from crosstrain.sandbox import lifecycle
-
-    sb = lifecycle.up(
-        port=port,
-        host=host,
-        state_dir=state_dir,
-        ephemeral=ephemeral,
-        enforce_iam=enforce_iam,
-        detach=detach,
-    )
+def _announce(sb) -> None:
+    """Say where the sandbox runs, where its state lives, and any notice it gave."""
     health = sb.health()
     for notice in health["notices"]:
         click.echo(f"notice: {notice}", err=True)
     where = health["state"].get("dir") or "nowhere (ephemeral)"
     click.echo(f"sandbox running at {sb.endpoint_url} (pid {sb.pid}); state kept in {where}")
     click.echo('point your shell at it:  eval "$(crosstrain sandbox env)"')
-    return sb
+
+
+def _serve_foreground(sb) -> None:
+    """Announce a sandbox we started, wait until Ctrl-C or until it exits, then clean up.
+
+    Everything after the start happens inside the ``try``, so a Ctrl-C at any moment stops the
+    sandbox and removes its run record.
+    """
+    from crosstrain.sandbox import lifecycle
+
+    try:
+        _announce(sb)
+        click.echo("press Ctrl-C to stop")
+        code = sb.process.wait()
+        click.echo(f"the sandbox stopped (exit code {code})", err=True)
+    except KeyboardInterrupt:
+        click.echo("stopping the sandbox ...", err=True)
+        sb.stop()
+    finally:
+        lifecycle.clear_record(sb.port)
 
 
 @main.group()
@@ -156,12 +152,19 @@ def sandbox_up(
         lifecycle.use_aws(profile, aws_opt_in)
         click.echo(f"crosstrain now uses REAL AWS with profile {profile!r}; charges may apply")
         return
-    sb = _start_sandbox(port, host, state_dir, ephemeral, enforce_iam, detach)
-    if detach:
-        click.echo("running in the background; stop it with `crosstrain sandbox down`")
+    sb = lifecycle.up(
+        port=port,
+        host=host,
+        state_dir=state_dir,
+        ephemeral=ephemeral,
+        enforce_iam=enforce_iam,
+        detach=detach,
+    )
+    if not detach:
+        _serve_foreground(sb)
         return
-    click.echo("press Ctrl-C to stop")
-    _serve_foreground(sb, sb.port)
+    _announce(sb)
+    click.echo("running in the background; stop it with `crosstrain sandbox down`")
 
 
 @sandbox.command("down")
