@@ -590,6 +590,8 @@ def grade_command(submissions, lab, out_dir, jobs, timeout, memory_mb, secret, r
         f"mean {summary.mean_points} / {summary.max_points}"
     )
     click.echo(f"gradebook: {summary.out_dir}/gradebook.csv; feedback: {summary.out_dir}/feedback/")
+    if summary.graded:
+        click.echo(f"learner code ran {summary.isolation}")
 
 
 @main.group()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import time
-from pathlib import Path
 
 import psutil
 import pytest
 
 from crosstrain.grading.batch import find_submissions, grade
+from crosstrain.grading.isolate import default_isolation
+from crosstrain.grading.store import GradeStore
 
 pytestmark = pytest.mark.slow
 SECRET_VALUE = "grading-test-secret-7f3a"
@@ -82,14 +84,30 @@ def test_secret_appears_in_no_output(hostile_batch):
             assert SECRET_VALUE not in path.read_text(errors="replace"), path
 
 
+def learner_output(batch, student: str) -> str:
+    store = GradeStore(batch["out"], batch["summary"].lab)
+    try:
+        result = next(r for r in store.results() if r["student"] == student)
+    finally:
+        store.close()
+    return "".join(run["output"] for run in result["runs"])
+
+
 def test_survivor_processes_are_dead(hostile_batch):
-    pidfile = Path(f"/tmp/crosstrain-survivor-{hostile_batch['token']}.pid")
-    pid = int(pidfile.read_text())
-    pidfile.unlink()
+    output = learner_output(hostile_batch, "spawns-survivors")
+    pid = int(re.search(r"survivor pid (\d+)", output)[1])
     deadline = time.monotonic() + 5
     while psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie":
         assert time.monotonic() < deadline, "a child of the submission survived"
         time.sleep(0.05)
+
+
+@pytest.mark.skipif(not default_isolation().jailed, reason="the jail needs root on Linux")
+def test_jailed_code_sees_no_graders_solutions_or_grades(hostile_batch):
+    output = learner_output(hostile_batch, "reads-hidden-data")
+    assert "graders visible: []" in output and "solutions visible: []" in output
+    assert "grades visible: []" in output and "grader cmdline: hidden" in output
+    assert "uid: 65534" in output
 
 
 def test_results_files_written_by_learners_are_ignored(hostile_batch):

@@ -26,6 +26,7 @@ def test_grade_writes_the_gradebook_and_summarises(tmp_path):
     assert result.exit_code == 0, result.output
     assert "mallory" in (out / "gradebook.csv").read_text()
     assert "(1 rejected)" in result.output
+    assert "learner code ran as " in result.output  # how it was isolated is always said
 
 
 def test_grade_json_summary(tmp_path):

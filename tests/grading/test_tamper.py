@@ -9,12 +9,13 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from crosstrain.grading.batch import grade
+from crosstrain.grading.isolate import Isolation
 
 pytestmark = pytest.mark.slow
 ROOT_PARTS = ("labs", "graders", "solutions")
 
 
-def test_rewriting_the_graders_marks_the_submission_tampered(tmp_path, repo_root, monkeypatch):
+def test_unjailed_rewrite_of_the_graders_is_caught(tmp_path, repo_root, monkeypatch):
     content = tmp_path / "content"
     for part in ROOT_PARTS:
         shutil.copytree(repo_root / part, content / part)
@@ -24,5 +25,7 @@ def test_rewriting_the_graders_marks_the_submission_tampered(tmp_path, repo_root
     (tmp_path / "subs" / "eve").mkdir(parents=True)
     nb = new_notebook(cells=[new_code_cell(cell)])
     nbformat.write(nb, tmp_path / "subs" / "eve" / "orientation.ipynb")
-    summary = grade(tmp_path / "subs", "00", tmp_path / "out", jobs=1, progress=False, run_as=None)
+    summary = grade(
+        tmp_path / "subs", "00", tmp_path / "out", jobs=1, progress=False, isolation=Isolation()
+    )
     assert summary.statuses == {"tampered": 1} and summary.mean_points == 0

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crosstrain.errors import CrosstrainError
-from crosstrain.grading import isolate
+from crosstrain.grading import isolate, jail
 from crosstrain.grading.checking import grader_fingerprint, run_lab_checks
 from crosstrain.grading.limits import Limits
 from crosstrain.grading.store import GradeStore
@@ -105,8 +105,9 @@ class Grader:
     specs: list[CheckSpec]
     limits: Limits
     secret: str | None
-    run_as: str | None
+    isolation: isolate.Isolation
     grader_hash: str
+    hide: list[Path] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -168,7 +169,12 @@ class Grader:
         notes = list(unpacked.notes)
         if lifted:
             notes.append(f"used the files inside the folder {lifted}/")
-        isolate.hand_over(folder, self.run_as)
+        user = self.isolation.user
+        isolate.hand_over(folder, user)
+        plan = None
+        if self.isolation.jailed:
+            keep = [folder, *jail.python_paths()]
+            plan = jail.make_plan(self.hide, keep, size_mb=self.limits.disk_mb)
         if self.stop.is_set():
             raise InterruptedError("stopped")
         sb = sandbox.start()
@@ -180,7 +186,7 @@ class Grader:
                     raise InterruptedError("stopped")
                 runs.append(
                     isolate.run_file(
-                        rel, workspace, folder, env, self.limits, self.timeout, self.run_as
+                        rel, workspace, folder, env, self.limits, self.timeout, user, plan
                     )
                 )
             notes += unlink_escaping_links(workspace)
@@ -220,6 +226,20 @@ class Grader:
         )
 
 
+def hidden_from_learners(lab: Lab, submissions: Path, out: Path) -> list[Path]:
+    """What a jailed submission must not see: answers, checks, grades, classmates, our home."""
+    from crosstrain.sandbox import lifecycle
+
+    return [
+        lab.root / "graders",
+        lab.root / "solutions",
+        submissions,
+        out,
+        Path.home(),
+        lifecycle.home(),
+    ]
+
+
 def unlink_escaping_links(workspace: Path) -> list[str]:
     """Remove symlinks the learner's code left pointing outside the workspace (checks read it)."""
     notes = []
@@ -246,6 +266,7 @@ class BatchSummary:
     max_points: int
     files: list[str]
     warnings: list[str]
+    isolation: str = ""
 
     def as_dict(self) -> dict:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
@@ -263,7 +284,7 @@ def grade(
     regrade: bool = False,
     progress: bool = True,
     limits: Limits | None = None,
-    run_as: str | None = "auto",
+    isolation: isolate.Isolation | None = None,
 ) -> BatchSummary:
     """Grade every submission in ``submissions_dir`` for ``lab``; write the outputs to ``out_dir``.
 
@@ -284,8 +305,9 @@ def grade(
         load_checks(the_lab),
         limits,
         secret,
-        isolate.default_run_as() if run_as == "auto" else run_as,
+        isolation or isolate.default_isolation(),
         grader_fingerprint(the_lab),
+        hide=hidden_from_learners(the_lab, Path(submissions_dir), out),
     )
     done = {} if regrade else store.done()
     todo = [s for s in subs if done.get(s.student) != fingerprint(s.path)]
@@ -300,6 +322,8 @@ def grade(
     for r in results:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
     warnings = [] if secret else ["no secret given: hidden cases were not run"]
+    if todo and grader.isolation.warning():
+        warnings.append(grader.isolation.warning())
     return BatchSummary(
         lab=the_lab.slug,
         out_dir=out,
@@ -312,6 +336,7 @@ def grade(
         max_points=the_lab.manifest.points,
         files=files,
         warnings=warnings,
+        isolation=grader.isolation.describe(),
     )
 
 

@@ -4,7 +4,8 @@ Each file runs under :mod:`crosstrain.grading.supervise` in its own session, wit
 limit, a memory limit, a process limit, a disk limit on its folder, capped output, a scrubbed
 environment (``PATH``, a temporary ``HOME``, ``LANG`` and the sandbox's ``AWS_*`` variables: no
 ``CROSSTRAIN_*`` value, no secret) and its own folder as the working directory. When the grader
-runs as root, learner code runs as the unprivileged user ``nobody``.
+runs as root, learner code runs as the unprivileged user ``nobody``, inside a jail that hides
+the grader's files and processes where the machine allows it (:func:`default_isolation`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from crosstrain.grading import jail
 from crosstrain.grading.limits import Limits
 from crosstrain.grading.nbrun import MARKER
 
@@ -50,32 +52,71 @@ class RunReport:
         return asdict(self)
 
 
-@functools.cache
-def default_run_as() -> str | None:
-    """``nobody`` when the grader runs as root and ``nobody`` can run this Python; else ``None``.
+@dataclass(frozen=True)
+class Isolation:
+    """Who learner code runs as, and whether it runs jailed (:mod:`crosstrain.grading.jail`)."""
 
-    As ``nobody``, learner code cannot write the grader's files, read its environment or reach
-    the gradebook. (Where Python is installed under a private home, it cannot run as ``nobody``
-    and learner code keeps the grader's user; the other limits still apply.)
-    """
-    if os.geteuid() != 0:
-        return None
-    try:
-        user = pwd.getpwnam("nobody")
-    except KeyError:
-        return None
+    user: str | None = None
+    jailed: bool = False
 
-    def drop() -> None:
+    def describe(self) -> str:
+        if self.jailed:
+            return f"as {self.user}, in a private mount namespace (grader files hidden)"
+        if self.user:
+            return f"as {self.user} (grader files readable by others stay readable)"
+        return "as the grader's own user"
+
+    def warning(self) -> str | None:
+        if self.jailed:
+            return None
+        fix = (
+            "this machine refuses private mount namespaces (a container without CAP_SYS_ADMIN?)"
+            if os.geteuid() == 0
+            else "grade as root on Linux to hide them"
+        )
+        return (
+            f"learner code ran {self.describe()}: it could read the course's graders/ and "
+            f"solutions/; {fix}"
+        )
+
+
+def _runs_python(user: pwd.struct_passwd, plan: dict | None) -> bool:
+    """Whether ``user`` can start this Python and import the grading kit (inside ``plan``)."""
+
+    def prepare() -> None:
+        if plan is not None:
+            jail.enter(plan)
         os.setgroups([])
         os.setgid(user.pw_gid)
         os.setuid(user.pw_uid)
 
     probe = [sys.executable, "-I", "-c", "import crosstrain.grading.nbrun, nbclient"]
     try:
-        done = subprocess.run(probe, preexec_fn=drop, capture_output=True, timeout=30, cwd="/")
+        done = subprocess.run(probe, preexec_fn=prepare, capture_output=True, timeout=60, cwd="/")
     except (OSError, subprocess.SubprocessError):
-        return None
-    return "nobody" if done.returncode == 0 else None
+        return False
+    return done.returncode == 0
+
+
+@functools.cache
+def default_isolation() -> Isolation:
+    """The strongest isolation this machine allows.
+
+    As root on Linux: learner code runs as ``nobody`` inside a jail that hides the grader's files
+    and processes; where mount namespaces are not allowed, as ``nobody`` if it can run this
+    Python. Otherwise (not root) it keeps the grader's user; the other limits still apply.
+    """
+    if os.geteuid() != 0:
+        return Isolation()
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        return Isolation()
+    if _runs_python(user, jail.make_plan(hide=[], keep=jail.python_paths())):
+        return Isolation("nobody", jailed=True)
+    if _runs_python(user, None):
+        return Isolation("nobody")
+    return Isolation()
 
 
 def learner_env(sandbox_env: dict[str, str], home: Path) -> dict[str, str]:
@@ -120,8 +161,9 @@ def supervise(
     limits: Limits,
     timeout: float,
     run_as: str | None,
+    plan: dict | None = None,
 ) -> dict:
-    """Run ``argv`` under the supervisor; return its report (or one saying it failed)."""
+    """Run ``argv`` under the supervisor (jailed by ``plan`` if given); return its report."""
     config = {
         "argv": argv,
         "cwd": str(cwd),
@@ -133,6 +175,7 @@ def supervise(
         "disk_mb": limits.disk_mb,
         "max_processes": limits.max_processes,
         "run_as": run_as,
+        "jail": plan,
     }
     proc = subprocess.Popen(
         [sys.executable, "-I", "-m", "crosstrain.grading.supervise"],
@@ -235,6 +278,7 @@ def run_file(
     limits: Limits,
     timeout: float,
     run_as: str | None = None,
+    plan: dict | None = None,
 ) -> RunReport:
     """Run the notebook or script ``rel`` of ``workspace`` isolated; never raises for its faults."""
     path = workspace / rel
@@ -253,5 +297,6 @@ def run_file(
         limits=limits,
         timeout=timeout,
         run_as=run_as,
+        plan=plan,
     )
     return describe(rel, report, limits, timeout, notebook)

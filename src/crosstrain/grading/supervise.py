@@ -24,6 +24,8 @@ from collections import deque
 
 import psutil
 
+from crosstrain.grading import jail
+
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
 MB = 1024 * 1024
@@ -143,11 +145,12 @@ def reap() -> None:
 
 
 def limiter(config: dict):
-    """The ``preexec_fn`` of the learner's command: limits, parent-death signal, user."""
+    """The ``preexec_fn`` of the learner's command: limits, parent-death signal, jail, user."""
     memory = config["memory_mb"] * MB
     disk = config["disk_mb"] * MB
     cpu = int(config["timeout"]) + 30
     user = pwd.getpwnam(config["run_as"]) if config.get("run_as") else None
+    plan = config.get("jail")
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
@@ -155,6 +158,8 @@ def limiter(config: dict):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if plan is not None:
+            jail.enter(plan)
         if user is not None:
             os.setgroups([])
             os.setgid(user.pw_gid)
