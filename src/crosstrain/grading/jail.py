@@ -105,6 +105,7 @@ def enter(plan: dict) -> None:
     kept = [k for cover in plan["covers"] for k in cover["keep"]]
     handles = {k: os.open(k, os.O_PATH | os.O_DIRECTORY) for k in kept}
     options = f"mode=1777,size={plan['size_mb']}m"
+    os.umask(0o022)  # the folders made to hold what is put back must be passable by anyone
     for cover in plan["covers"]:
         _mount(libc, "tmpfs", cover["path"], "tmpfs", MS_NOSUID | MS_NODEV, options)
         for path in cover["keep"]:
