@@ -46,3 +46,15 @@ def test_doctor_healthy_with_free_port(monkeypatch):
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code == 0, result.output
     assert re.search(r"port \d+", result.output)
+
+
+def test_doctor_says_how_grading_isolates(monkeypatch):
+    from crosstrain import doctor
+    from crosstrain.grading import isolate
+
+    monkeypatch.setattr(isolate, "default_isolation", lambda: isolate.Isolation())
+    finding = doctor.check_grading_isolation()
+    assert not finding.ok and not finding.required  # a warning, never a failed doctor
+    assert "grader's own user" in finding.detail and finding.fix
+    monkeypatch.setattr(isolate, "default_isolation", lambda: isolate.Isolation("nobody", True))
+    assert doctor.check_grading_isolation().ok

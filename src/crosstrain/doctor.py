@@ -116,12 +116,23 @@ def check_chromium() -> Finding:
     )
 
 
+def check_grading_isolation() -> Finding:
+    """How `crosstrain grade` would isolate learner code here (never blocks the rest)."""
+    from crosstrain.grading.isolate import default_isolation
+
+    isolation = default_isolation()
+    warning = isolation.warning()
+    fix = warning.split("; ", 1)[-1] if warning else ""
+    return Finding("grading isolation", isolation.jailed, isolation.describe(), fix, required=False)
+
+
 def run_doctor(ports: dict[int, str] | None = None) -> list[Finding]:
-    """Check Python, key packages, the default ports and the browser; return every finding."""
+    """Check Python, packages, ports, the browser and grading isolation; return every finding."""
     findings = [check_python()]
     findings += [check_package(name) for name in KEY_PACKAGES]
     findings += [check_port(port, role) for port, role in (ports or PORTS).items()]
     findings.append(check_chromium())
+    findings.append(check_grading_isolation())
     return findings
 
 
