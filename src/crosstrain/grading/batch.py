@@ -174,7 +174,7 @@ class Grader:
         plan = None
         if self.isolation.jailed:
             keep = [folder, *jail.python_paths()]
-            plan = jail.make_plan(self.hide, keep, size_mb=self.limits.disk_mb)
+            plan = jail.make_plan(self.hide, keep)
         if self.stop.is_set():
             raise InterruptedError("stopped")
         sb = sandbox.start()

@@ -59,7 +59,9 @@ def make_plan(hide: Iterable[Path], keep: Iterable[Path], size_mb: int = 64) -> 
     """The mounts to make: each hidden folder covered, with the kept folders inside it put back.
 
     A kept folder whose ancestor other users cannot enter is put back the same way, so the
-    unprivileged user can reach it. The plan is plain JSON (it travels to the supervisor).
+    unprivileged user can reach it. Each cover holds at most ``size_mb`` (it is memory, which
+    the supervisor's limits do not count; learner code has ``TMPDIR`` in its own folder). The
+    plan is plain JSON (it travels to the supervisor).
     """
     kept = {Path(k).resolve() for k in keep}
     kept = sorted(k for k in kept if not any(k != o and k.is_relative_to(o) for o in kept))
