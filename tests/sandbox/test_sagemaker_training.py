@@ -287,3 +287,61 @@ def test_a_job_cut_short_by_a_sandbox_restart_fails(tmp_path):
 
     assert described["TrainingJobStatus"] == "Failed"
     assert "the sandbox stopped while this job ran" in described["FailureReason"]
+
+
+def script_less_job(sm, name: str) -> None:
+    """A job that fails at once (no sagemaker_program): cheap to make in numbers."""
+    sm.create_training_job(
+        TrainingJobName=name,
+        RoleArn=ROLE,
+        AlgorithmSpecification={"TrainingImage": "xgboost:1", "TrainingInputMode": "File"},
+        OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/output"},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+        StoppingCondition={"MaxRuntimeInSeconds": 60},
+    )
+    finished(sm, name)
+
+
+def test_list_training_jobs_sorts_filters_then_pages(s3, sm):
+    for name in ("bravo", "alpha", "charlie", "delta"):
+        script_less_job(sm, name)
+    start_job(s3, sm, "echo-running", SLEEPY)
+
+    def names(**kwargs) -> list[str]:
+        listed = sm.list_training_jobs(**kwargs)["TrainingJobSummaries"]
+        return [s["TrainingJobName"] for s in listed]
+
+    assert names() == ["bravo", "alpha", "charlie", "delta", "echo-running"]  # creation order
+    assert names(SortBy="Name", SortOrder="Descending") == [
+        "echo-running", "delta", "charlie", "bravo", "alpha",
+    ]  # fmt: skip
+    first = sm.list_training_jobs(SortBy="Name", MaxResults=2, StatusEquals="Failed")
+    assert [s["TrainingJobName"] for s in first["TrainingJobSummaries"]] == ["alpha", "bravo"]
+    rest = names(SortBy="Name", MaxResults=2, StatusEquals="Failed", NextToken=first["NextToken"])
+    assert rest == ["charlie", "delta"]  # filtered before paging: the running job is not counted
+    assert names(NameContains="ar") == ["charlie"]
+    sm.stop_training_job(TrainingJobName="echo-running")
+
+
+def test_list_training_jobs_rejects_a_bad_sort_key(sm):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match="sortBy"):
+        sm.list_training_jobs(SortBy="Colour")
+
+
+def test_delete_training_job_forgets_a_finished_job_only(s3, sm):
+    from botocore.exceptions import ClientError
+
+    script_less_job(sm, "done")
+    start_job(s3, sm, "busy", SLEEPY)
+    with pytest.raises(ClientError, match="only a Completed, Failed or Stopped job"):
+        sm.delete_training_job(TrainingJobName="busy")
+
+    sm.delete_training_job(TrainingJobName="done")
+
+    listed = [s["TrainingJobName"] for s in sm.list_training_jobs()["TrainingJobSummaries"]]
+    assert listed == ["busy"]
+    with pytest.raises(ClientError, match="does not exist"):
+        sm.delete_training_job(TrainingJobName="done")
+    sm.stop_training_job(TrainingJobName="busy")

@@ -91,8 +91,8 @@ LEDGER: tuple[Entry, ...] = (
         "async, serverless scaling, multi-model and data capture do not. Training jobs run "
         "script mode only (sagemaker_program + sagemaker_submit_directory) as one local "
         "process (algo-1; no distributed training, no GPUs, File input mode). Processing, "
-        "transform and tuning jobs are stubs that run nothing. ListTrainingJobs ignores SortBy "
-        "and SortOrder (creation order); DeleteTrainingJob is not implemented.",
+        "transform and tuning jobs are stubs that run nothing. ListTrainingJobs filters, sorts "
+        "and pages as AWS does; DeleteTrainingJob forgets a finished job.",
     ),
     Entry(
         "athena",

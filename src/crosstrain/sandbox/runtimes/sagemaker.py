@@ -205,6 +205,10 @@ class SageMakerRuntime(Runtime):
             return self._update_route
         if target == "SageMaker.StopTrainingJob":
             return self._stop_training_route
+        if target == "SageMaker.DeleteTrainingJob":
+            return self._delete_training_route
+        if target == "SageMaker.ListTrainingJobs":
+            return self._list_training_route
         return None
 
     def observe(self, call: Call) -> None:
@@ -679,16 +683,30 @@ class SageMakerRuntime(Runtime):
         elif not current:
             deployment.retire()
 
-    # -- StopTrainingJob -----------------------------------------------------------------------
-    def _stop_training_route(self, request: Request) -> Response:
-        params = _params(request)
+    # -- StopTrainingJob, DeleteTrainingJob, ListTrainingJobs ----------------------------------
+    def _training_call(self, request: Request, action) -> Response:
         account = account_for(request)
         region = signing_scope(request)[1] or self.gateway.region
         try:
-            self.training.stop(account, region, params.get("TrainingJobName", ""))
+            return json_response(action(account, region, _params(request)) or {})
         except ApiError as exc:
             return exc.response()
-        return json_response({})
+
+    def _stop_training_route(self, request: Request) -> Response:
+        return self._training_call(
+            request, lambda a, r, p: self.training.stop(a, r, p.get("TrainingJobName", ""))
+        )
+
+    def _delete_training_route(self, request: Request) -> Response:
+        return self._training_call(
+            request, lambda a, r, p: self.training.delete(a, r, p.get("TrainingJobName", ""))
+        )
+
+    def _list_training_route(self, request: Request) -> Response:
+        checked = self.gateway.forward(request)  # moto validates (and IAM decides) first
+        if checked.status_code >= 400:
+            return checked
+        return self._training_call(request, self.training.list)
 
     # -- logs and metrics ----------------------------------------------------------------------
     def _log_worker(self, endpoint: Endpoint, variant: Variant, info) -> None:

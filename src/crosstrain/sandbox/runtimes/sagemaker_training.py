@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 from crosstrain.sandbox.gateway import Gateway
@@ -100,6 +101,51 @@ def _as_arg(value) -> str:
     return json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
+FINISHED = frozenset({"Completed", "Failed", "Stopped"})
+SORT_KEYS = {
+    "Name": "TrainingJobName",
+    "CreationTime": "CreationTime",
+    "Status": "TrainingJobStatus",
+}
+
+
+def epoch(moment) -> float | None:
+    """A moto datetime (naive means UTC) as the epoch seconds AWS's JSON protocol sends."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def summary(job) -> dict:
+    """One ``TrainingJobSummary`` of a moto training job."""
+    item = {
+        "TrainingJobName": job.training_job_name,
+        "TrainingJobArn": job.arn,
+        "CreationTime": epoch(job.creation_time),
+        "TrainingEndTime": epoch(job.training_end_time),
+        "LastModifiedTime": epoch(job.last_modified_time),
+        "TrainingJobStatus": job.training_job_status,
+        "SecondaryStatus": getattr(job, "secondary_status", None),
+    }
+    return {key: value for key, value in item.items() if value is not None}
+
+
+def matches(job, params: dict) -> bool:
+    """Whether ``job`` passes ListTrainingJobs' filters (times in epoch seconds)."""
+    created, modified = epoch(job.creation_time), epoch(job.last_modified_time)
+    tests = (
+        ("NameContains", lambda v: v in job.training_job_name),
+        ("StatusEquals", lambda v: job.training_job_status == v),
+        ("CreationTimeAfter", lambda v: created > float(v)),
+        ("CreationTimeBefore", lambda v: created < float(v)),
+        ("LastModifiedTimeAfter", lambda v: modified > float(v)),
+        ("LastModifiedTimeBefore", lambda v: modified < float(v)),
+    )
+    return all(test(params[key]) for key, test in tests if params.get(key) is not None)
+
+
 class TrainingJobs:
     """Runs training jobs, one thread and one subprocess each."""
 
@@ -168,6 +214,47 @@ class TrainingJobs:
         self.gateway.mark_dirty({"sagemaker"})
         job.reason = job.reason or "Stopped"
         job.stop.set()
+
+    def delete(self, account: str, region: str, name: str) -> None:
+        """``DeleteTrainingJob``: forget a finished job (its artifacts stay in S3, as on AWS)."""
+        with self.gateway.moto_lock:
+            jobs = sagemaker_backend(account, region).training_jobs
+            moto_job = jobs.get(name)
+            if moto_job is None:
+                raise ApiError("ResourceNotFound", f"Training job {name} does not exist.")
+            status = moto_job.training_job_status
+            if status not in FINISHED:
+                raise ApiError(
+                    "ValidationException",
+                    f"Training job {name} is in status {status}; only a Completed, Failed or "
+                    "Stopped job can be deleted (stop it first).",
+                )
+            del jobs[name]
+        with self._lock:
+            self._jobs.pop((account, region, name), None)
+        self.gateway.mark_dirty({"sagemaker"})
+
+    def list(self, account: str, region: str, params: dict) -> dict:
+        """``ListTrainingJobs`` filtered, then sorted, then paged, as AWS does (moto pages
+        first and ignores the sort). Call it after moto validated the parameters."""
+        size = params.get("MaxResults") or 10
+        sort_by = params.get("SortBy", "CreationTime")
+        order = params.get("SortOrder", "Ascending")
+        token = str(params.get("NextToken") or "0")
+        if not token.isdigit():
+            raise ApiError("ValidationException", f"Invalid pagination token {token!r}.")
+        start = int(token)
+        with self.gateway.moto_lock:
+            jobs = [
+                summary(job)
+                for job in sagemaker_backend(account, region).training_jobs.values()
+                if matches(job, params)
+            ]
+        jobs.sort(key=lambda s: s[SORT_KEYS[sort_by]], reverse=order == "Descending")
+        page: dict = {"TrainingJobSummaries": jobs[start : start + size]}
+        if start + size < len(jobs):
+            page["NextToken"] = str(start + size)
+        return page
 
     def fail_orphans(self, backend) -> None:
         """Fail the jobs a previous sandbox process was running (call with the moto lock)."""
