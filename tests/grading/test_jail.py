@@ -87,7 +87,8 @@ def test_jailed_script_sees_only_its_own_world(tmp_path):
     assert report.status == "ok", report.output
     seen = dict(line.split(" ", 1) for line in report.output.splitlines() if " " in line)
     assert seen["uid"] == "65534"
-    assert seen["secret"] == "[]"  # an empty cover where the checks are
+    # an empty cover where the checks are, or nothing at all when they sit under /tmp (covered)
+    assert seen["secret"] in ("[]", "FileNotFoundError")
     assert seen["others"] == "0"  # no process of another user (the grader, the supervisor)
     assert seen["umount"] != "0"
     assert any(graders.iterdir())  # outside, nothing changed

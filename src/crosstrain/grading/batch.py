@@ -186,7 +186,15 @@ class Grader:
                     raise InterruptedError("stopped")
                 runs.append(
                     isolate.run_file(
-                        rel, workspace, folder, env, self.limits, self.timeout, user, plan
+                        rel,
+                        workspace,
+                        folder,
+                        env,
+                        self.limits,
+                        self.timeout,
+                        user,
+                        plan,
+                        self.stop,
                     )
                 )
             notes += unlink_escaping_links(workspace)

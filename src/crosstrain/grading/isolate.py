@@ -162,8 +162,12 @@ def supervise(
     timeout: float,
     run_as: str | None,
     plan: dict | None = None,
+    stop: threading.Event | None = None,
 ) -> dict:
-    """Run ``argv`` under the supervisor (jailed by ``plan`` if given); return its report."""
+    """Run ``argv`` under the supervisor (jailed by ``plan`` if given); return its report.
+
+    Once ``stop`` is set, a supervisor that starts anyway is told to stop at once (the batch
+    was interrupted between its last look at ``stop`` and this start)."""
     config = {
         "argv": argv,
         "cwd": str(cwd),
@@ -188,6 +192,8 @@ def supervise(
     )
     with _LIVE_LOCK:
         _LIVE.add(proc)
+        if stop is not None and stop.is_set():
+            proc.terminate()
     try:
         out, err = proc.communicate(json.dumps(config).encode(), timeout=timeout + SLACK)
     except subprocess.TimeoutExpired:
@@ -279,6 +285,7 @@ def run_file(
     timeout: float,
     run_as: str | None = None,
     plan: dict | None = None,
+    stop: threading.Event | None = None,
 ) -> RunReport:
     """Run the notebook or script ``rel`` of ``workspace`` isolated; never raises for its faults."""
     path = workspace / rel
@@ -298,5 +305,6 @@ def run_file(
         timeout=timeout,
         run_as=run_as,
         plan=plan,
+        stop=stop,
     )
     return describe(rel, report, limits, timeout, notebook)
