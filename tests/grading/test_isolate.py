@@ -116,3 +116,17 @@ def test_many_small_files_hit_the_folder_limit(run):
     )
     report = run(source, Limits(disk_mb=5), timeout=20)
     assert report.status == "disk" and "more than 5 MB" in report.message
+
+
+def test_a_run_started_after_the_batch_stopped_ends_at_once(tmp_path):
+    import threading
+
+    folder = tmp_path / "run"
+    work, home = folder / "work", folder / "home"
+    (home / "tmp").mkdir(parents=True)
+    work.mkdir()
+    (work / "loop.py").write_text("while True:\n    pass\n")
+    stop = threading.Event()
+    stop.set()  # Ctrl-C came between the batch's last look at `stop` and this run
+    report = run_file("loop.py", work, folder, learner_env({}, home), Limits(), 60, stop=stop)
+    assert report.status not in ("ok", "timeout"), report  # never ran the 60 s it was allowed
