@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import boto3
 import pytest
@@ -23,15 +25,15 @@ def user_client(sb, service: str, keys: dict):
     )
 
 
-def make_user(sb, actions: list[str]) -> dict:
+def make_user(sb, actions: list[str], resource: str = "*", name: str = "analyst") -> dict:
     iam = sb.client("iam")
-    iam.create_user(UserName="analyst")
+    iam.create_user(UserName=name)
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}],
     }
-    iam.put_user_policy(UserName="analyst", PolicyName="p", PolicyDocument=json.dumps(policy))
-    return iam.create_access_key(UserName="analyst")["AccessKey"]
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    return iam.create_access_key(UserName=name)["AccessKey"]
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +61,51 @@ def test_admin_key_is_never_denied(enforcing):
 def test_without_enforcement_users_are_not_checked(sandbox):
     keys = make_user(sandbox, ["s3:ListAllMyBuckets"])
     user_client(sandbox, "s3", keys).create_bucket(Bucket="allowed-anyway")
+
+
+def hello_function(sb) -> str:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 'hello'\n")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam = sb.client("iam")
+    role = iam.create_role(RoleName="hello", AssumeRolePolicyDocument=json.dumps(trust))
+    function = sb.client("lambda").create_function(
+        FunctionName="hello",
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="app.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )
+    return function["FunctionArn"]
+
+
+def test_invoking_a_function_needs_invoke_function_on_it(enforcing):
+    enforcing.reset()
+    arn = hello_function(enforcing)
+    reader = user_client(enforcing, "lambda", make_user(enforcing, ["lambda:GetFunction"]))
+    with pytest.raises(ClientError) as err:
+        reader.invoke(FunctionName="hello")  # served by crosstrain's runtime, not moto
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "lambda:InvokeFunction" in err.value.response["Error"]["Message"]
+
+    keys = make_user(enforcing, ["lambda:InvokeFunction"], resource=arn, name="caller")
+    answer = user_client(enforcing, "lambda", keys).invoke(FunctionName="hello")
+    assert answer["Payload"].read() == b'"hello"'  # a policy scoped to the function's ARN
+
+
+def test_athena_calls_are_checked(enforcing):
+    enforcing.reset()
+    athena = user_client(enforcing, "athena", make_user(enforcing, ["s3:ListAllMyBuckets"]))
+    with pytest.raises(ClientError) as err:
+        athena.list_query_executions()
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -108,6 +109,12 @@ class Runtime:
     def observe(self, call: Call) -> None:
         """React to a call moto answered (state-changing calls only)."""
 
+    def permission(self, request: Request) -> tuple[str, str] | None:
+        """The IAM action (no service prefix) and resource ARN of a request this runtime serves,
+        checked against the caller's policies under ``--enforce-iam`` (``None``: not checked)."""
+        action = aws_action(request)
+        return (action, "*") if action else None
+
     def health(self) -> dict:
         return {}
 
@@ -178,15 +185,17 @@ class Gateway:
     # -- WSGI ----------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response):
         request = Request(environ)
-        handler = self._internal.get((request.method, request.path))
+        handler, owner = self._internal.get((request.method, request.path)), None
         if handler is None:
             for runtime in self.runtimes:
                 handler = runtime.route(request)
                 if handler is not None:
+                    owner = runtime
                     break
         if handler is not None:
             try:
-                response = handler(request)
+                denied = self.denied(request, owner.permission(request)) if owner else None
+                response = handler(request) if denied is None else denied
             except Exception as exc:  # noqa: BLE001 - one bad request never kills the sandbox
                 log.exception("runtime failed on %s %s", request.method, request.path)
                 response = json_response(
@@ -205,6 +214,40 @@ class Gateway:
 
         body = b"".join(self._call_moto(request, request.environ, start_response))
         return Response(body, status=captured["status"], headers=captured["headers"])
+
+    def denied(self, request: Request, permission: tuple[str, str] | None) -> Response | None:
+        """Under ``--enforce-iam``, the error a non-admin caller gets when its policies do not
+        allow ``permission`` (moto's own evaluation, as for the requests moto serves)."""
+        from crosstrain.sandbox import iam
+
+        access_key, _, _ = signing_scope(request)
+        if permission is None or not iam.enabled() or access_key in (None, self.admin_access_key):
+            return None
+        from moto.iam.access_control import IAMRequest
+        from moto.iam.models import get_account_id_from
+
+        action, resource = permission
+        path = request.environ.get("RAW_URI") or request.full_path
+        try:
+            with self.moto_lock:
+                check = IAMRequest(
+                    account_id=get_account_id_from(access_key),
+                    method=request.method,
+                    path=path,
+                    data={},
+                    body=request.get_data(),
+                    headers=dict(request.headers),
+                    action=action,
+                )
+                check.check_signature()
+                check.check_action_permitted(resource)
+        except HTTPException as exc:  # moto's signature and access errors
+            code = getattr(exc, "error_type", "AccessDenied")
+            code = "AccessDeniedException" if code == "AccessDenied" else code
+            message = getattr(exc, "message", str(exc))
+            body = {"__type": code, "Message": message, "message": message}
+            return json_response(body, exc.code or 403, headers={"x-amzn-ErrorType": code})
+        return None
 
     def _call_moto(self, request: Request, environ: dict, start_response):
         from crosstrain.sandbox import iam

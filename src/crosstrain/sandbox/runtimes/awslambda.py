@@ -165,6 +165,12 @@ class LambdaRuntime(Runtime):
             return self._invoke_route
         return None
 
+    def permission(self, request: Request) -> tuple[str, str]:
+        name = unquote(_INVOKE.match(request.path).group("name"))
+        region = signing_scope(request)[1] or self.gateway.region
+        arn = f"arn:aws:lambda:{region}:{account_for(request)}:function:{function_name_of(name)}"
+        return "InvokeFunction", arn
+
     def observe(self, call: Call) -> None:
         if call.service != "lambda":
             return

@@ -211,6 +211,14 @@ class SageMakerRuntime(Runtime):
             return self._list_training_route
         return None
 
+    def permission(self, request: Request) -> tuple[str, str] | None:
+        match = _INVOKE.match(request.path)
+        if match is None:
+            return super().permission(request)
+        region = signing_scope(request)[1] or self.gateway.region
+        arn = f"arn:aws:sagemaker:{region}:{account_for(request)}:endpoint/{match.group('name')}"
+        return "InvokeEndpoint", arn.lower()
+
     def observe(self, call: Call) -> None:
         if call.service != "sagemaker":
             return
