@@ -194,7 +194,7 @@ class Gateway:
                     break
         if handler is not None:
             try:
-                denied = self.denied(request, owner.permission(request)) if owner else None
+                denied = self.denied(request, owner) if owner else None
                 response = handler(request) if denied is None else denied
             except Exception as exc:  # noqa: BLE001 - one bad request never kills the sandbox
                 log.exception("runtime failed on %s %s", request.method, request.path)
@@ -215,13 +215,16 @@ class Gateway:
         body = b"".join(self._call_moto(request, request.environ, start_response))
         return Response(body, status=captured["status"], headers=captured["headers"])
 
-    def denied(self, request: Request, permission: tuple[str, str] | None) -> Response | None:
+    def denied(self, request: Request, runtime: Runtime) -> Response | None:
         """Under ``--enforce-iam``, the error a non-admin caller gets when its policies do not
-        allow ``permission`` (moto's own evaluation, as for the requests moto serves)."""
+        allow what ``runtime`` would do for ``request`` (moto's evaluation, as for its calls)."""
         from crosstrain.sandbox import iam
 
+        if not iam.enabled():
+            return None
         access_key, _, _ = signing_scope(request)
-        if permission is None or not iam.enabled() or access_key in (None, self.admin_access_key):
+        permission = runtime.permission(request)
+        if permission is None or access_key in (None, self.admin_access_key):
             return None
         from moto.iam.access_control import IAMRequest
         from moto.iam.models import get_account_id_from
