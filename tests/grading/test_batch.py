@@ -108,6 +108,7 @@ def test_jailed_code_sees_no_graders_solutions_or_grades(hostile_batch):
     hidden = r"(\[\]|FileNotFoundError)"  # an empty cover, or gone with a covered parent (/tmp)
     assert re.search(f"graders visible: {hidden}\n", output), output
     assert re.search(f"solutions visible: {hidden}\n", output), output
+    assert re.search(f"git visible: {hidden}\n", output), output  # no history of the answers
     assert "grades visible: []" in output and "grader cmdline: hidden" in output
     assert "uid: 65534" in output
 
@@ -131,3 +132,13 @@ def test_duplicate_student_is_an_error(tmp_path):
 
     with pytest.raises(CrosstrainError, match="alice has two submissions"):
         find_submissions(tmp_path)
+
+
+@pytest.mark.skipif(not default_isolation().jailed, reason="the jail needs root on Linux")
+def test_deployed_code_runs_jailed_too(hostile_batch):
+    """The sandbox runs the learner's Lambda handler: it is jailed like the notebook."""
+    output = learner_output(hostile_batch, "lambda-peeks")
+    seen = json.loads(re.search(r"lambda saw: (.*)", output)[1])
+    assert seen["uid"] == 65534
+    assert seen["solutions"] in ([], "FileNotFoundError")
+    assert seen["secret_keys"] == []  # the sandbox never got the grader's environment

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -29,6 +30,7 @@ from crosstrain.grading import isolate, jail
 from crosstrain.grading.checking import grader_fingerprint, run_lab_checks
 from crosstrain.grading.limits import Limits
 from crosstrain.grading.store import GradeStore
+from crosstrain.grading.supervise import entries
 from crosstrain.grading.unpack import Rejected, settle_root, unpack
 
 if TYPE_CHECKING:
@@ -140,16 +142,16 @@ class Grader:
     def grade_one(self, sub: Submission) -> dict:
         """Grade one submission; whatever the learner's code does, return a result."""
         started = time.monotonic()
+        tmp = Path(tempfile.mkdtemp(prefix="crosstrain-grade-"))
         try:
-            temporary = tempfile.TemporaryDirectory(
-                prefix="crosstrain-grade-", ignore_cleanup_errors=True
-            )
-            with temporary as tmp:
-                result = self._grade_in(sub, Path(tmp))
+            result = self._grade_in(sub, tmp)
         except Rejected as exc:
             result = self.result(sub, REJECTED, f"submission rejected: {exc}")
         except Exception as exc:  # noqa: BLE001 - the grader's own failure: retried next run
             result = self.result(sub, ERROR, f"grading failed: {type(exc).__name__}: {exc}")
+        finally:
+            # rm, not shutil.rmtree: learner code may leave a tree too deep for recursion.
+            subprocess.run(["rm", "-rf", "--one-file-system", str(tmp)], check=False)
         result["seconds"] = round(time.monotonic() - started, 2)
         return result
 
@@ -158,8 +160,9 @@ class Grader:
         from crosstrain.labs.workspace import starter_files
 
         folder, upload = tmp / "run", tmp / "upload"
-        workspace, home = folder / "work", folder / "home"
+        workspace, home, sandbox_home = folder / "work", folder / "home", folder / "sandbox"
         (home / "tmp").mkdir(parents=True)
+        (sandbox_home / "tmp").mkdir(parents=True)
         unpacked = unpack(sub.path, upload, self.limits)
         lifted = settle_root(upload, self.files)
         for rel in starter_files(self.lab):
@@ -177,7 +180,9 @@ class Grader:
             plan = jail.make_plan(self.hide, keep)
         if self.stop.is_set():
             raise InterruptedError("stopped")
-        sb = sandbox.start()
+        # The sandbox runs the learner's deployed code (Lambda handlers, models): jailed too.
+        launcher = jail.launcher(plan, user) if plan is not None and user else None
+        sb = sandbox.start(env=isolate.sandbox_env(sandbox_home), launcher=launcher)
         try:
             env = isolate.learner_env(sb.env(), home)
             runs = []
@@ -235,12 +240,12 @@ class Grader:
 
 
 def hidden_from_learners(lab: Lab, submissions: Path, out: Path) -> list[Path]:
-    """What a jailed submission must not see: answers, checks, grades, classmates, our home."""
+    """What a jailed submission must not see: the whole course (answers, checks, its git
+    history; the Python and crosstrain it runs are put back), grades, classmates, our home."""
     from crosstrain.sandbox import lifecycle
 
     return [
-        lab.root / "graders",
-        lab.root / "solutions",
+        lab.root,
         submissions,
         out,
         Path.home(),
@@ -252,12 +257,11 @@ def unlink_escaping_links(workspace: Path) -> list[str]:
     """Remove symlinks the learner's code left pointing outside the workspace (checks read it)."""
     notes = []
     root = workspace.resolve()
-    for here, dirs, files in os.walk(workspace):
-        for name in dirs + files:
-            path = Path(here, name)
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                notes.append(f"removed {path.relative_to(workspace)}: a link outside the folder")
-                path.unlink()
+    for entry in entries(workspace):
+        path = Path(entry.path)
+        if entry.is_symlink() and not path.resolve().is_relative_to(root):
+            notes.append(f"removed {path.relative_to(workspace)}: a link outside the folder")
+            path.unlink()
     return notes
 
 

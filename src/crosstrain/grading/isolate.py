@@ -80,15 +80,13 @@ class Isolation:
         )
 
 
-def _runs_python(user: pwd.struct_passwd, plan: dict | None) -> bool:
+def _runs_python(user: str, plan: dict | None) -> bool:
     """Whether ``user`` can start this Python and import the grading kit (inside ``plan``)."""
 
     def prepare() -> None:
         if plan is not None:
             jail.enter(plan)
-        os.setgroups([])
-        os.setgid(user.pw_gid)
-        os.setuid(user.pw_uid)
+        jail.drop_to(user)
 
     probe = [sys.executable, "-I", "-c", "import crosstrain.grading.nbrun, nbclient"]
     try:
@@ -109,7 +107,7 @@ def default_isolation() -> Isolation:
     if os.geteuid() != 0:
         return Isolation()
     try:
-        user = pwd.getpwnam("nobody")
+        user = pwd.getpwnam("nobody").pw_name
     except KeyError:
         return Isolation()
     if _runs_python(user, jail.make_plan(hide=[], keep=jail.python_paths())):
@@ -140,6 +138,24 @@ def learner_env(sandbox_env: dict[str, str], home: Path) -> dict[str, str]:
         if key.startswith(SANDBOX_KEYS) and not key.startswith("CROSSTRAIN"):
             env[key] = value
     return env
+
+
+def sandbox_env(home: Path) -> dict[str, str]:
+    """The environment of a submission's sandbox: what its Python needs and crosstrain's own
+    settings, never the grader's secrets or cloud credentials (learner code can read it)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in ("PATH", "LANG", "LC_ALL", "TZ")
+        or (key.startswith("CROSSTRAIN_") and "SECRET" not in key)
+    }
+    return env | {
+        "HOME": str(home),
+        "TMPDIR": str(home / "tmp"),
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
 
 
 def hand_over(folder: Path, user: str | None) -> None:

@@ -11,12 +11,18 @@ still watches and limits every learner process.
 
 >>> plan = make_plan(hide=[Path("/srv/course/graders")], keep=[Path("/tmp/g/run")])
 >>> enter(plan)  # in the child, between fork and exec (a ``preexec_fn``)
+
+As a launcher for a command started from a threaded process (where ``preexec_fn`` is unsafe):
+``python -I -m crosstrain.grading.jail PLAN_JSON USER -- COMMAND...`` enters the jail, becomes
+USER and executes COMMAND in its place (same pid, inherited file descriptors kept).
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
+import pwd
 import stat
 import sys
 import tempfile
@@ -117,3 +123,29 @@ def enter(plan: dict) -> None:
         os.close(handle)
     _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
     _call(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs")
+
+
+def drop_to(user: str) -> None:
+    """Become ``user`` for good: no supplementary groups, its group, its uid."""
+    entry = pwd.getpwnam(user)
+    os.setgroups([])
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+
+
+def launcher(plan: dict, user: str) -> list[str]:
+    """The command prefix that runs what follows it jailed, as ``user`` (see the module doc)."""
+    return [sys.executable, "-I", "-m", "crosstrain.grading.jail", json.dumps(plan), user, "--"]
+
+
+def main(argv: list[str]) -> None:
+    plan, user, separator, *command = argv
+    if separator != "--" or not command:
+        raise SystemExit("usage: python -m crosstrain.grading.jail PLAN_JSON USER -- COMMAND...")
+    enter(json.loads(plan))
+    drop_to(user)
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

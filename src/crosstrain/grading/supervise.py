@@ -13,7 +13,6 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import pwd
 import resource
 import signal
 import subprocess
@@ -69,17 +68,32 @@ class Capture:
         return (bytes(self.head) + middle + tail).decode(errors="replace")
 
 
+def entries(folder: str | os.PathLike):
+    """Every entry under ``folder``, links not followed. A stack, not recursion, so a tree
+    thousands of folders deep is walked, not a crash (``os.walk`` recurses before 3.12)."""
+    pending = [os.fspath(folder)]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as found:
+                for entry in found:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    yield entry
+        except OSError:
+            continue
+
+
 def folder_bytes(folder: str, stop_at: int) -> int:
     """Bytes used under ``folder`` (stops counting once past ``stop_at``)."""
     total = 0
-    for here, _dirs, files in os.walk(folder):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(here, name)).st_blocks * 512
-            except OSError:
-                continue
-            if total > stop_at:
-                return total
+    for entry in entries(folder):
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                total += entry.stat(follow_symlinks=False).st_blocks * 512
+        except OSError:
+            continue
+        if total > stop_at:
+            return total
     return total
 
 
@@ -149,21 +163,24 @@ def limiter(config: dict):
     memory = config["memory_mb"] * MB
     disk = config["disk_mb"] * MB
     cpu = int(config["timeout"]) + 30
-    user = pwd.getpwnam(config["run_as"]) if config.get("run_as") else None
+    user = config.get("run_as")
     plan = config.get("jail")
+
+    supervisor = os.getpid()
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if plan is not None:
             jail.enter(plan)
         if user is not None:
-            os.setgroups([])
-            os.setgid(user.pw_gid)
-            os.setuid(user.pw_uid)
+            jail.drop_to(user)
+        # After the user change: changing credentials clears the parent-death signal.
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != supervisor:  # the supervisor died before the signal was armed
+            os._exit(1)
 
     return apply
 

@@ -188,14 +188,19 @@ def start(
     detach: bool = False,
     log_file: str | Path | None = None,
     timeout: float = START_TIMEOUT,
+    env: dict[str, str] | None = None,
+    launcher: list[str] | None = None,
 ) -> Sandbox:
     """Start a sandbox in a new process and wait until it is ready.
 
     ``state_dir=None`` keeps nothing (tests, grading); a directory makes state survive restarts.
     ``port=0`` picks a free port. A non-detached sandbox dies with the process that started it.
+    ``env`` replaces the inherited environment; ``launcher`` is a command prefix the sandbox
+    runs under (grading runs it jailed, as the learner's user).
     """
     read_fd, write_fd = os.pipe()
     cmd = [
+        *(launcher or []),
         sys.executable,
         "-m",
         "crosstrain.sandbox.server",
@@ -223,7 +228,7 @@ def start(
             stderr=log,
             pass_fds=(write_fd,),
             start_new_session=detach,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
         )
     finally:
         os.close(write_fd)
