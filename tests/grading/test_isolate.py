@@ -130,3 +130,17 @@ def test_a_run_started_after_the_batch_stopped_ends_at_once(tmp_path):
     stop.set()  # Ctrl-C came between the batch's last look at `stop` and this run
     report = run_file("loop.py", work, folder, learner_env({}, home), Limits(), 60, stop=stop)
     assert report.status not in ("ok", "timeout"), report  # never ran the 60 s it was allowed
+
+
+def test_a_tree_deeper_than_recursion_allows_is_measured(tmp_path):
+    from crosstrain.grading.batch import unlink_escaping_links
+    from crosstrain.grading.supervise import folder_bytes
+
+    deep = tmp_path
+    for _ in range(1100):  # os.walk on Python 3.11 recurses once per level (limit 1000)
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "f.bin").write_bytes(b"x" * 8192)
+    (deep / "out").symlink_to("/etc")
+    assert folder_bytes(str(tmp_path), 10**9) >= 8192
+    assert unlink_escaping_links(tmp_path) and not (deep / "out").is_symlink()

@@ -68,6 +68,10 @@ print("secret", attempt(lambda: os.listdir({secret!r})))
 print("others", len([p for p in os.listdir("/proc") if p.isdigit()
                      and os.stat(f"/proc/{{p}}").st_uid != os.getuid()]))
 print("umount", subprocess.run(["umount", {secret!r}], capture_output=True).returncode)
+import ctypes
+value = ctypes.c_int()
+ctypes.CDLL(None).prctl(2, ctypes.byref(value), 0, 0, 0)  # PR_GET_PDEATHSIG
+print("pdeathsig", value.value)
 pathlib.Path("mine.txt").write_text("written")
 """
 
@@ -91,5 +95,6 @@ def test_jailed_script_sees_only_its_own_world(tmp_path):
     assert seen["secret"] in ("[]", "FileNotFoundError")
     assert seen["others"] == "0"  # no process of another user (the grader, the supervisor)
     assert seen["umount"] != "0"
+    assert seen["pdeathsig"] == "9"  # armed after the user change (which clears it)
     assert any(graders.iterdir())  # outside, nothing changed
     assert (work / "mine.txt").read_text() == "written"
