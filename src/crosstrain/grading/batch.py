@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
@@ -111,6 +112,8 @@ class Grader:
     grader_hash: str
     hide: list[Path] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+    # One slot per submission graded at a time; a slot picks the learner's uid (see Isolation).
+    slots: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
 
     @property
     def files(self) -> list[str]:
@@ -156,6 +159,14 @@ class Grader:
         return result
 
     def _grade_in(self, sub: Submission, tmp: Path) -> dict:
+        """Grade as the learner user of a free slot (each concurrent submission has its own)."""
+        slot = self.slots.get() if not self.slots.empty() else 0
+        try:
+            return self._grade_as(sub, tmp, self.isolation.user_for(slot))
+        finally:
+            self.slots.put(slot)
+
+    def _grade_as(self, sub: Submission, tmp: Path, user: str | int | None) -> dict:
         from crosstrain import sandbox
         from crosstrain.labs.workspace import starter_files
 
@@ -172,7 +183,6 @@ class Grader:
         notes = list(unpacked.notes)
         if lifted:
             notes.append(f"used the files inside the folder {lifted}/")
-        user = self.isolation.user
         isolate.hand_over(folder, user)
         plan = None
         if self.isolation.jailed:
@@ -181,7 +191,7 @@ class Grader:
         if self.stop.is_set():
             raise InterruptedError("stopped")
         # The sandbox runs the learner's deployed code (Lambda handlers, models): jailed too.
-        launcher = jail.launcher(plan, user) if plan is not None and user else None
+        launcher = jail.launcher(plan, user) if plan is not None and user is not None else None
         sb = sandbox.start(env=isolate.sandbox_env(sandbox_home), launcher=launcher)
         try:
             env = isolate.learner_env(sb.env(), home)
@@ -374,6 +384,8 @@ def run_batch(grader: Grader, todo: list[Submission], store: GradeStore, jobs: i
         console=Console(stderr=True),
         disable=not show,
     )
+    for slot in range(jobs):
+        grader.slots.put(slot)
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
     try:
         with bar:

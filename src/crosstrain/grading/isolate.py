@@ -54,16 +54,24 @@ class RunReport:
 
 @dataclass(frozen=True)
 class Isolation:
-    """Who learner code runs as, and whether it runs jailed (:mod:`crosstrain.grading.jail`)."""
+    """Who learner code runs as, and whether it runs jailed (:mod:`crosstrain.grading.jail`).
 
-    user: str | None = None
+    ``user`` is a user name, or the first of a range of bare uids: then each submission graded
+    at the same time gets its own uid (``user + slot``), so none can reach another's files or
+    processes."""
+
+    user: str | int | None = None
     jailed: bool = False
 
+    def user_for(self, slot: int) -> str | int | None:
+        return self.user + slot if isinstance(self.user, int) else self.user
+
     def describe(self) -> str:
+        who = "its own unprivileged uid" if isinstance(self.user, int) else self.user
         if self.jailed:
-            return f"as {self.user}, in a private mount namespace (grader files hidden)"
+            return f"as {who}, in a private mount namespace (grader files hidden)"
         if self.user:
-            return f"as {self.user} (grader files readable by others stay readable)"
+            return f"as {who} (grader files readable by others stay readable)"
         return "as the grader's own user"
 
     def warning(self) -> str | None:
@@ -80,7 +88,7 @@ class Isolation:
         )
 
 
-def _runs_python(user: str, plan: dict | None) -> bool:
+def _runs_python(user: str | int, plan: dict | None) -> bool:
     """Whether ``user`` can start this Python and import the grading kit (inside ``plan``)."""
 
     def prepare() -> None:
@@ -110,7 +118,10 @@ def default_isolation() -> Isolation:
         user = pwd.getpwnam("nobody").pw_name
     except KeyError:
         return Isolation()
-    if _runs_python(user, jail.make_plan(hide=[], keep=jail.python_paths())):
+    plan = jail.make_plan(hide=[], keep=jail.python_paths())
+    if _runs_python(jail.FIRST_LEARNER_UID, plan):  # bare uids: one per submission
+        return Isolation(jail.FIRST_LEARNER_UID, jailed=True)
+    if _runs_python(user, plan):
         return Isolation("nobody", jailed=True)
     if _runs_python(user, None):
         return Isolation("nobody")
@@ -123,6 +134,8 @@ def learner_env(sandbox_env: dict[str, str], home: Path) -> dict[str, str]:
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(home),
         "TMPDIR": str(home / "tmp"),
+        "USER": "learner",  # getpass.getuser() without a passwd entry for a bare uid
+        "LOGNAME": "learner",
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -152,20 +165,22 @@ def sandbox_env(home: Path) -> dict[str, str]:
     return env | {
         "HOME": str(home),
         "TMPDIR": str(home / "tmp"),
+        "USER": "learner",
+        "LOGNAME": "learner",
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
     }
 
 
-def hand_over(folder: Path, user: str | None) -> None:
+def hand_over(folder: Path, user: str | int | None) -> None:
     """Give ``folder`` (recursively) to ``user`` so code running as that user can write there."""
     if user is None:
         return
-    entry = pwd.getpwnam(user)
+    uid, gid = jail.ids(user)
     for here, dirs, files in os.walk(folder):
         for name in [here, *(os.path.join(here, n) for n in dirs + files)]:
-            os.lchown(name, entry.pw_uid, entry.pw_gid)
+            os.lchown(name, uid, gid)
 
 
 def supervise(
@@ -176,7 +191,7 @@ def supervise(
     env: dict[str, str],
     limits: Limits,
     timeout: float,
-    run_as: str | None,
+    run_as: str | int | None,
     plan: dict | None = None,
     stop: threading.Event | None = None,
 ) -> dict:
@@ -299,7 +314,7 @@ def run_file(
     env: dict[str, str],
     limits: Limits,
     timeout: float,
-    run_as: str | None = None,
+    run_as: str | int | None = None,
     plan: dict | None = None,
     stop: threading.Event | None = None,
 ) -> RunReport:

@@ -13,8 +13,8 @@ still watches and limits every learner process.
 >>> enter(plan)  # in the child, between fork and exec (a ``preexec_fn``)
 
 As a launcher for a command started from a threaded process (where ``preexec_fn`` is unsafe):
-``python -I -m crosstrain.grading.jail PLAN_JSON USER -- COMMAND...`` enters the jail, becomes
-USER and executes COMMAND in its place (same pid, inherited file descriptors kept).
+``python -I -m crosstrain.grading.jail PLAN_JSON USER_JSON -- COMMAND...`` enters the jail,
+becomes USER and executes COMMAND in its place (same pid, inherited file descriptors kept).
 """
 
 from __future__ import annotations
@@ -125,25 +125,37 @@ def enter(plan: dict) -> None:
     _call(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs")
 
 
-def drop_to(user: str) -> None:
-    """Become ``user`` for good: no supplementary groups, its group, its uid."""
+FIRST_LEARNER_UID = 1_990_000_000  # far above real accounts: one uid per submission at a time
+
+
+def ids(user: str | int) -> tuple[int, int]:
+    """``(uid, gid)`` of a user name, or of a bare uid (which gets the group of that number)."""
+    if isinstance(user, int):
+        return user, user
     entry = pwd.getpwnam(user)
+    return entry.pw_uid, entry.pw_gid
+
+
+def drop_to(user: str | int) -> None:
+    """Become ``user`` (a name or a bare uid) for good: no supplementary groups."""
+    uid, gid = ids(user)
     os.setgroups([])
-    os.setgid(entry.pw_gid)
-    os.setuid(entry.pw_uid)
+    os.setgid(gid)
+    os.setuid(uid)
 
 
-def launcher(plan: dict, user: str) -> list[str]:
+def launcher(plan: dict, user: str | int) -> list[str]:
     """The command prefix that runs what follows it jailed, as ``user`` (see the module doc)."""
-    return [sys.executable, "-I", "-m", "crosstrain.grading.jail", json.dumps(plan), user, "--"]
+    spec = [json.dumps(plan), json.dumps(user)]
+    return [sys.executable, "-I", "-m", "crosstrain.grading.jail", *spec, "--"]
 
 
 def main(argv: list[str]) -> None:
     plan, user, separator, *command = argv
     if separator != "--" or not command:
-        raise SystemExit("usage: python -m crosstrain.grading.jail PLAN_JSON USER -- COMMAND...")
+        raise SystemExit("usage: python -m crosstrain.grading.jail PLAN USER -- COMMAND...")
     enter(json.loads(plan))
-    drop_to(user)
+    drop_to(json.loads(user))
     os.execv(command[0], command)
 
 
