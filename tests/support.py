@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 import time
 
@@ -31,3 +32,21 @@ def wait_for(fetch, done, timeout: float = 90.0):
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting; last value: {value}")
         time.sleep(0.05)
+
+
+def lambda_role(sandbox, name: str) -> str:
+    """Create an IAM role Lambda may assume; return its ARN."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = sandbox.client("iam").create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
+    )
+    return role["Role"]["Arn"]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 
 import pytest
+from support import lambda_role
 
 from crosstrain.grading.checking import HIDDEN_FAILED, run_lab_checks
 from crosstrain.labs.catalog import get_lab
@@ -24,23 +24,10 @@ def deploy(sandbox, code: str) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("handler.py", code)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = sandbox.client("iam").create_role(
-        RoleName="r", AssumeRolePolicyDocument=json.dumps(trust)
-    )
     sandbox.client("lambda").create_function(
         FunctionName="revenue",
         Runtime="python3.12",
-        Role=role["Role"]["Arn"],
+        Role=lambda_role(sandbox, "r"),
         Handler="handler.handler",
         Code={"ZipFile": buffer.getvalue()},
         Timeout=10,

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from support import lambda_role
 
 from crosstrain import sandbox as sandbox_api
 
@@ -67,22 +68,10 @@ def hello_function(sb) -> str:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return 'hello'\n")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    iam = sb.client("iam")
-    role = iam.create_role(RoleName="hello", AssumeRolePolicyDocument=json.dumps(trust))
     function = sb.client("lambda").create_function(
         FunctionName="hello",
         Runtime="python3.12",
-        Role=role["Role"]["Arn"],
+        Role=lambda_role(sb, "hello"),
         Handler="app.handler",
         Code={"ZipFile": buffer.getvalue()},
     )

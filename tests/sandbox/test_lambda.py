@@ -13,6 +13,7 @@ import zipfile
 import psutil
 import pytest
 from botocore.exceptions import ClientError
+from support import lambda_role
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 
@@ -28,21 +29,7 @@ def make_zip(files: dict[str, str | bytes]) -> bytes:
 @pytest.fixture
 def deploy(sandbox):
     """deploy(name, source, **config) creates a python3.12 function from ``app.py`` source."""
-    sandbox.client("iam").create_role(
-        RoleName="lambda-role",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )
+    lambda_role(sandbox, "lambda-role")
     lam = sandbox.client("lambda")
 
     def deploy(name: str, source: str, extra: dict | None = None, **config):

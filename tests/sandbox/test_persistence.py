@@ -10,6 +10,7 @@ import time
 import zipfile
 
 import pytest
+from support import lambda_role
 
 from crosstrain import sandbox as sandbox_api
 
@@ -50,17 +51,7 @@ def populate(sb) -> None:
     )
     ddb.put_item(TableName="persist-table", Item={"pk": {"S": "u1"}, "score": {"N": "0.75"}})
     iam = sb.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = iam.create_role(RoleName="persist-role", AssumeRolePolicyDocument=json.dumps(trust))
+    role_arn = lambda_role(sb, "persist-role")
     iam.put_role_policy(
         RoleName="persist-role",
         PolicyName="read",
@@ -77,7 +68,7 @@ def populate(sb) -> None:
     sb.client("lambda").create_function(
         FunctionName="persist-fn",
         Runtime="python3.12",
-        Role=role["Role"]["Arn"],
+        Role=role_arn,
         Handler="app.handler",
         Code={"ZipFile": _lambda_zip()},
     )
