@@ -7,6 +7,7 @@ Every command that reports takes ``--json``. Errors a user can cause are raised 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -567,17 +568,27 @@ def grade_command(submissions, lab, out_dir, jobs, timeout, memory_mb, secret, r
     """Grade a folder of submissions (per-student folders or zips) for LAB into --out."""
     from crosstrain.grading.batch import grade
 
-    summary = grade(
-        submissions,
-        lab,
-        out_dir,
-        jobs=jobs,
-        timeout=timeout,
-        memory_mb=memory_mb,
-        secret=secret,
-        regrade=regrade,
-        progress=not as_json,
-    )
+    try:
+        summary = grade(
+            submissions,
+            lab,
+            out_dir,
+            jobs=jobs,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            secret=secret,
+            regrade=regrade,
+            progress=not as_json,
+        )
+    except CrosstrainError as err:
+        if err.exit_code != 130:
+            raise
+        # Interrupted: every finished grade is saved. A submission still stopping must not hold
+        # the exit (its sandbox and processes die with this process).
+        click.echo(f"error: {err}", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     if as_json:
         emit_json(summary.as_dict())
         return

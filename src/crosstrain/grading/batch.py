@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from crosstrain.labs.catalog import Lab
     from crosstrain.labs.checks import CheckSpec
 
+STOP_GRACE = 20.0  # seconds Ctrl-C waits for in-flight submissions before giving up on them
 GRADED, CODE_FAILED, REJECTED, TAMPERED, ERROR = (
     "graded",
     "code-failed",
@@ -399,7 +400,8 @@ def run_batch(grader: Grader, todo: list[Submission], store: GradeStore, jobs: i
     except KeyboardInterrupt:
         grader.stop.set()
         isolate.kill_live()
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
+        wait(pending, timeout=STOP_GRACE)  # in-flight submissions see the stop and end
         raise CrosstrainError(
             "interrupted; every finished grade is saved: run the same command again to resume",
             exit_code=130,
