@@ -99,7 +99,15 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
         nbformat.write(new_notebook(cells=cells), subs / name / "orientation.ipynb")
     cmd = [sys.executable, "-m", "crosstrain.cli", "grade", str(subs), "--lab", "00"]
     cmd += ["--out", str(out), "--jobs", "1", "--timeout", "120", "--json"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # An earlier test (nbgrader's apps) may leave SIGINT ignored in this process; the child would
+    # inherit that. A user's terminal delivers Ctrl-C with the default disposition.
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     db = out / "grades.sqlite"
     deadline = time.monotonic() + 240
     while not (db.exists() and _count(db)):
