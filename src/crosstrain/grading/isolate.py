@@ -4,8 +4,8 @@ Each file runs under :mod:`crosstrain.grading.supervise` in its own session, wit
 limit, a memory limit, a process limit, a disk limit on its folder, capped output, a scrubbed
 environment (``PATH``, a temporary ``HOME``, ``LANG`` and the sandbox's ``AWS_*`` variables: no
 ``CROSSTRAIN_*`` value, no secret) and its own folder as the working directory. When the grader
-runs as root, learner code runs as the unprivileged user ``nobody``, inside a jail that hides
-the grader's files and processes where the machine allows it (:func:`default_isolation`).
+runs as root, learner code runs as an unprivileged user, inside a jail that hides the grader's
+files and processes where the machine allows it (:func:`default_isolation`).
 """
 
 from __future__ import annotations
@@ -108,9 +108,10 @@ def _runs_python(user: str | int, plan: dict | None) -> bool:
 def default_isolation() -> Isolation:
     """The strongest isolation this machine allows.
 
-    As root on Linux: learner code runs as ``nobody`` inside a jail that hides the grader's files
-    and processes; where mount namespaces are not allowed, as ``nobody`` if it can run this
-    Python. Otherwise (not root) it keeps the grader's user; the other limits still apply.
+    As root on Linux: learner code runs jailed (the grader's files and processes hidden), as a
+    bare uid of its own per concurrent submission, or as ``nobody`` where bare uids are refused;
+    where mount namespaces are not allowed, as ``nobody`` if it can run this Python. Otherwise
+    (not root) it keeps the grader's user; the other limits still apply.
     """
     if os.geteuid() != 0:
         return Isolation()
@@ -128,24 +129,30 @@ def default_isolation() -> Isolation:
     return Isolation()
 
 
-def learner_env(sandbox_env: dict[str, str], home: Path) -> dict[str, str]:
-    """The whole environment learner code sees: nothing from the grader's own environment."""
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+def _own_env(home: Path) -> dict[str, str]:
+    """What learner code and its sandbox both get: their own home, a name, one math thread."""
+    return {
         "HOME": str(home),
         "TMPDIR": str(home / "tmp"),
         "USER": "learner",  # getpass.getuser() without a passwd entry for a bare uid
         "LOGNAME": "learner",
-        "LANG": "C.UTF-8",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "MPLBACKEND": "Agg",
-        "JUPYTER_PLATFORM_DIRS": "1",
         # Submissions run side by side (--jobs): one math thread each keeps OpenMP/BLAS code
         # from oversubscribing the cores and slowing every submission down.
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
+    }
+
+
+def learner_env(sandbox_env: dict[str, str], home: Path) -> dict[str, str]:
+    """The whole environment learner code sees: nothing from the grader's own environment."""
+    env = _own_env(home) | {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        "JUPYTER_PLATFORM_DIRS": "1",
     }
     for key, value in sandbox_env.items():
         if key.startswith(SANDBOX_KEYS) and not key.startswith("CROSSTRAIN"):
@@ -156,21 +163,13 @@ def learner_env(sandbox_env: dict[str, str], home: Path) -> dict[str, str]:
 def sandbox_env(home: Path) -> dict[str, str]:
     """The environment of a submission's sandbox: what its Python needs and crosstrain's own
     settings, never the grader's secrets or cloud credentials (learner code can read it)."""
-    env = {
+    inherited = {
         key: value
         for key, value in os.environ.items()
         if key in ("PATH", "LANG", "LC_ALL", "TZ")
         or (key.startswith("CROSSTRAIN_") and "SECRET" not in key)
     }
-    return env | {
-        "HOME": str(home),
-        "TMPDIR": str(home / "tmp"),
-        "USER": "learner",
-        "LOGNAME": "learner",
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
+    return inherited | _own_env(home)
 
 
 def hand_over(folder: Path, user: str | int | None) -> None:
