@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The oldest boto3/botocore pyproject.toml allows: the SDK drift suite drives the sandbox with it.
+OLDEST_BOTO := 1.40.0
+OLDEST := .venv-oldest/.installed
 
 .PHONY: up test
 
@@ -13,10 +16,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+$(OLDEST): Makefile
+	@test -x .venv-oldest/bin/python || $(PYTHON) -m venv .venv-oldest
+	.venv-oldest/bin/python -m pip install --quiet 'boto3==$(OLDEST_BOTO)' 'botocore==$(OLDEST_BOTO)'
+	@touch $(OLDEST)
+
 up: $(STAMP)
 	$(BIN)/crosstrain up
 
-test: $(STAMP)
+test: $(STAMP) $(OLDEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	CROSSTRAIN_OLDEST_PYTHON=.venv-oldest/bin/python $(BIN)/python -m pytest

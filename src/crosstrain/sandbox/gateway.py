@@ -27,6 +27,8 @@ from urllib.parse import parse_qs
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from crosstrain.sandbox import protocols
+
 if TYPE_CHECKING:
     from crosstrain.sandbox.state import StateStore
 
@@ -37,6 +39,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 # Services whose calls change other services' state (a stack creates buckets, roles, ...).
 CROSS_SERVICE = frozenset({"cloudformation"})
+AUTHORIZED = "crosstrain.authorized"  # environ key: the gateway already checked IAM
 
 
 def signing_scope(request: Request) -> tuple[str | None, str | None, str | None]:
@@ -185,6 +188,26 @@ class Gateway:
     # -- WSGI ----------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response):
         request = Request(environ)
+        _, _, service = signing_scope(request)
+        if protocols.bridged(service) and protocols.to_json(request, service):
+            # A rest-json call of a service served in json: authorize it as the client signed
+            # it, then serve the json form and answer in rest-json.
+            denied = self.authorize(request, aws_action(request) or "", "*")
+            if denied is not None:
+                return denied(environ, start_response)
+            environ[AUTHORIZED] = True
+            captured: dict[str, Any] = {}
+
+            def capture(status, headers, exc_info=None):
+                captured["status"], captured["headers"] = status, headers
+                return lambda data: None
+
+            body = b"".join(self._dispatch(Request(environ), environ, capture))
+            answer = protocols.to_rest(captured["status"], captured["headers"], body)
+            return answer(environ, start_response)
+        return self._dispatch(request, environ, start_response)
+
+    def _dispatch(self, request: Request, environ: dict, start_response):
         handler, owner = self._internal.get((request.method, request.path)), None
         if handler is None:
             for runtime in self.runtimes:
@@ -218,28 +241,40 @@ class Gateway:
     def denied(self, request: Request, runtime: Runtime) -> Response | None:
         """Under ``--enforce-iam``, the error a non-admin caller gets when its policies do not
         allow what ``runtime`` would do for ``request`` (moto's evaluation, as for its calls)."""
+        if request.environ.get(AUTHORIZED):
+            return None
+        permission = runtime.permission(request)
+        return None if permission is None else self.authorize(request, *permission)
+
+    def authorize(self, request: Request, action: str, resource: str) -> Response | None:
+        """Under ``--enforce-iam``, the error a non-admin caller gets when its policies do not
+        allow ``action`` on ``resource``; the signature is checked against the request as the
+        client sent it (before any protocol rewrite)."""
         from crosstrain.sandbox import iam
 
         if not iam.enabled():
             return None
         access_key, _, _ = signing_scope(request)
-        permission = runtime.permission(request)
-        if permission is None or access_key in (None, self.admin_access_key):
+        if access_key in (None, self.admin_access_key):
             return None
         from moto.iam.access_control import IAMRequest
         from moto.iam.models import get_account_id_from
 
-        action, resource = permission
-        path = request.environ.get("RAW_URI") or request.full_path
+        wire = request.environ.get(protocols.ORIGINAL) or {
+            "method": request.method,
+            "path": request.environ.get("RAW_URI") or request.full_path,
+            "body": request.get_data(),
+            "headers": dict(request.headers),
+        }
         try:
             with self.moto_lock:
                 check = IAMRequest(
                     account_id=get_account_id_from(access_key),
-                    method=request.method,
-                    path=path,
+                    method=wire["method"],
+                    path=wire["path"],
                     data={},
-                    body=request.get_data(),
-                    headers=dict(request.headers),
+                    body=wire["body"],
+                    headers=wire["headers"],
                     action=action,
                 )
                 check.check_signature()
@@ -266,7 +301,8 @@ class Gateway:
             captured["status"], captured["headers"] = status, headers
             return lambda data: None
 
-        with self.moto_lock, iam.principal(is_admin=access_key in (None, self.admin_access_key)):
+        is_admin = access_key in (None, self.admin_access_key) or bool(environ.get(AUTHORIZED))
+        with self.moto_lock, iam.principal(is_admin=is_admin):
             app = self.moto.get_application(environ)
             result = app(environ, capture)
             try:
