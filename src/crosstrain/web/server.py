@@ -84,7 +84,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def start_jupyter(workspace: Path, sandbox, up: Up) -> dict:
     """Start JupyterLab on ``workspace`` with the sandbox's environment; wait until it answers."""
-    from crosstrain.sandbox.lifecycle import home
+    from crosstrain.sandbox.core.lifecycle import home
 
     workspace.mkdir(parents=True, exist_ok=True)
     port, token = free_port(), secrets.token_urlsafe(24)
@@ -153,8 +153,8 @@ def serve(
     """Run the sandbox, the site and its API until Ctrl-C (or SIGTERM); stop what we started."""
     import uvicorn
 
-    from crosstrain.doctor import port_holder, port_is_free
     from crosstrain.labs.workspace import workspace_root
+    from crosstrain.sandbox.core.ports import port_holder, port_is_free
     from crosstrain.web.site import build_site
 
     if not port_is_free(port, host):

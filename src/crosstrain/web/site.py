@@ -25,7 +25,7 @@ SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 
 def default_site_dir() -> Path:
     """``CROSSTRAIN_SITE_DIR``, else ``<crosstrain home>/site``."""
-    from crosstrain.sandbox.lifecycle import home
+    from crosstrain.sandbox.core.lifecycle import home
 
     configured = os.environ.get("CROSSTRAIN_SITE_DIR")
     return Path(configured).expanduser() if configured else home() / "site"
