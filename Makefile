@@ -27,4 +27,4 @@ up: $(STAMP)
 test: $(STAMP) $(OLDEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	CROSSTRAIN_OLDEST_PYTHON=.venv-oldest/bin/python $(BIN)/python -m pytest
+	CROSSTRAIN_OLDEST_PYTHON=.venv-oldest/bin/python $(BIN)/python -m pytest -n 2

@@ -234,7 +234,7 @@ def sandbox_services(as_json, cfn_types) -> None:
     from crosstrain.sandbox.core.ledger import ledger
 
     if cfn_types:
-        from crosstrain.sandbox.services.cloudformation.runtime import (
+        from crosstrain.sandbox.services.cloudformation.support import (
             supported_types,
             unsupported_types,
         )

@@ -9,7 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from crosstrain import sandbox as sandbox_api
-from crosstrain.sandbox.services.cloudformation.runtime import s3_location, unsupported_types
+from crosstrain.sandbox.services.cloudformation.runtime import s3_location
+from crosstrain.sandbox.services.cloudformation.support import unsupported_types
 
 ACCOUNT = {"Ref": "AWS::AccountId"}
 QUEUE = {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "kept"}}}

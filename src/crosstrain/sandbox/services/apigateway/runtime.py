@@ -19,12 +19,8 @@ payload 2.0 (or 1.0 when the integration asks). A function error answers 502 as 
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import time
-import uuid
-from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request, Response
 
@@ -37,11 +33,19 @@ from crosstrain.sandbox.core.router import (
     json_response,
     signing_scope,
 )
-from crosstrain.sandbox.services.awslambda.runtime import (
-    Function,
-    LambdaApiError,
-    LambdaRuntime,
+from crosstrain.sandbox.services.apigateway.proxy import (
+    event_v1,
+    event_v2,
+    internal_error,
+    match_template,
+    missing_token,
+    not_found,
+    response_from,
+    specificity,
+    unsupported,
 )
+from crosstrain.sandbox.services.awslambda.functions import Function, LambdaApiError
+from crosstrain.sandbox.services.awslambda.runtime import LambdaRuntime
 
 _USER_REQUEST = re.compile(
     r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$"
@@ -61,201 +65,6 @@ _MOTO_API_ENDPOINT = re.compile(
 _URL_CONFIG_API = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/[^/]+/urls?/?$")
 _MOTO_URL = re.compile(r"https://(?P<url>[0-9a-f]{32})\.lambda-url\.[a-z0-9-]+\.on\.aws/?")
 _LAMBDA_ARN = re.compile(r"(arn:aws[a-z-]*:lambda:[^/]+?:function:[^/]+?)(/invocations)?$")
-
-
-def _not_found() -> Response:
-    return json_response({"message": "Not Found"}, 404)
-
-
-def _missing_token() -> Response:
-    """What a REST API answers for an unknown stage, path or method."""
-    return json_response(
-        {"message": "Missing Authentication Token"},
-        403,
-        headers={"x-amzn-ErrorType": "MissingAuthenticationTokenException"},
-    )
-
-
-def _internal_error(v1: bool) -> Response:
-    return json_response(
-        {"message": "Internal server error" if v1 else "Internal Server Error"}, 502
-    )
-
-
-def _unsupported(kind: str | None) -> Response:
-    message = f"The crosstrain sandbox runs AWS_PROXY (Lambda proxy) integrations only, not {kind}"
-    return json_response({"message": message}, 500)
-
-
-def _match(template: str, path: str) -> dict[str, str] | None:
-    """Path parameters when ``path`` fits ``template`` (``/a/{id}``, ``/a/{proxy+}``)."""
-    want = [p for p in template.split("/") if p]
-    have = [p for p in path.split("/") if p]
-    params: dict[str, str] = {}
-    for i, part in enumerate(want):
-        if part.startswith("{") and part.endswith("+}"):
-            if i >= len(have):
-                return None
-            params[part[1:-2]] = "/".join(have[i:])
-            return params
-        if i >= len(have):
-            return None
-        if part.startswith("{") and part.endswith("}"):
-            params[part[1:-1]] = have[i]
-        elif part != have[i]:
-            return None
-    return params if len(want) == len(have) else None
-
-
-def _specificity(template: str) -> tuple[int, int, int]:
-    """Sort key: more literal segments first, greedy paths last."""
-    parts = [p for p in template.split("/") if p]
-    greedy = any(p.endswith("+}") for p in parts)
-    literal = sum(not p.startswith("{") for p in parts)
-    return (greedy, -literal, -len(parts))
-
-
-def _body(request: Request) -> tuple[str | None, bool]:
-    data = request.get_data()
-    if not data:
-        return None, False
-    try:
-        return data.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return base64.b64encode(data).decode(), True
-
-
-def _common(request: Request) -> dict:
-    return {
-        "request_id": str(uuid.uuid4()),
-        "epoch": int(time.time() * 1000),
-        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-        "source_ip": request.remote_addr or "127.0.0.1",
-        "user_agent": request.headers.get("User-Agent", ""),
-        "domain": request.host,
-    }
-
-
-def event_v1(request, path, resource, params, stage, api_id, account) -> dict:
-    """API Gateway proxy event, payload format 1.0."""
-    c = _common(request)
-    headers = {k: v for k, v in request.headers.items()}
-    multi_headers: dict[str, list[str]] = {}
-    for key, value in request.headers.items():
-        multi_headers.setdefault(key, []).append(value)
-    query = dict(request.args.items()) or None
-    multi_query = {k: request.args.getlist(k) for k in request.args} or None
-    body, b64 = _body(request)
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": request.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": params or None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": request.method,
-            "path": f"/{stage}{path}",
-            "accountId": account,
-            "apiId": api_id,
-            "stage": stage,
-            "requestId": c["request_id"],
-            "extendedRequestId": c["request_id"],
-            "requestTime": c["time"],
-            "requestTimeEpoch": c["epoch"],
-            "domainName": c["domain"],
-            "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-            "identity": {"sourceIp": c["source_ip"], "userAgent": c["user_agent"]},
-        },
-        "body": body,
-        "isBase64Encoded": b64,
-    }
-
-
-def event_v2(request, path, route_key, params, stage, api_id, account) -> dict:
-    """HTTP API / Function URL event, payload format 2.0."""
-    c = _common(request)
-    headers: dict[str, str] = {}
-    for key, value in request.headers.items():
-        lower = key.lower()
-        if lower == "cookie":
-            continue
-        headers[lower] = f"{headers[lower]},{value}" if lower in headers else value
-    query: dict[str, str] = {}
-    for key, value in parse_qsl(request.query_string.decode(), keep_blank_values=True):
-        query[key] = f"{query[key]},{value}" if key in query else value
-    body, b64 = _body(request)
-    event = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": request.query_string.decode(),
-        "headers": headers,
-        "requestContext": {
-            "accountId": account,
-            "apiId": api_id,
-            "domainName": c["domain"],
-            "domainPrefix": c["domain"].split(".", 1)[0],
-            "http": {
-                "method": request.method,
-                "path": path,
-                "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-                "sourceIp": c["source_ip"],
-                "userAgent": c["user_agent"],
-            },
-            "requestId": c["request_id"],
-            "routeKey": route_key,
-            "stage": stage,
-            "time": c["time"],
-            "timeEpoch": c["epoch"],
-        },
-        "isBase64Encoded": b64,
-    }
-    cookies = [part.strip() for part in request.headers.get("Cookie", "").split(";") if part]
-    if cookies:
-        event["cookies"] = cookies
-    if query:
-        event["queryStringParameters"] = query
-    if params:
-        event["pathParameters"] = params
-    if body is not None:
-        event["body"] = body
-    return event
-
-
-def _response_from(result, v1: bool) -> Response:
-    """Map a proxy integration's answer back to HTTP (``statusCode``, headers, body, base64)."""
-    if not isinstance(result, dict) or "statusCode" not in result:
-        if v1:
-            return _internal_error(True)  # AWS: "Malformed Lambda proxy response"
-        return Response(json.dumps(result), 200, mimetype="application/json")
-    body = result.get("body")
-    if body is None:
-        data = b""
-    elif result.get("isBase64Encoded"):
-        data = base64.b64decode(body)
-    else:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
-    try:
-        status = int(result["statusCode"])
-    except (TypeError, ValueError):
-        return _internal_error(v1)
-    response = Response(data, status)
-    response.headers.remove("Content-Type")
-    for key, values in (result.get("multiValueHeaders") or {}).items():
-        for value in values:
-            response.headers.add(key, str(value))
-    for key, value in (result.get("headers") or {}).items():
-        response.headers[key] = str(value)
-    for cookie in result.get("cookies") or []:
-        response.headers.add("Set-Cookie", cookie)
-    if "Content-Type" not in response.headers:
-        response.headers["Content-Type"] = "application/json"
-    return response
 
 
 class ApiGatewayRuntime(Runtime):
@@ -383,12 +192,12 @@ class ApiGatewayRuntime(Runtime):
             path = match.group("path") or "/"
         found = self._find_url(match.group("url"))
         if found is None:
-            return _not_found()
+            return not_found()
         account, region, name = found
         try:
             function = self.functions.lookup(account, region, name, None)
         except LambdaApiError:
-            return _internal_error(False)
+            return internal_error(False)
         event = event_v2(request, path, "$default", None, "$default", match.group("url"), account)
         return self._proxy(function, event, v1=False)
 
@@ -407,7 +216,7 @@ class ApiGatewayRuntime(Runtime):
         path = path or "/"
         found = self._find_api(api_id)
         if found is None:
-            return _not_found()
+            return not_found()
         version, account, region, api = found
         if version == 1:
             return self._rest_api(request, account, region, api, stage, path)
@@ -432,27 +241,27 @@ class ApiGatewayRuntime(Runtime):
             path = "/" + rest
         with self.router.moto_lock:
             if stage not in api.stages:
-                return _missing_token()
+                return missing_token()
             candidates = sorted(
                 ((r.get_path(), r) for r in api.resources.values()),
-                key=lambda item: _specificity(item[0]),
+                key=lambda item: specificity(item[0]),
             )
             for template, resource in candidates:
-                params = _match(template, path)
+                params = match_template(template, path)
                 if params is None:
                     continue
                 methods = resource.resource_methods
                 method = methods.get(request.method) or methods.get("ANY")
                 if method is None:
-                    return _missing_token()
+                    return missing_token()
                 integration = method.method_integration
                 kind = integration.integration_type if integration else None
                 uri = integration.uri if integration else ""
                 break
             else:
-                return _missing_token()
+                return missing_token()
         if kind != "AWS_PROXY":
-            return _unsupported(kind)
+            return unsupported(kind)
         event = event_v1(request, path, template, params, stage, api.id, account)
         return self._proxy_arn(uri, account, region, event, v1=True)
 
@@ -466,9 +275,9 @@ class ApiGatewayRuntime(Runtime):
                 elif "$default" in stages:
                     stage = "$default"
                 else:
-                    return _not_found()
+                    return not_found()
             elif stage not in stages:
-                return _not_found()
+                return not_found()
             routes = [(r.route_key, r.target) for r in api.routes.values()]
             integrations = {
                 i.id: (i.integration_type, i.integration_uri, i.payload_format_version)
@@ -481,24 +290,24 @@ class ApiGatewayRuntime(Runtime):
                 continue
             method, _, template = route_key.partition(" ")
             if method in (request.method, "ANY"):
-                keyed.append((_specificity(template), method == "ANY", route_key, template, target))
+                keyed.append((specificity(template), method == "ANY", route_key, template, target))
         for _, _, route_key, template, target in sorted(keyed):
-            params = _match(template, path)
+            params = match_template(template, path)
             if params is not None:
                 chosen = (route_key, params, target)
                 break
         if chosen is None:
             default = next((target for key, target in routes if key == "$default"), None)
             if default is None:
-                return _not_found()
+                return not_found()
             chosen = ("$default", {}, default)
         route_key, params, target = chosen
         integration_id = (target or "").removeprefix("integrations/")
         if integration_id not in integrations:
-            return _internal_error(False)
+            return internal_error(False)
         kind, uri, payload_version = integrations[integration_id]
         if kind != "AWS_PROXY":
-            return _unsupported(kind)
+            return unsupported(kind)
         if payload_version == "1.0":
             event = event_v1(request, path, route_key, params, stage, api.api_id, account)
             return self._proxy_arn(uri, account, region, event, v1=True)
@@ -509,25 +318,25 @@ class ApiGatewayRuntime(Runtime):
     def _proxy_arn(self, uri: str, account, region, event, v1: bool) -> Response:
         match = _LAMBDA_ARN.search(uri or "")
         if match is None:
-            return _internal_error(v1)
+            return internal_error(v1)
         arn = match.group(1)
         try:
             function = self.functions.lookup(account, arn.split(":")[3] or region, arn, None)
         except LambdaApiError:
-            return _internal_error(v1)
+            return internal_error(v1)
         return self._proxy(function, event, v1)
 
     def _proxy(self, function: Function, event: dict, v1: bool) -> Response:
         try:
             outcome = self.functions.invoke(function, json.dumps(event).encode())
         except LambdaApiError:
-            return _internal_error(v1)
+            return internal_error(v1)
         if outcome.throttled:
             return json_response({"message": "Too Many Requests"}, 429)
         if outcome.function_error:
-            return _internal_error(v1)
+            return internal_error(v1)
         try:
             result = json.loads(outcome.payload) if outcome.payload else None
         except ValueError:
-            return _internal_error(v1)
-        return _response_from(result, v1)
+            return internal_error(v1)
+        return response_from(result, v1)

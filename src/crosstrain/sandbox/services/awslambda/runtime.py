@@ -12,8 +12,6 @@ to CloudWatch ``AWS/Lambda``. Changing or deleting a function retires its worker
 from __future__ import annotations
 
 import base64
-import hashlib
-import io
 import json
 import logging
 import math
@@ -24,10 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -39,7 +34,6 @@ from crosstrain.sandbox.core.router import (
     Handler,
     Router,
     Runtime,
-    json_response,
     signing_scope,
 )
 from crosstrain.sandbox.core.telemetry import metric, put_log_lines, put_metrics
@@ -48,17 +42,21 @@ from crosstrain.sandbox.core.workers import (
     PoolClosed,
     PoolFull,
     WorkerError,
-    WorkerInitError,
-    WorkerMemoryExceeded,
     WorkerPool,
-    WorkerSpec,
-    WorkerTimeout,
+)
+from crosstrain.sandbox.services.awslambda.functions import (
+    Function,
+    LambdaApiError,
+    Outcome,
+    aws_error,
+    failure,
+    function_name_of,
+    lookup,
+    worker_spec,
 )
 
 log = logging.getLogger("crosstrain.sandbox.lambda")
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
-PYTHON_RUNTIME = re.compile(r"^python3\.\d+$")
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 256 * 1024
 TAIL_BYTES = 4096
@@ -66,74 +64,6 @@ DEFAULT_CONCURRENCY = int(os.environ.get("CROSSTRAIN_LAMBDA_CONCURRENCY", "4"))
 IDLE_SECONDS = float(os.environ.get("CROSSTRAIN_LAMBDA_IDLE_SECONDS", "900"))
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>.+)/invocations/?$")
 _FUNCTION_PATH = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/(?P<name>[^/]+)")
-# Single-thread math libraries: a 2-core laptop runs many workers at once.
-_THREAD_DEFAULTS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def function_name_of(name_or_arn: str) -> str:
-    """``my-fn`` from ``my-fn``, ``my-fn:alias`` or ``arn:aws:lambda:...:function:my-fn[:q]``."""
-    if name_or_arn.startswith("arn:"):
-        return name_or_arn.split(":")[6]
-    return name_or_arn.split(":")[-2] if name_or_arn.count(":") == 2 else name_or_arn.split(":")[0]
-
-
-def _aws_error(error_type: str, message: str, status: int, **extra) -> Response:
-    body = {"__type": error_type, "Type": "User", "message": message, **extra}
-    return json_response(body, status, headers={"x-amzn-ErrorType": error_type})
-
-
-@dataclass(frozen=True)
-class Function:
-    """What an invocation needs from moto's function, copied out under the moto lock."""
-
-    account: str
-    region: str
-    name: str
-    arn: str
-    version: str
-    handler: str
-    runtime: str
-    package_type: str
-    code_sha: str
-    code: bytes = field(repr=False, compare=False)
-    env: tuple[tuple[str, str], ...]
-    timeout: int
-    memory_mb: int
-    reserved: int | None
-    layers: tuple[tuple[str, str, bytes], ...] = field(repr=False, compare=False)
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.account, self.region, self.name, self.version)
-
-    @property
-    def fingerprint(self) -> tuple:
-        layer_shas = tuple(sha for _, sha, _ in self.layers)
-        return (
-            self.code_sha,
-            self.handler,
-            self.runtime,
-            self.env,
-            self.timeout,
-            self.memory_mb,
-            self.reserved,
-            layer_shas,
-        )
-
-    @property
-    def log_group(self) -> str:
-        return f"/aws/lambda/{self.name}"
-
-
-@dataclass
-class Outcome:
-    """The answer to one invocation, before it is turned into HTTP."""
-
-    request_id: str
-    payload: bytes
-    function_error: str | None = None
-    log_tail: str = ""
-    throttled: bool = False
 
 
 class LambdaRuntime(Runtime):
@@ -221,7 +151,7 @@ class LambdaRuntime(Runtime):
         region = signing_scope(request)[1] or self.router.region
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         if invocation_type not in ("RequestResponse", "Event", "DryRun"):
-            return _aws_error(
+            return aws_error(
                 "InvalidParameterValueException",
                 f"Unsupported invocation type {invocation_type}: use RequestResponse, "
                 "Event or DryRun",
@@ -234,7 +164,7 @@ class LambdaRuntime(Runtime):
         payload = request.get_data()
         limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
         if len(payload) > limit:
-            return _aws_error(
+            return aws_error(
                 "RequestTooLargeException",
                 f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
                 413,
@@ -243,7 +173,7 @@ class LambdaRuntime(Runtime):
             try:
                 json.loads(payload)
             except ValueError as exc:
-                return _aws_error(
+                return aws_error(
                     "InvalidRequestContentException",
                     f"Could not parse request body into json: {exc}",
                     400,
@@ -266,7 +196,7 @@ class LambdaRuntime(Runtime):
         except LambdaApiError as exc:
             return exc.response
         if outcome.throttled:
-            return _aws_error(
+            return aws_error(
                 "TooManyRequestsException",
                 "Rate Exceeded.",
                 429,
@@ -283,59 +213,7 @@ class LambdaRuntime(Runtime):
     # -- invoking ------------------------------------------------------------------------------
     def lookup(self, account: str, region: str, name: str, qualifier: str | None) -> Function:
         """Copy function ``name`` (a name or ARN) out of moto; raises ``LambdaApiError``."""
-        from moto.awslambda.models import lambda_backends
-        from moto.core.exceptions import JsonRESTError
-
-        if qualifier is None and not name.startswith("arn:") and name.count(":") == 1:
-            name, qualifier = name.split(":")
-        with self.router.moto_lock:
-            backend = lambda_backends[account][region]
-            try:
-                fn = backend.get_function(name, qualifier)
-            except JsonRESTError as exc:
-                response = Response(exc.get_body(), exc.code, headers=exc.get_headers())
-                raise LambdaApiError(response) from None
-            layers = []
-            for layer in fn.layers or []:
-                version = backend.layers_versions_by_arn(layer["Arn"])
-                if version is not None:
-                    layers.append((layer["Arn"], version.code_sha_256, version.code_bytes))
-            function = Function(
-                account=account,
-                region=region,
-                name=fn.function_name,
-                arn=fn.function_arn,
-                version=str(fn.version),
-                handler=fn.handler or "",
-                runtime=fn.run_time or "",
-                package_type=fn.package_type or "Zip",
-                code_sha=fn.code_sha_256,
-                code=fn.code_bytes,
-                env=tuple(sorted((fn.environment_vars or {}).items())),
-                timeout=int(fn.timeout or 3),
-                memory_mb=int(fn.memory_size or 128),
-                reserved=None if fn.reserved_concurrency is None else int(fn.reserved_concurrency),
-                layers=tuple(layers),
-            )
-        if function.package_type != "Zip" or not PYTHON_RUNTIME.match(function.runtime):
-            what = function.runtime or f"a {function.package_type} package"
-            raise LambdaApiError(
-                _aws_error(
-                    "InvalidRuntimeException",
-                    f"The crosstrain sandbox runs Python zip functions only, not {what}; "
-                    "use a python3.x runtime",
-                    502,
-                )
-            )
-        if not function.code:
-            raise LambdaApiError(
-                _aws_error(
-                    "InvalidParameterValueException",
-                    f"Function {function.name} has no code to run; upload a zip",
-                    400,
-                )
-            )
-        return function
+        return lookup(self.router, account, region, name, qualifier)
 
     def invoke(
         self,
@@ -366,7 +244,7 @@ class LambdaRuntime(Runtime):
             return Outcome(request_id, b"", throttled=True)
         except PoolClosed:
             raise LambdaApiError(
-                _aws_error(
+                aws_error(
                     "ServiceException",
                     f"Function {function.name} changed (or the sandbox was reset) while this "
                     "invocation waited for a worker; invoke it again",
@@ -374,7 +252,7 @@ class LambdaRuntime(Runtime):
                 )
             ) from None
         except WorkerError as exc:
-            error, lines, status = _failure(exc, request_id, function.timeout)
+            error, lines, status = failure(exc, request_id, function.timeout)
             return self._finish(
                 function, request_id, exc.info, error=error, lines=lines, status=status
             )
@@ -408,7 +286,7 @@ class LambdaRuntime(Runtime):
                 return pool
             old = pool
             pool = WorkerPool(
-                self._spec(function),
+                worker_spec(self.router, self._root, function),
                 max_workers=DEFAULT_CONCURRENCY if function.reserved is None else function.reserved,
                 idle_seconds=IDLE_SECONDS,
                 output_dir=self._root,
@@ -418,75 +296,6 @@ class LambdaRuntime(Runtime):
         if old is not None:
             self._retire_pools([old])
         return pool
-
-    def _spec(self, function: Function) -> WorkerSpec:
-        task_root = self._unpack(function.code_sha, function.code)
-        path = [str(task_root)]
-        for _, sha, code in function.layers:
-            layer = self._unpack(sha, code)
-            minor = function.runtime.removeprefix("python")
-            path += [str(layer / "python"), str(layer / f"python/lib/python{minor}/site-packages")]
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            **_THREAD_DEFAULTS,
-            "AWS_ENDPOINT_URL": self.router.endpoint_url,
-            "AWS_ACCESS_KEY_ID": self.router.admin_access_key,
-            "AWS_SECRET_ACCESS_KEY": self.router.admin_access_key,
-            **dict(function.env),
-            "AWS_REGION": function.region,
-            "AWS_DEFAULT_REGION": function.region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
-            "AWS_LAMBDA_FUNCTION_NAME": function.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": function.version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "LAMBDA_TASK_ROOT": str(task_root),
-            "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
-        }
-        config = {
-            "handler": function.handler,
-            "function_name": function.name,
-            "function_version": function.version,
-            "function_arn": function.arn,
-            "memory_mb": function.memory_mb,
-            "log_group": function.log_group,
-        }
-        return WorkerSpec(
-            factory=f"{BOOTSTRAP}:make",
-            config=config,
-            env=env,
-            cwd=str(task_root),
-            path=tuple(path),
-            memory_mb=function.memory_mb,
-            init_timeout=max(10.0, float(function.timeout)),
-        )
-
-    def _unpack(self, sha: str, code: bytes) -> Path:
-        """Extract a zip once per content hash; returns its folder."""
-        digest = hashlib.sha256(code).hexdigest()[:24]
-        target = self._root / "code" / digest
-        if target.is_dir():
-            return target
-        staging = Path(tempfile.mkdtemp(dir=self._root, prefix="unpack-"))
-        try:
-            with zipfile.ZipFile(io.BytesIO(code)) as archive:
-                archive.extractall(staging)
-        except zipfile.BadZipFile:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise LambdaApiError(
-                _aws_error(
-                    "InvalidZipFileException", "The function's code is not a valid zip file", 502
-                )
-            ) from None
-        target.parent.mkdir(exist_ok=True)
-        try:
-            staging.rename(target)
-        except OSError:  # another thread unpacked the same code first
-            shutil.rmtree(staging, ignore_errors=True)
-        return target
 
     # -- logs and metrics ----------------------------------------------------------------------
     def _finish(
@@ -559,35 +368,3 @@ class LambdaRuntime(Runtime):
                 metric("Duration", round(duration_ms, 2), "Milliseconds", dims),
             ]
         put_metrics(self.router, function.account, function.region, "AWS/Lambda", data)
-
-
-def _failure(exc: WorkerError, request_id: str, timeout: int) -> tuple[dict, list[str], str]:
-    """The error payload, extra log lines and REPORT status of a failed invocation."""
-    if isinstance(exc, WorkerInitError):
-        error = {
-            "errorMessage": exc.error.get("message", ""),
-            "errorType": exc.error.get("type", "Runtime.Unknown"),
-            "requestId": "",
-            "stackTrace": exc.error.get("traceback", []),
-        }
-        return error, [], "error"
-    if isinstance(exc, WorkerTimeout):
-        status = f"Task timed out after {timeout:.2f} seconds"
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        message = f"RequestId: {request_id} Error: {status}"
-        error = {"errorType": "Sandbox.Timedout", "errorMessage": message}
-        return error, [f"{stamp} {request_id} {status}"], "timeout"
-    if isinstance(exc, WorkerMemoryExceeded):
-        error_type, exit_status = "Runtime.OutOfMemory", "signal: killed"
-    else:
-        error_type, exit_status = "Runtime.ExitError", getattr(exc, "exit_status", "unknown")
-    message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_status}"
-    return {"errorType": error_type, "errorMessage": message}, [message, error_type], "error"
-
-
-class LambdaApiError(Exception):
-    """An API-level error answer (not a function error)."""
-
-    def __init__(self, response: Response):
-        super().__init__(response.status)
-        self.response = response

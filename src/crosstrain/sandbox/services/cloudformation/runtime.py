@@ -3,9 +3,9 @@
 moto's CloudFormation skips resource types it does not know and still reports ``CREATE_COMPLETE``.
 In the sandbox:
 
-- the types the labs need and moto lacks (:data:`CROSSTRAIN_TYPES`) are real resources: the models
-  below are ``CloudFormationModel`` subclasses, so moto's own model map finds them and they
-  create, update and delete entries in moto's Glue, S3 and Lambda backends;
+- the types the labs need and moto lacks (:data:`CROSSTRAIN_TYPES`) are real resources: the
+  models in :mod:`.resources` are ``CloudFormationModel`` subclasses, so moto's own model map
+  finds them and they create, update and delete entries in moto's Glue, S3 and Lambda backends;
 - a stack using any other type neither moto nor crosstrain supports fails as AWS shows a failed
   resource: ``CREATE_FAILED`` then ``ROLLBACK_COMPLETE`` (``UPDATE_ROLLBACK_COMPLETE`` for updates
   and change sets), with a reason naming the type. ``Custom::`` types and moto's ``NULL_MODELS``
@@ -24,30 +24,23 @@ anything is created) and nested-stack creation (a failed child fails its parent)
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import importlib.util
-import json
 import re
 import threading
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from moto.core.common_models import CloudFormationModel
-
 from crosstrain.sandbox.core.router import Runtime, signing_scope
-
-CROSSTRAIN_TYPES = (
-    "AWS::CDK::Metadata",
-    "AWS::Glue::Database",
-    "AWS::Glue::Table",
-    "AWS::Lambda::Url",
-    "AWS::S3::BucketPolicy",
+from crosstrain.sandbox.services.cloudformation.resources import (
+    CROSSTRAIN_TYPES,
+    ResourceFailed,
+    function_url_for,
 )
-UNSUPPORTED = "crosstrain sandbox does not support resource type {}"
-_TYPE_NAME = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+from crosstrain.sandbox.services.cloudformation.support import (
+    UNSUPPORTED,
+    moto_parsing,
+    unsupported_resources,
+)
+
 # S3 hosts: [BUCKET.]s3[.REGION or -REGION].amazonaws.com, [BUCKET.]s3.localhost.localstack.cloud
 _S3_HOST = re.compile(
     r"^(?:(?P<bucket>.+)\.)?s3(?:[.-][a-z0-9-]+)*\."
@@ -60,353 +53,6 @@ _SERVICE_NAMES = {
     "ElasticLoadBalancing": "elb",
     "ElasticLoadBalancingV2": "elbv2",
 }
-_MOTO_FUNCTION_URL = re.compile(r"^https://(?P<id>[0-9a-f]+)\.lambda-url\.")
-# Set at install: the runtime that serves Function URLs maps a URL id to the URL that reaches it.
-_function_url_for: dict[str, Callable[[str], str]] = {}
-
-
-class ResourceFailed(Exception):
-    """A resource of a stack cannot be created; the stack fails and rolls back."""
-
-    def __init__(self, logical_id: str | None, resource_type: str, reason: str):
-        super().__init__(reason)
-        self.logical_id = logical_id
-        self.resource_type = resource_type
-        self.reason = reason
-
-
-# -- the resource types crosstrain adds ----------------------------------------------------------
-class _Resource:
-    """What the models share; a mixin, as moto maps only *direct* CloudFormationModel subclasses."""
-
-    ATTRIBUTES: ClassVar[dict[str, str]] = {}  # Fn::GetAtt name -> Python attribute
-
-    def __init__(self, account_id: str, region_name: str, **ids: str):
-        self.account_id = account_id
-        self.region_name = region_name
-        self.__dict__.update(ids)
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in cls.ATTRIBUTES
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-        if attribute_name not in self.ATTRIBUTES:
-            raise UnformattedGetAttTemplateException()
-        return getattr(self, self.ATTRIBUTES[attribute_name])
-
-    def is_created(self) -> bool:
-        return True
-
-
-def _glue(account_id: str, region_name: str):
-    from moto.glue.models import glue_backends
-
-    return glue_backends[account_id][region_name]
-
-
-def _s3(account_id: str, region_name: str):
-    from moto.s3.models import s3_backends
-    from moto.utilities.utils import get_partition
-
-    return s3_backends[account_id][get_partition(region_name)]
-
-
-def _lambda(account_id: str, region_name: str):
-    from moto.awslambda.utils import get_backend
-
-    return get_backend(account_id, region_name)
-
-
-class GlueDatabase(_Resource, CloudFormationModel):
-    """``AWS::Glue::Database``: a Glue catalog database. Ref: its name."""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Glue::Database"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def _spec(properties: dict, default_name: str) -> tuple[str, dict]:
-        database_input = dict(properties.get("DatabaseInput") or {})
-        name = database_input.get("Name") or properties.get("DatabaseName") or default_name
-        database_input["Name"] = name
-        return name, database_input
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
-        name, database_input = cls._spec(cloudformation_json["Properties"], resource_name.lower())
-        _glue(account_id, region_name).create_database(name, database_input)
-        return cls(account_id, region_name, name=name)
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
-        name, database_input = cls._spec(cloudformation_json["Properties"], original_resource.name)
-        if name == original_resource.name:
-            _glue(account_id, region_name).update_database(name, database_input)
-            return original_resource
-        new = cls.create_from_cloudformation_json(
-            name, cloudformation_json, account_id, region_name
-        )
-        original_resource.delete(account_id, region_name)
-        return new
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        _glue(account_id, region_name).databases.pop(self.name, None)
-
-
-class GlueTable(_Resource, CloudFormationModel):
-    """``AWS::Glue::Table``: a table in a Glue catalog database. Ref: its name."""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Glue::Table"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def _spec(properties: dict, default_name: str) -> tuple[str, str, dict]:
-        table_input = dict(properties.get("TableInput") or {})
-        name = table_input.get("Name") or properties.get("Name") or default_name
-        table_input["Name"] = name
-        return properties["DatabaseName"], name, table_input
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
-        properties = cloudformation_json["Properties"]
-        database, name, table_input = cls._spec(properties, resource_name.lower())
-        _glue(account_id, region_name).create_table(
-            database, name, table_input, properties.get("OpenTableFormatInput")
-        )
-        return cls(account_id, region_name, database_name=database, name=name)
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
-        properties = cloudformation_json["Properties"]
-        database, name, table_input = cls._spec(properties, original_resource.name)
-        if (database, name) == (original_resource.database_name, original_resource.name):
-            _glue(account_id, region_name).update_table(database, name, table_input)
-            return original_resource
-        new = cls.create_from_cloudformation_json(
-            name, cloudformation_json, account_id, region_name
-        )
-        original_resource.delete(account_id, region_name)
-        return new
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        database = _glue(account_id, region_name).databases.get(self.database_name)
-        if database is not None:
-            database.tables.pop(self.name, None)
-
-
-class BucketPolicy(_Resource, CloudFormationModel):
-    """``AWS::S3::BucketPolicy``: the policy of an existing bucket. Ref: the bucket name."""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.bucket
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
-        properties = cloudformation_json["Properties"]
-        document = properties["PolicyDocument"]
-        policy = document if isinstance(document, str) else json.dumps(document)
-        _s3(account_id, region_name).put_bucket_policy(properties["Bucket"], policy.encode())
-        return cls(account_id, region_name, bucket=properties["Bucket"])
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
-        new = cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
-        if new.bucket != original_resource.bucket:
-            original_resource.delete(account_id, region_name)
-        return new
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        from moto.s3.exceptions import MissingBucket
-
-        with contextlib.suppress(MissingBucket):
-            _s3(account_id, region_name).delete_bucket_policy(self.bucket)
-
-
-class FunctionUrl(_Resource, CloudFormationModel):
-    """``AWS::Lambda::Url``: a function URL config. Ref: the function ARN.
-
-    ``GetAtt FunctionUrl`` is the URL ``GetFunctionUrlConfig`` shows (the sandbox's, when a
-    runtime serves Function URLs). ``Qualifier`` is not applied: moto keeps one URL per function.
-    """
-
-    ATTRIBUTES: ClassVar[dict[str, str]] = {"FunctionArn": "function_arn", "FunctionUrl": "url"}
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::Url"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.function_arn
-
-    @property
-    def url(self) -> str:
-        match = _MOTO_FUNCTION_URL.match(self.function_url)
-        url_for = _function_url_for.get("url_for")
-        return url_for(match.group("id")) if match and url_for else self.function_url
-
-    @staticmethod
-    def _config(properties: dict) -> dict:
-        keys = ("AuthType", "Cors", "InvokeMode")
-        return {key: properties[key] for key in keys if properties.get(key) is not None}
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
-        properties = cloudformation_json["Properties"]
-        target = properties["TargetFunctionArn"]
-        url = _lambda(account_id, region_name).create_function_url_config(
-            target, cls._config(properties)
-        )
-        return cls(
-            account_id,
-            region_name,
-            target=target,
-            function_arn=url.function.function_arn,
-            function_url=url.url,
-        )
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
-        properties = cloudformation_json["Properties"]
-        if properties["TargetFunctionArn"] != original_resource.target:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-        url = _lambda(account_id, region_name).get_function_url_config(original_resource.target)
-        url.config = cls._config(properties)
-        return original_resource
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        from moto.awslambda.exceptions import UnknownFunctionException
-
-        with contextlib.suppress(UnknownFunctionException):
-            _lambda(account_id, region_name).delete_function_url_config(self.target)
-
-
-class CdkMetadata(_Resource, CloudFormationModel):
-    """``AWS::CDK::Metadata``: the usage record CDK adds to its templates; it does nothing."""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CDK::Metadata"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
-        return cls(account_id, region_name, name=resource_name)
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
-        return original_resource
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        """Nothing to delete."""
-
-
-# -- what is supported -------------------------------------------------------------------------
-def _parsing():
-    """moto's CloudFormation parser, with the crosstrain models in its (cached) model map."""
-    from moto.cloudformation import parsing
-
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
-    return parsing
-
-
-def is_supported(resource_type: str) -> bool:
-    """Whether a stack may use ``resource_type`` in the sandbox (created, or skipped as on AWS)."""
-    from moto.cloudformation import parsing
-
-    return (
-        resource_type in parsing.NULL_MODELS
-        or resource_type.startswith("Custom::")
-        or resource_type in parsing.get_model_map()
-    )
-
-
-@functools.cache
-def supported_types() -> tuple[str, ...]:
-    """Every resource type the sandbox creates (moto's and crosstrain's), sorted."""
-    parsing = _parsing()
-    types = {t for t in parsing.get_model_map() if _TYPE_NAME.match(t)}
-    types.discard("AWS::SERVICE::RESOURCE")  # the placeholder of moto's base class
-    return tuple(sorted(types | set(CROSSTRAIN_TYPES)))
-
-
-def aws_types() -> tuple[str, ...]:
-    """Every resource type AWS has in us-east-1, from cfn-lint's schemas (a moto dependency)."""
-    spec = importlib.util.find_spec("cfnlint")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("cfn-lint is not installed: cannot list AWS resource types")
-    index = Path(spec.submodule_search_locations[0], "data/schemas/providers/us-east-1.json")
-    return tuple(sorted(json.loads(index.read_text())))
-
-
-def unsupported_types() -> list[str]:
-    """AWS resource types that make a stack fail in the sandbox, sorted."""
-    supported = set(supported_types())
-    parsing = _parsing()
-    return [t for t in aws_types() if t not in supported and t not in parsing.NULL_MODELS]
-
-
-def unsupported_resources(template: Any) -> list[tuple[str, str, str]]:
-    """``(logical id, type, reason)`` of each resource in ``template`` the sandbox cannot create."""
-    resources = template.get("Resources") if isinstance(template, dict) else None
-    if not isinstance(resources, dict):
-        return []
-    found = []
-    for logical_id, resource in resources.items():
-        resource_type = resource.get("Type") if isinstance(resource, dict) else None
-        if isinstance(resource_type, str) and not is_supported(resource_type):
-            found.append((logical_id, resource_type, UNSUPPORTED.format(resource_type)))
-    return found
 
 
 # -- TemplateURL -------------------------------------------------------------------------------
@@ -557,7 +203,7 @@ def _failure(exc: ResourceFailed, template: dict) -> tuple[str, str, str]:
 def _patch_moto() -> None:
     from moto.cloudformation import models, responses, utils
 
-    parsing = _parsing()
+    parsing = moto_parsing()
     backend_cls, stack_cls = models.CloudFormationBackend, models.Stack
     original_class_from_type = parsing.resource_class_from_type
     original_create = backend_cls.create_stack
@@ -683,7 +329,7 @@ class CloudFormationRuntime(Runtime):
         if not _installed.is_set() and signing_scope(request)[2] == "cloudformation":
             for runtime in self.router.runtimes:
                 if callable(getattr(runtime, "url_for", None)):
-                    _function_url_for["url_for"] = runtime.url_for
+                    function_url_for["url_for"] = runtime.url_for
             install()
         return None
 
