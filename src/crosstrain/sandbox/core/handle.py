@@ -50,6 +50,7 @@ class Sandbox:
         region: str = DEFAULT_REGION,
         profile: str | None = None,
         kind: str = "embedded",
+        ca_bundle: str | None = None,
     ):
         self.endpoint_url = endpoint_url
         self.pid = pid
@@ -57,6 +58,7 @@ class Sandbox:
         self.region = region
         self.profile = profile
         self.kind = kind
+        self.ca_bundle = ca_bundle
 
     def __repr__(self) -> str:
         return f"Sandbox({self.endpoint_url or 'aws'}, kind={self.kind}, pid={self.pid})"
@@ -93,6 +95,7 @@ class Sandbox:
             "AWS_ENDPOINT_URL_S3": self.endpoint_url,
             "DISABLE_DEPRECATION_NOTICE": "1",
             "LOCALSTACK_HOSTNAME": host,
+            **({"AWS_CA_BUNDLE": self.ca_bundle} if self.ca_bundle else {}),
         }
 
     # -- control -------------------------------------------------------------------------------
@@ -185,6 +188,8 @@ def start(
     state_dir: str | Path | None = None,
     enforce_iam: bool = False,
     region: str = DEFAULT_REGION,
+    account: str | None = None,
+    tls_dir: str | Path | None = None,
     detach: bool = False,
     log_file: str | Path | None = None,
     timeout: float = START_TIMEOUT,
@@ -215,6 +220,10 @@ def start(
     ]
     if state_dir is not None:
         cmd += ["--state-dir", str(Path(state_dir).expanduser().resolve())]
+    if account:
+        cmd += ["--account", account]
+    if tls_dir is not None:
+        cmd += ["--tls-dir", str(Path(tls_dir).expanduser().resolve())]
     if enforce_iam:
         cmd.append("--enforce-iam")
     if not detach:
@@ -239,7 +248,13 @@ def start(
         process.wait(timeout=5)
         where = f"{host}:{port}"
         raise SandboxError(f"the sandbox could not start on {where}: {message.get('error')}")
-    return Sandbox(message["endpoint"], pid=message["pid"], process=process, region=region)
+    return Sandbox(
+        message["endpoint"],
+        pid=message["pid"],
+        process=process,
+        region=region,
+        ca_bundle=message.get("ca_bundle"),
+    )
 
 
 def _await_ready(read_fd: int, process: subprocess.Popen, timeout: float) -> dict:

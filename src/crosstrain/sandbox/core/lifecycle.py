@@ -207,7 +207,12 @@ def find(port: int | None = None) -> Sandbox | None:
         return None
     if health.get("service") != "crosstrain-sandbox":
         return None
-    return Sandbox(endpoint, pid=health.get("pid"), region=health.get("region", DEFAULT_REGION))
+    return Sandbox(
+        endpoint,
+        pid=health.get("pid"),
+        region=health.get("region", DEFAULT_REGION),
+        ca_bundle=(health.get("settings") or {}).get("ca_bundle"),
+    )
 
 
 def connect(port: int | None = None) -> Sandbox:

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from crosstrain.sandbox.core import protocols
+from crosstrain.sandbox.core import hosts, protocols
 
 if TYPE_CHECKING:
     from crosstrain.sandbox.core.state import StateStore
@@ -109,6 +109,9 @@ class Runtime:
         """Return a handler when this runtime serves ``request`` instead of moto."""
         return None
 
+    def before(self, request: Request) -> None:
+        """Prepare moto for a request it is about to answer (called under the moto lock)."""
+
     def observe(self, call: Call) -> None:
         """React to a call moto answered (state-changing calls only)."""
 
@@ -179,6 +182,21 @@ class Router:
                 self.state.mark_all_dirty()
             self.state.mark_dirty(services)
 
+    def worker_env(self) -> dict[str, str]:
+        """How every process the sandbox starts reaches it (and only it) with AWS clients: the
+        endpoint, the admin key, LocalStack's variables and the local CA for HTTPS."""
+        host, _, port = self.endpoint_url.split("://", 1)[1].rpartition(":")
+        env = {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.admin_access_key,
+            "AWS_SECRET_ACCESS_KEY": self.admin_access_key,
+            "LOCALSTACK_HOSTNAME": host,
+            "EDGE_PORT": port,
+        }
+        if self.settings.get("ca_bundle"):
+            env["AWS_CA_BUNDLE"] = self.settings["ca_bundle"]
+        return env
+
     def client(self, service: str, **kwargs):
         """A boto3 client bound to this sandbox (for runtimes that call other services)."""
         from crosstrain.sandbox.core.clients import make_client
@@ -187,6 +205,7 @@ class Router:
 
     # -- WSGI ----------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response):
+        hosts.s3_path_style(environ)
         request = Request(environ)
         _, _, service = signing_scope(request)
         if protocols.bridged(service) and protocols.to_json(request, service):
@@ -303,6 +322,8 @@ class Router:
 
         is_admin = access_key in (None, self.admin_access_key) or bool(environ.get(AUTHORIZED))
         with self.moto_lock, iam.principal(is_admin=is_admin):
+            for runtime in self.runtimes:
+                runtime.before(request)
             app = self.moto.get_application(environ)
             result = app(environ, capture)
             try:

@@ -19,8 +19,11 @@ import sys
 import threading
 from pathlib import Path
 
+DEFAULT_ACCOUNT = "000000000000"  # LocalStack's, so tutorials' ARNs work unchanged
+
 # Data-plane runtimes, in routing order ("module:Class"); imported at start.
 RUNTIMES: tuple[str, ...] = (
+    "crosstrain.sandbox.services.iam.runtime:IamRuntime",
     "crosstrain.sandbox.services.awslambda.runtime:LambdaRuntime",
     "crosstrain.sandbox.services.sagemaker.endpoints:SageMakerRuntime",
     "crosstrain.sandbox.services.apigateway.runtime:ApiGatewayRuntime",
@@ -58,6 +61,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--state-dir", type=Path, default=None)
     parser.add_argument("--enforce-iam", action="store_true")
     parser.add_argument("--region", default="us-east-1")
+    parser.add_argument(
+        "--account",
+        default=DEFAULT_ACCOUNT,
+        help="default account id (LocalStack's 000000000000; moto's is 123456789012)",
+    )
+    parser.add_argument("--tls-dir", type=Path, default=None, help="where the local CA lives")
     parser.add_argument("--ready-fd", type=int, default=None)
     parser.add_argument("--die-with-parent", action="store_true")
     parser.add_argument("--log-level", default="WARNING")
@@ -69,10 +78,26 @@ def _load(path: str):
     return getattr(importlib.import_module(module_name), attr)
 
 
-def _prewarm() -> None:
-    """Import moto's S3 app while we wait for the first request (most first calls are S3)."""
+def _prewarm(tls_dir: Path) -> None:
+    """Import moto's S3 app while we wait for the first request (most first calls are S3), and
+    make the local CA clients trust for HTTPS."""
     with contextlib.suppress(Exception):  # warming is an optimisation only
         import moto.s3.responses  # noqa: F401
+    from crosstrain.sandbox.core.tls import ca_bundle
+
+    try:
+        ca_bundle(tls_dir)
+    except OSError as exc:
+        logging.getLogger("crosstrain.sandbox").warning("no local CA in %s: %s", tls_dir, exc)
+
+
+def _localstack_defaults(account: str) -> None:
+    """Before moto loads: LocalStack's default account and AWS-managed IAM policies."""
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    import moto.core
+    import moto.core.models
+
+    moto.core.DEFAULT_ACCOUNT_ID = moto.core.models.DEFAULT_ACCOUNT_ID = account
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,22 +106,31 @@ def main(argv: list[str] | None = None) -> int:
         _die_with_parent()
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
 
-    from werkzeug.serving import make_server
+    _localstack_defaults(args.account)
+    from crosstrain.sandbox.core.tls import DualProtocolServer, scheme_of
 
     placeholder = lambda environ, start_response: []  # noqa: E731 - replaced below
     try:
         from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-        server = make_server(
-            args.host, args.port, placeholder, threaded=True, request_handler=MotoRequestHandler
-        )
+        class Handler(MotoRequestHandler):
+            def make_environ(self) -> dict:
+                environ = super().make_environ()
+                environ["wsgi.url_scheme"] = scheme_of(self.connection)
+                return environ
+
+        server = DualProtocolServer(args.host, args.port, placeholder, handler=Handler)
     except OSError as exc:
         _report(args.ready_fd, {"ready": False, "error": f"{exc.strerror or exc}"})
         return 3
     port = server.server_port
     endpoint = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{port}"
     os.environ.setdefault("MOTO_PORT", str(port))
-    threading.Thread(target=_prewarm, daemon=True).start()
+    from crosstrain.sandbox.core.lifecycle import home
+
+    tls_dir = args.tls_dir or home() / "tls"
+    server.tls_dir = tls_dir
+    threading.Thread(target=_prewarm, args=(tls_dir,), daemon=True).start()
 
     from crosstrain.sandbox.core import iam
     from crosstrain.sandbox.core.router import Router
@@ -105,7 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         endpoint_url=endpoint,
         region=args.region,
         state_dir=args.state_dir,
-        settings={"enforce_iam": args.enforce_iam, "host": args.host, "port": port},
+        settings={
+            "enforce_iam": args.enforce_iam,
+            "host": args.host,
+            "port": port,
+            "account": args.account,
+            "ca_bundle": str(tls_dir / "ca.pem"),
+        },
     )
     if args.state_dir is not None:
         from crosstrain.sandbox.core.state import StateStore
@@ -137,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             "port": port,
             "pid": os.getpid(),
             "endpoint": endpoint,
+            "ca_bundle": str(tls_dir / "ca.pem"),
             "notices": router.notices,
         },
     )

@@ -126,6 +126,16 @@ def _apply_setup(setup: dict) -> None:
     os.close(out)
 
 
+def _resolve_local_names() -> None:
+    """LocalStack's host names reach the sandbox from worker code (see ``hosts.py``, beside
+    this file; run from its source: importing the package would slow every cold start)."""
+    namespace: dict = {"__name__": "crosstrain_hosts"}
+    path = os.path.join(os.path.dirname(os.path.realpath(__file__)), "hosts.py")
+    with open(path) as source:
+        exec(compile(source.read(), path, "exec"), namespace)  # noqa: S102 - our own file
+    namespace["resolve_locally"]()
+
+
 def worker_main() -> None:
     """Entry point of a worker process (this file run as a script).
 
@@ -146,6 +156,7 @@ def worker_main() -> None:
         return
     setup, _ = frame
     _apply_setup(setup)
+    _resolve_local_names()
     if setup.get("memory_mb"):
         import resource
 

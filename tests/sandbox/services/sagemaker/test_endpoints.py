@@ -266,7 +266,7 @@ def test_unknown_endpoint_is_a_validation_error(sandbox, runtime):
         runtime.invoke_endpoint(EndpointName="ghost", ContentType="text/csv", Body="1,2,3")
     assert caught.value.response["Error"]["Code"] == "ValidationError"
     assert caught.value.response["Error"]["Message"] == (
-        "Endpoint ghost of account 123456789012 not found."
+        "Endpoint ghost of account 000000000000 not found."
     )
 
 
