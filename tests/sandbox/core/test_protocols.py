@@ -88,3 +88,13 @@ def test_only_services_moto_serves_at_root_are_bridged():
     assert not protocols.bridged("lambda")  # moto routes Lambda's rest-json itself
     assert not protocols.bridged("s3")
     assert not protocols.bridged(None)
+
+
+def test_the_ledger_names_the_protocols_served():
+    from crosstrain.sandbox.core.ledger import ledger
+
+    entries = {entry["service"]: entry for entry in ledger()}
+    assert {"json", "rest-json"} <= set(entries["athena"]["protocols"]) or not protocols.bridged(
+        "athena"
+    )
+    assert entries["s3"]["protocols"] == ["rest-xml"]

@@ -34,8 +34,10 @@ LEDGER: tuple[Entry, ...] = (
     Entry(
         "iam",
         "moto",
-        "Users, roles, policies, keys. Enforcement only with --enforce-iam "
-        "(the admin key `test` always passes); SimulatePrincipalPolicy is not implemented.",
+        "Users, roles, policies, keys. AWS-managed policies load when a request first names "
+        "them (ListPolicies --scope AWS lists those loaded). Enforcement only with --enforce-iam "
+        "(the admin key `test` always passes); without it Lambda accepts role ARNs that do not "
+        "exist, as LocalStack does. SimulatePrincipalPolicy is not implemented.",
     ),
     Entry("sts", "moto", "GetCallerIdentity, AssumeRole across account ids."),
     Entry(
@@ -103,7 +105,8 @@ LEDGER: tuple[Entry, ...] = (
         "CREATE/DROP DATABASE, DROP TABLE, MSCK REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION. "
         "The dialect is DuckDB's with common Trino functions mapped, so some functions and "
         "error texts differ; Iceberg, UNLOAD, prepared statements and federated catalogs are not "
-        "supported; no .metadata file; query history is lost on restart.",
+        "supported; no .metadata file; query history is lost on restart. Both wire protocols "
+        "botocore has used are served (json, and rest-json since botocore 1.44.18).",
     ),
     Entry(
         "glue", "moto", "Data catalog (databases, tables, partitions); jobs and crawlers are stubs."
@@ -123,9 +126,15 @@ LEDGER: tuple[Entry, ...] = (
 )
 
 
-def ledger() -> list[dict]:
-    """The ledger as plain dicts, sorted by service."""
-    return [e.as_dict() for e in sorted(LEDGER, key=lambda e: e.service)]
+def ledger(with_protocols: bool = True) -> list[dict]:
+    """The ledger as plain dicts, sorted by service, each with the wire protocols served."""
+    from crosstrain.sandbox.core.protocols import served
+
+    entries = [e.as_dict() for e in sorted(LEDGER, key=lambda e: e.service)]
+    if with_protocols:
+        for entry in entries:
+            entry["protocols"] = served(entry["service"])
+    return entries
 
 
 def entry(service: str) -> Entry | None:

@@ -192,3 +192,19 @@ def to_rest(status: str, headers: list[tuple[str, str]], body: bytes) -> Respons
         if kind and not any(k.lower() == "x-amzn-errortype" for k, _ in kept):
             kept.append(("x-amzn-ErrorType", kind.rsplit("#", 1)[-1]))
     return Response(body, status=code, headers=kept, mimetype="application/json")
+
+
+def served(service: str) -> list[str]:
+    """The wire protocols the sandbox answers for ``service``: every one the installed botocore
+    lists, plus ``json`` where the sandbox bridges ``rest-json`` to it (older botocore)."""
+    import botocore.session
+    from botocore.exceptions import UnknownServiceError
+
+    try:
+        metadata = botocore.session.get_session().get_service_model(service).metadata
+    except UnknownServiceError:
+        return []
+    found = list(metadata.get("protocols") or [metadata["protocol"]])
+    if bridged(service) and "json" not in found:
+        found.append("json")
+    return found
