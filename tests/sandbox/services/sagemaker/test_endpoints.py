@@ -60,6 +60,22 @@ def model_fn(model_dir):
 def transform_fn(model, data, content_type, accept):
     return [1, 2]
 """
+NUMBER_OUT = """
+def model_fn(model_dir):
+    return None
+def input_fn(data, content_type):
+    return data
+def predict_fn(data, model):
+    return 1
+def output_fn(prediction, accept):
+    return prediction
+"""
+OPAQUE_OUT = """
+def model_fn(model_dir):
+    return None
+def transform_fn(model, data, content_type, accept):
+    return object()
+"""
 
 BROKEN_MODEL_FN = """
 def model_fn(model_dir):
@@ -252,13 +268,22 @@ def test_a_crashed_model_server_is_replaced(sandbox, sm, runtime):
     assert json.loads(answer["Body"].read()) == {"echo": "again"}
 
 
-def test_output_fn_returning_a_list_is_a_model_error_with_a_hint(sandbox, sm, runtime):
-    deploy(
-        sm, "unencoded", upload_model(sandbox, "u/model.tar.gz", {"code/inference.py": UNENCODED})
-    )
+@pytest.mark.parametrize(("code", "expected"), [(UNENCODED, [1, 2]), (NUMBER_OUT, 1)])
+def test_results_that_are_not_bytes_are_json_encoded_as_the_serving_stacks_do(
+    sandbox, sm, runtime, code, expected
+):
+    deploy(sm, "plain", upload_model(sandbox, "u/model.tar.gz", {"code/inference.py": code}))
+    answer = runtime.invoke_endpoint(EndpointName="plain", ContentType="text/csv", Body="1")
+    assert answer["ContentType"] == "application/json"
+    assert json.loads(answer["Body"].read()) == expected
+
+
+def test_a_result_json_cannot_encode_is_a_model_error_with_a_hint(sandbox, sm, runtime):
+    deploy(sm, "opaque", upload_model(sandbox, "o/model.tar.gz", {"code/inference.py": OPAQUE_OUT}))
     with pytest.raises(ClientError) as caught:
-        runtime.invoke_endpoint(EndpointName="unencoded", ContentType="text/csv", Body="1")
-    assert "must be str or bytes, not list" in caught.value.response["OriginalMessage"]
+        runtime.invoke_endpoint(EndpointName="opaque", ContentType="text/csv", Body="1")
+    message = caught.value.response["OriginalMessage"]
+    assert "must be str, bytes or JSON-encodable, not object" in message
 
 
 def test_unknown_endpoint_is_a_validation_error(sandbox, runtime):

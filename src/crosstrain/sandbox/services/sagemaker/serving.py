@@ -84,6 +84,15 @@ def decode(data, content_type: str):
     raise HandlerError(415, f"Content type {content_type} is not supported by this framework.")
 
 
+def _plain(value):
+    """numpy arrays and scalars, torch tensors: as JSON sees them (``json.dumps`` default)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def encode(prediction, accept: str):
     """A prediction -> bytes in the ``accept`` format (the toolkit's encoder)."""
     import numpy as np
@@ -206,12 +215,16 @@ def make(config: dict):
         if isinstance(result, str):
             result = result.encode("utf-8")
         if not isinstance(result, bytes | bytearray):
-            message = (
-                f"the response must be str or bytes, not {type(result).__name__}: encode it in "
-                "output_fn (e.g. return json.dumps(prediction.tolist()))"
-            )
-            print(f"ERROR crosstrain: {message}", flush=True)
-            return {"status": 500, "message": message}, b""
+            try:  # what the SageMaker serving stacks do with any other result
+                result, out_type = json.dumps(result, default=_plain).encode(), JSON
+            except (TypeError, ValueError) as exc:
+                message = (
+                    f"the response must be str, bytes or JSON-encodable, not "
+                    f"{type(result).__name__} ({exc}): encode it in output_fn "
+                    "(e.g. return json.dumps(prediction.tolist()))"
+                )
+                print(f"ERROR crosstrain: {message}", flush=True)
+                return {"status": 500, "message": message}, b""
         return {"content_type": out_type}, bytes(result)
 
     return serve
