@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from crosstrain.sandbox.core import hosts, protocols
+from crosstrain.sandbox.core import errors, hosts, protocols
 
 if TYPE_CHECKING:
     from crosstrain.sandbox.core.state import StateStore
@@ -320,19 +320,30 @@ class Router:
             captured["status"], captured["headers"] = status, headers
             return lambda data: None
 
+        _, _, signing = signing_scope(request)
+        unknown = self._unemulated(environ, signing)
+        if unknown is not None:
+            return unknown(environ, start_response)
         is_admin = access_key in (None, self.admin_access_key) or bool(environ.get(AUTHORIZED))
         with self.moto_lock, iam.principal(is_admin=is_admin):
             for runtime in self.runtimes:
                 runtime.before(request)
             app = self.moto.get_application(environ)
-            result = app(environ, capture)
             try:
-                payload = b"".join(result)
-            finally:
-                if hasattr(result, "close"):
-                    result.close()
+                result = app(environ, capture)
+                try:
+                    payload = b"".join(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+            except NotImplementedError:
+                answer = self._no_answer(request, signing or getattr(app, "service", None), 501)
+                return answer(environ, start_response)
         service = getattr(app, "service", None)
         status = int(captured["status"].split(" ", 1)[0])
+        if status in (404, 500, 501) and errors.is_html(captured["headers"], payload):
+            answer = self._no_answer(request, signing or service, status)
+            return answer(environ, start_response)
         if request.method not in READ_METHODS and status < 400 and service:
             if service != "moto_api":
                 self.mark_dirty({service})
@@ -346,6 +357,30 @@ class Router:
             self.services_used.add(service)
         start_response(captured["status"], captured["headers"])
         return [payload]
+
+    def _unemulated(self, environ: dict, signing: str | None) -> Response | None:
+        """The error for a signed request to a service neither moto nor a runtime serves."""
+        if not signing:
+            return None
+        try:
+            host = self.moto.infer_service_region_host(environ, environ.get("PATH_INFO", ""))
+        except (KeyError, ValueError, IndexError):  # moto could not tell: let it answer
+            return None
+        if host is None or self.moto.get_backend_for_host(host) is not None:
+            return None
+        message = f"the crosstrain sandbox does not emulate {signing}; {errors.LEDGER_HINT}"
+        return errors.aws_error(signing, "UnsupportedService", message, 400)
+
+    def _no_answer(self, request: Request, service: str | None, status: int) -> Response:
+        """moto had no answer (an HTML page): say so in the client's protocol, without a 5xx
+        that SDKs retry."""
+        action = aws_action(request) or f"{request.method} {request.path}"
+        what = f"{service or 'this service'} {action}"
+        if status == 404:
+            message = f"the crosstrain sandbox has no route for {what}; {errors.LEDGER_HINT}"
+            return errors.aws_error(service, "UnknownOperationException", message, 400)
+        message = f"the crosstrain sandbox does not implement {what}; {errors.LEDGER_HINT}"
+        return errors.aws_error(service, "NotImplemented", message, 501)
 
     # -- internal routes -----------------------------------------------------------------------
     def health(self) -> dict:

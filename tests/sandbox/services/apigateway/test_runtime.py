@@ -15,6 +15,7 @@ import urllib.request
 import zipfile
 
 import pytest
+from botocore.exceptions import ClientError
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 
@@ -287,6 +288,18 @@ def test_get_function_url_config_returns_the_same_url(sandbox, function):
     lam = sandbox.client("lambda")
     created = lam.create_function_url_config(FunctionName="echo", AuthType="NONE")
     assert lam.get_function_url_config(FunctionName="echo")["FunctionUrl"] == created["FunctionUrl"]
+
+
+def test_list_function_url_configs(sandbox, function):
+    function()
+    lam = sandbox.client("lambda")
+    assert lam.list_function_url_configs(FunctionName="echo")["FunctionUrlConfigs"] == []
+    created = lam.create_function_url_config(FunctionName="echo", AuthType="NONE")
+    listed = lam.list_function_url_configs(FunctionName="echo")["FunctionUrlConfigs"]
+    assert [c["FunctionUrl"] for c in listed] == [created["FunctionUrl"]]
+    with pytest.raises(ClientError) as caught:
+        lam.list_function_url_configs(FunctionName="ghost")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
 def test_function_url_host_form(sandbox, function):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
@@ -163,12 +164,30 @@ class ApiGatewayRuntime(Runtime):
         return f"{self.router.endpoint_url}/_aws/lambda-url/{url_id}/"
 
     def _url_config_api(self, request: Request) -> Response:
+        if request.method == "GET" and request.path.rstrip("/").endswith("/urls"):
+            return self._list_url_configs(request)
         response = self.router.forward(request)
         text = response.get_data(as_text=True)
         rewritten = _MOTO_URL.sub(lambda m: self.url_for(m.group("url")), text)
         if rewritten != text:
             response.set_data(rewritten)
         return response
+
+    def _list_url_configs(self, request: Request) -> Response:
+        """``ListFunctionUrlConfigs``, which moto does not route."""
+        from moto.awslambda.models import lambda_backends
+        from moto.core.exceptions import JsonRESTError
+
+        name = unquote(request.path.rstrip("/").split("/")[-2])
+        region = signing_scope(request)[1] or self.router.region
+        with self.router.moto_lock:
+            try:
+                function = lambda_backends[account_for(request)][region].get_function(name)
+            except JsonRESTError as exc:
+                return Response(exc.get_body(), exc.code, headers=exc.get_headers())
+            configs = [function.url_config.to_dict()] if function.url_config else []
+        text = _MOTO_URL.sub(lambda m: self.url_for(m.group("url")), json.dumps(configs))
+        return json_response({"FunctionUrlConfigs": json.loads(text)})
 
     def _find_url(self, url_id: str) -> tuple[str, str, str] | None:
         """(account, region, function name) of the function whose URL id is ``url_id``."""
