@@ -14,13 +14,8 @@ import re
 from typing import Any
 
 from crosstrain.sandbox.core.router import Runtime
-from crosstrain.sandbox.services.athena.catalog import (
-    Catalog,
-    ctas_options,
-    ctas_table,
-    table_format,
-    view_table,
-)
+from crosstrain.sandbox.services.athena.catalog import Catalog, table_format
+from crosstrain.sandbox.services.athena.definitions import ctas_options, ctas_table, view_table
 from crosstrain.sandbox.services.athena.executions import Execution, Result, ddl
 from crosstrain.sandbox.services.athena.s3 import SandboxS3, folder
 from crosstrain.sandbox.services.athena.sql import (

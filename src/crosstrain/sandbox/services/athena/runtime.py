@@ -20,8 +20,9 @@ and applied to moto's Glue catalog and S3 as well.
 This module is the runtime and its API handlers. The work is in helpers it imports (they never
 import it): ``executions`` holds an execution's state and result, ``statements`` runs one
 statement (``queries``: the ones DuckDB runs), ``sql`` translates Athena SQL for DuckDB,
-``catalog`` reads and writes the Glue catalog, ``tables`` turns tables into DuckDB views and
-writes their files, and ``s3`` reaches moto's S3 in process.
+``catalog`` reads and writes the Glue catalog (``definitions``: DDL to Glue TableInputs and
+back), ``tables`` turns tables into DuckDB views and writes their files, and ``s3`` reaches
+moto's S3 in process.
 """
 
 from __future__ import annotations

@@ -16,10 +16,12 @@ from typing import Any
 from crosstrain.sandbox.core.router import Runtime
 from crosstrain.sandbox.services.athena.catalog import (
     Catalog,
-    describe_lines,
     discover_partitions,
-    parse_create_table,
     partition_location,
+)
+from crosstrain.sandbox.services.athena.definitions import (
+    describe_lines,
+    parse_create_table,
     partition_spec,
 )
 from crosstrain.sandbox.services.athena.executions import Execution, Result, ddl, utility
