@@ -14,21 +14,19 @@ Limits: a per-call timeout; memory counted as the worker's anonymous resident me
 (``RssAnon``: what the code allocated, not the shared library files it maps), sampled while the
 parent waits, with ``RLIMIT_AS`` as a hard ceiling; ``PR_SET_PDEATHSIG`` so no worker outlives the
 process that started it. Once workers are in use one blank spare process is kept started, so a
-cold start skips Python's own start-up; the worker's environment, folder and output file arrive
-with its setup frame. Nothing here knows about Lambda or SageMaker. The child's side is
+cold start skips Python's own start-up (:mod:`crosstrain.sandbox.core.worker_spawner` starts and
+ends the processes); the worker's environment, folder and output file arrive with its setup
+frame. Nothing here knows about Lambda or SageMaker. The child's side is
 :mod:`crosstrain.sandbox.core.worker_process`, run as a script so a cold start imports little.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import os
 import select
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -36,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crosstrain.sandbox.core.worker_process import FRAME, anon_memory_mb
+from crosstrain.sandbox.core.worker_spawner import blank_process, exit_status, kill_process
 
 _TICK = 0.02  # seconds between memory samples while a call runs
-_CHILD = Path(__file__).with_name("worker_process.py")
 
 
 class WorkerError(Exception):
@@ -118,126 +116,6 @@ class Result:
     error: dict | None = None
 
 
-# -- the parent side -------------------------------------------------------------------------
-_spawner = None  # a ThreadPoolExecutor with one long-lived thread
-_spawner_lock = threading.Lock()
-
-
-def _spawner_pool():
-    """One long-lived thread that starts every worker process.
-
-    ``PR_SET_PDEATHSIG`` fires when the *thread* that forked the child ends, so workers must not
-    be forked from short-lived request threads.
-    """
-    global _spawner
-    with _spawner_lock:
-        if _spawner is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            _spawner = ThreadPoolExecutor(1, thread_name_prefix="crosstrain-spawner")
-    return _spawner
-
-
-def _popen_blank() -> subprocess.Popen:
-    """A worker process that starts Python and waits for its setup frame (spawner thread only)."""
-    return subprocess.Popen(
-        [sys.executable, "-u", str(_CHILD)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "CROSSTRAIN_WORKER_PARENT": str(os.getpid())},
-        process_group=0,
-        bufsize=0,
-    )
-
-
-def _start_blank() -> subprocess.Popen:
-    return _spawner_pool().submit(_popen_blank).result()
-
-
-class _Spares:
-    """One blank worker kept ready once workers are in use, so a cold start skips Python's own
-    start-up (tens of milliseconds). It dies with this process like any worker."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._spare: subprocess.Popen | None = None
-        self._filling = False
-
-    def take(self) -> subprocess.Popen | None:
-        with self._lock:
-            spare, self._spare = self._spare, None
-        self._refill()
-        if spare is not None and spare.poll() is None:
-            return spare
-        return None
-
-    def _refill(self) -> None:
-        with self._lock:
-            if self._filling or self._spare is not None:
-                return
-            self._filling = True
-        _spawner_pool().submit(self._fill)
-
-    def _fill(self) -> None:  # runs on the spawner thread
-        try:
-            spare = _popen_blank()
-        finally:
-            with self._lock:
-                self._filling = False
-        with self._lock:
-            self._spare, extra = spare, self._spare
-        if extra is not None:
-            _kill_process(extra)
-
-    def close(self) -> None:
-        with self._lock:
-            spare, self._spare = self._spare, None
-        if spare is not None:
-            _kill_process(spare)
-
-
-def _kill_process(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and whatever it started (its process group), then reap it."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
-    for stream in (process.stdin, process.stdout):
-        if stream is not None:
-            stream.close()
-
-
-_spares = _Spares()
-atexit.register(_spares.close)
-
-
-# How the Lambda runtime interface (written in Go) names the signals that end a process.
-_SIGNAL_NAMES = {
-    signal.SIGKILL: "killed",
-    signal.SIGSEGV: "segmentation fault",
-    signal.SIGABRT: "aborted",
-    signal.SIGTERM: "terminated",
-    signal.SIGBUS: "bus error",
-    signal.SIGFPE: "floating point exception",
-    signal.SIGILL: "illegal instruction",
-}
-
-
-def _exit_status(code: int | None) -> str:
-    """``exit status 3`` or ``signal: segmentation fault``, as AWS reports a dead runtime."""
-    if code is None:
-        return "unknown"
-    if code < 0:
-        try:
-            sig = signal.Signals(-code)
-        except ValueError:
-            return f"signal: {-code}"
-        return f"signal: {_SIGNAL_NAMES.get(sig, sig.name.lower())}"
-    return f"exit status {code}"
-
-
 class Worker:
     """One worker subprocess (used by :class:`WorkerPool`; one call at a time)."""
 
@@ -260,7 +138,7 @@ class Worker:
     def start(self) -> CallInfo:
         """Take a spare process (or start one) and wait until the factory has loaded."""
         self.output_path.touch()
-        self.process = _spares.take() or _start_blank()
+        self.process = blank_process()
         info = CallInfo(cold=True, worker_id=self.id)
         began = time.perf_counter()
         self._send(
@@ -316,7 +194,7 @@ class Worker:
 
     def kill(self) -> None:
         if self.process is not None:
-            _kill_process(self.process)
+            kill_process(self.process)
 
     def close(self) -> None:
         """Kill the process and remove its output file."""
@@ -348,7 +226,7 @@ class Worker:
                 chunk = os.read(fd, min(remaining, 1 << 20))
                 if not chunk:
                     code = self.process.wait(timeout=5)
-                    status = _exit_status(code)
+                    status = exit_status(code)
                     raise WorkerDied(f"worker exited ({status})", info, status)
                 chunks.append(chunk)
                 remaining -= len(chunk)

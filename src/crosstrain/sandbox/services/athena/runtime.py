@@ -18,9 +18,11 @@ CREATE/DROP DATABASE, DROP TABLE, MSCK REPAIR TABLE, ALTER TABLE ADD/DROP PARTIT
 and applied to moto's Glue catalog and S3 as well.
 
 This module is the runtime and its API handlers. The work is in helpers it imports (they never
-import it): ``statements`` runs one statement, ``sql`` translates Athena SQL for
-DuckDB, ``catalog`` reads and writes the Glue catalog, ``tables`` turns tables into
-DuckDB views and writes their files, and ``s3`` reaches moto's S3 in process.
+import it): ``executions`` holds an execution's state and result, ``statements`` runs one
+statement (``queries``: the ones DuckDB runs), ``sql`` translates Athena SQL for DuckDB,
+``catalog`` reads and writes the Glue catalog (``definitions``: DDL to Glue TableInputs and
+back), ``tables`` turns tables into DuckDB views and writes their files, and ``s3`` reaches
+moto's S3 in process.
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ from werkzeug.wrappers import Request, Response
 
 from crosstrain.sandbox.core.accounts import caller
 from crosstrain.sandbox.core.router import Runtime, aws_action, json_response
+from crosstrain.sandbox.services.athena.executions import Execution, Result
 from crosstrain.sandbox.services.athena.s3 import folder
 from crosstrain.sandbox.services.athena.sql import QueryError, prepare, scan_sql
-from crosstrain.sandbox.services.athena.statements import Execution, Result, Statements
+from crosstrain.sandbox.services.athena.statements import Statements
 
 log = logging.getLogger("crosstrain.sandbox.athena")
 

@@ -11,12 +11,8 @@ import io
 import json
 from typing import Any
 
-from crosstrain.sandbox.services.athena.catalog import (
-    Catalog,
-    discover_partitions,
-    table_format,
-    view_sql,
-)
+from crosstrain.sandbox.services.athena.catalog import Catalog, discover_partitions, table_format
+from crosstrain.sandbox.services.athena.definitions import view_sql
 from crosstrain.sandbox.services.athena.s3 import (
     SandboxS3,
     arrow_filesystem,
