@@ -183,3 +183,39 @@ def test_stop_leaves_no_process():
     pid = sb.pid
     sb.stop()
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_down_never_stops_a_sandbox_it_did_not_start(home):
+    """Another user's (or namespace's) sandbox on the port, behind a record with its pid but not
+    its start token, is left running."""
+    with sandbox_api.start(tls_dir=home / "tls") as theirs:
+        record = home / "run" / f"sandbox-{theirs.port}.json"
+        record.parent.mkdir(parents=True)
+        forged = {"pid": theirs.pid, "endpoint": theirs.endpoint_url, "token": "not-theirs"}
+        record.write_text(json.dumps(forged))
+        result = crosstrain("sandbox", "down", "--port", str(theirs.port), home=home, check=True)
+        assert "left it running" in result.stdout
+        assert theirs.alive()
+        no_record = crosstrain("sandbox", "down", "--port", str(theirs.port), home=home)
+        assert no_record.returncode != 0 and "not started from this crosstrain home" in (
+            no_record.stderr
+        )
+        assert theirs.alive()
+
+
+def test_shutdown_needs_the_start_token_and_health_never_shows_it(sandbox):
+    import urllib.error
+    import urllib.request
+
+    health = sandbox.health()
+    assert sandbox.token not in json.dumps(health) and health["instance"]
+    request = urllib.request.Request(
+        f"{sandbox.endpoint_url}/_crosstrain/shutdown",
+        method="POST",
+        data=b"",
+        headers={"X-Crosstrain-Token": "guess"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)  # noqa: S310 - local URL
+    assert refused.value.code == 403
+    assert sandbox.alive()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import signal
 import subprocess
@@ -51,6 +52,7 @@ class Sandbox:
         profile: str | None = None,
         kind: str = "embedded",
         ca_bundle: str | None = None,
+        token: str | None = None,
     ):
         self.endpoint_url = endpoint_url
         self.pid = pid
@@ -59,6 +61,7 @@ class Sandbox:
         self.profile = profile
         self.kind = kind
         self.ca_bundle = ca_bundle
+        self.token = token  # set when this handle started the sandbox: proves it is ours
 
     def __repr__(self) -> str:
         return f"Sandbox({self.endpoint_url or 'aws'}, kind={self.kind}, pid={self.pid})"
@@ -203,6 +206,7 @@ def start(
     ``env`` replaces the inherited environment; ``launcher`` is a command prefix the sandbox
     runs under (grading runs it jailed, as the learner's user).
     """
+    token = secrets.token_hex(16)
     read_fd, write_fd = os.pipe()
     cmd = [
         *(launcher or []),
@@ -237,7 +241,11 @@ def start(
             stderr=log,
             pass_fds=(write_fd,),
             start_new_session=detach,
-            env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
+            env={
+                **(os.environ if env is None else env),
+                "PYTHONUNBUFFERED": "1",
+                "CROSSTRAIN_SANDBOX_TOKEN": token,
+            },
         )
     finally:
         os.close(write_fd)
@@ -254,6 +262,7 @@ def start(
         process=process,
         region=region,
         ca_bundle=message.get("ca_bundle"),
+        token=token,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -141,10 +142,46 @@ def write_record(sandbox: Sandbox, state_dir: Path | None, detached: bool) -> No
         "state_dir": str(state_dir) if state_dir else None,
         "detached": detached,
         "started": time.time(),
+        "token": sandbox.token,
     }
     tmp = path.with_suffix(".tmp")
+    tmp.touch(mode=0o600)
     tmp.write_text(json.dumps(record, indent=2))
     os.replace(tmp, path)
+
+
+def owns(record: dict) -> dict | None:
+    """The health of the sandbox this record started, if that is what answers at its endpoint
+    (same start token and pid); ``None`` when something else answers there, or nothing."""
+    from crosstrain.sandbox.core.admin import instance_id
+
+    token = record.get("token")
+    try:
+        health = http_json(f"{record['endpoint']}/_crosstrain/health", timeout=2)
+    except Exception:  # noqa: BLE001 - nothing (or something else) answers there
+        return None
+    if not token or health.get("instance") != instance_id(token):
+        return None
+    return health if health.get("pid") == record.get("pid") else None
+
+
+def shut_down(record: dict, timeout: float) -> None:
+    """Ask the sandbox to stop, with its start token; wait until its process is gone."""
+    from crosstrain.sandbox.core.admin import TOKEN_HEADER
+
+    request = urllib.request.Request(
+        f"{record['endpoint']}/_crosstrain/shutdown",
+        method="POST",
+        data=b"",
+        headers={TOKEN_HEADER: record["token"]},
+    )
+    with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - local URL
+        pass
+    deadline = time.monotonic() + timeout
+    while pid_alive(int(record["pid"])) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if pid_alive(int(record["pid"])):  # proven ours above, and still there
+        terminate(int(record["pid"]), timeout=timeout)
 
 
 def clear_record(port: int) -> None:
@@ -241,14 +278,21 @@ def down(port: int | None = None, timeout: float = 10.0) -> str:
         return f"stopped using the {backend.kind} backend; back to the embedded sandbox"
     had_file = run_file(port).exists()
     record = read_record(port)
-    if record:
-        terminate(int(record["pid"]), timeout=timeout)
+    if record and owns(record):
+        shut_down(record, timeout)
         clear_record(port)
         return f"stopped the sandbox on port {port} (pid {record['pid']})"
-    found = find(port)
-    if found and found.pid:
-        terminate(found.pid, timeout=timeout)
-        return f"stopped the sandbox on port {port} (pid {found.pid})"
+    if record:
+        clear_record(port)
+        return (
+            f"the process answering on port {port} is not the sandbox this record started; "
+            "left it running (removed the record)"
+        )
+    if find(port) is not None:
+        raise SandboxError(
+            f"a sandbox answers on port {port}, but it was not started from this crosstrain "
+            f"home ({home()}); stop it where it was started"
+        )
     if had_file:
         return f"no sandbox was running on port {port} (removed a stale record)"
     return f"no sandbox is running on port {port}"

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from crosstrain.sandbox.core import errors, hosts, protocols
@@ -158,14 +157,11 @@ class Router:
         self.services_used: set[str] = set()
         self.runtimes: list[Runtime] = []
         self.notices: list[str] = []
-        self._internal: dict[tuple[str, str], Handler] = {
-            ("GET", "/_crosstrain/health"): self._health,
-            ("POST", "/_crosstrain/reset"): self._reset_route,
-            ("POST", "/moto-api/reset"): self._reset_route,
-            ("POST", "/_crosstrain/flush"): self._flush_route,
-            ("GET", "/_localstack/health"): self._localstack_health,
-            ("HEAD", "/_localstack/health"): self._localstack_health,
-        }
+        self.token = ""  # the start token: only its holder may shut this sandbox down
+        self.on_shutdown: Callable[[], None] | None = None
+        from crosstrain.sandbox.core.admin import internal_routes
+
+        self._internal: dict[tuple[str, str], Handler] = internal_routes(self)
 
     # -- wiring --------------------------------------------------------------------------------
     def add_runtime(self, runtime_cls: type[Runtime]) -> Runtime:
@@ -267,44 +263,10 @@ class Router:
 
     def authorize(self, request: Request, action: str, resource: str) -> Response | None:
         """Under ``--enforce-iam``, the error a non-admin caller gets when its policies do not
-        allow ``action`` on ``resource``; the signature is checked against the request as the
-        client sent it (before any protocol rewrite)."""
+        allow ``action`` on ``resource`` (see :func:`iam.check`)."""
         from crosstrain.sandbox.core import iam
 
-        if not iam.enabled():
-            return None
-        access_key, _, _ = signing_scope(request)
-        if access_key in (None, self.admin_access_key):
-            return None
-        from moto.iam.access_control import IAMRequest
-        from moto.iam.models import get_account_id_from
-
-        wire = request.environ.get(protocols.ORIGINAL) or {
-            "method": request.method,
-            "path": request.environ.get("RAW_URI") or request.full_path,
-            "body": request.get_data(),
-            "headers": dict(request.headers),
-        }
-        try:
-            with self.moto_lock:
-                check = IAMRequest(
-                    account_id=get_account_id_from(access_key),
-                    method=wire["method"],
-                    path=wire["path"],
-                    data={},
-                    body=wire["body"],
-                    headers=wire["headers"],
-                    action=action,
-                )
-                check.check_signature()
-                check.check_action_permitted(resource)
-        except HTTPException as exc:  # moto's signature and access errors
-            code = getattr(exc, "error_type", "AccessDenied")
-            code = "AccessDeniedException" if code == "AccessDenied" else code
-            message = getattr(exc, "message", str(exc))
-            body = {"__type": code, "Message": message, "message": message}
-            return json_response(body, exc.code or 403, headers={"x-amzn-ErrorType": code})
-        return None
+        return iam.check(request, action, resource, self.admin_access_key, self.moto_lock)
 
     def _call_moto(self, request: Request, environ: dict, start_response):
         from crosstrain.sandbox.core import iam
@@ -393,6 +355,7 @@ class Router:
                 not_persisted=dict(self.state.errors),
             )
         from crosstrain import __version__
+        from crosstrain.sandbox.core.admin import instance_id
 
         return {
             "service": "crosstrain-sandbox",
@@ -401,6 +364,7 @@ class Router:
             "pid": os.getpid(),
             "endpoint": self.endpoint_url,
             "region": self.region,
+            "instance": instance_id(self.token) if self.token else None,
             "uptime_seconds": round(time.time() - self.started, 3),
             "settings": self.settings,
             "state": state,
@@ -408,21 +372,6 @@ class Router:
             "notices": self.notices,
             "runtimes": {rt.name: rt.health() for rt in self.runtimes},
         }
-
-    def _health(self, request: Request) -> Response:
-        return json_response(self.health())
-
-    def _localstack_health(self, request: Request) -> Response:
-        from crosstrain import __version__
-        from crosstrain.sandbox.core.ledger import LEDGER
-
-        services = {
-            entry.service: ("running" if entry.service in self.services_used else "available")
-            for entry in LEDGER
-        }
-        return json_response(
-            {"services": services, "edition": "crosstrain", "version": __version__}
-        )
 
     def reset(self) -> float:
         """Clear every service, runtime and snapshot; return the seconds it took."""
@@ -437,15 +386,6 @@ class Router:
         for runtime in self.runtimes:
             runtime.reset()
         return time.perf_counter() - began
-
-    def _reset_route(self, request: Request) -> Response:
-        seconds = self.reset()
-        return json_response({"reset": True, "seconds": round(seconds, 4)})
-
-    def _flush_route(self, request: Request) -> Response:
-        if self.state is not None:
-            self.state.flush()
-        return json_response({"flushed": self.state is not None})
 
     def close(self) -> None:
         for runtime in reversed(self.runtimes):

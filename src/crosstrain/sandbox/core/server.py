@@ -14,12 +14,14 @@ import importlib
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
 from pathlib import Path
 
 DEFAULT_ACCOUNT = "000000000000"  # LocalStack's, so tutorials' ARNs work unchanged
+TOKEN_VARIABLE = "CROSSTRAIN_SANDBOX_TOKEN"  # read once, then removed from the environment
 
 # Data-plane runtimes, in routing order ("module:Class"); imported at start.
 RUNTIMES: tuple[str, ...] = (
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         router.notices = restored.messages()
         router.services_used.update(restored.services)
         router.state.start()
+    router.token = os.environ.pop(TOKEN_VARIABLE, "") or secrets.token_hex(16)
     if args.enforce_iam:
         iam.enable()
     for path in RUNTIMES:
@@ -168,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             stopping.set()
             threading.Thread(target=server.shutdown, daemon=True).start()
 
+    router.on_shutdown = lambda: stop(None, None)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     _report(
