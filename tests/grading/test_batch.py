@@ -93,7 +93,7 @@ def learner_uids(jobs: int = 2) -> set[int]:
 def learner_output(batch, student: str) -> str:
     store = GradeStore(batch["out"], batch["summary"].lab)
     try:
-        result = next(r for r in store.results() if r["student"] == student)
+        result = next(r.as_dict() for r in store.results() if r.student == student)
     finally:
         store.close()
     return "".join(run["output"] for run in result["runs"])

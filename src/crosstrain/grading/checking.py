@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crosstrain.grading.results import GradedCheck
 from crosstrain.labs.checks import PASSED, CheckContext, HiddenData, run_check
 
 HIDDEN_FAILED = (
@@ -34,22 +35,22 @@ class TrackedHidden(HiddenData):
         return object.__getattribute__(self, name)
 
 
-def run_lab_checks(lab, specs, sandbox, workspace: Path, secret: str | None) -> list[dict]:
-    """Every check's result as a dict, with ``public_message`` (what the learner may see)."""
+def run_lab_checks(lab, specs, sandbox, workspace: Path, secret: str | None) -> list[GradedCheck]:
+    """Every check's result, with ``public_message`` (what the learner may see)."""
     clients: dict = {}
     out = []
     for spec in specs:
         hidden = TrackedHidden(secret.encode(), lab.slug) if secret else None
         ctx = CheckContext(lab, sandbox, workspace, hidden, _clients=clients)
-        result = run_check(spec, ctx).as_dict()
-        result["hidden"] = bool(hidden and hidden.drawn)
-        result["public_message"] = result["message"]
-        if result["hidden"]:
-            if result["status"] == PASSED:
-                result["public_message"] = HIDDEN_PASSED
+        found = run_check(spec, ctx)
+        result = GradedCheck(**vars(found), hidden=bool(hidden and hidden.drawn))
+        result.public_message = result.message
+        if result.hidden:
+            if result.status == PASSED:
+                result.public_message = HIDDEN_PASSED
             else:
                 public = run_check(spec, CheckContext(lab, sandbox, workspace, None, clients))
-                result["public_message"] = (
+                result.public_message = (
                     HIDDEN_FAILED if public.passed else f"public case: {public.message}"
                 )
         out.append(result)

@@ -42,11 +42,30 @@ class JailError(OSError):
 
 def python_paths() -> list[Path]:
     """What learner code needs to run this Python and import crosstrain, nbclient and the rest."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths.add(crosstrain_path())
+    return sorted(Path(p).resolve() for p in paths)
+
+
+def crosstrain_path() -> str:
+    """The folder this process imports crosstrain from (its parent: ``src/`` or site-packages)."""
     import crosstrain
 
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    paths.add(str(Path(crosstrain.__file__).resolve().parents[1]))
-    return sorted(Path(p).resolve() for p in paths)
+    return str(Path(crosstrain.__file__).resolve().parents[1])
+
+
+# ``python -I`` ignores PYTHONPATH and the current folder (no sitecustomize or .pth tricks from
+# a learner's folder); this puts back exactly the crosstrain the grader itself runs.
+_BOOT = (
+    "import runpy, sys; sys.path.insert(0, sys.argv[1]); module = sys.argv[2]; "
+    "sys.argv = [module, *sys.argv[3:]]; runpy.run_module(module, run_name='__main__', "
+    "alter_sys=True)"
+)
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    """``python -I -m module args...``, importing the grader's own crosstrain."""
+    return [sys.executable, "-I", "-c", _BOOT, crosstrain_path(), module, *args]
 
 
 def shut_ancestors(path: Path) -> list[Path]:
@@ -147,7 +166,7 @@ def drop_to(user: str | int) -> None:
 def launcher(plan: dict, user: str | int) -> list[str]:
     """The command prefix that runs what follows it jailed, as ``user`` (see the module doc)."""
     spec = [json.dumps(plan), json.dumps(user)]
-    return [sys.executable, "-I", "-m", "crosstrain.grading.jail", *spec, "--"]
+    return [*python_module("crosstrain.grading.jail", *spec), "--"]
 
 
 def main(argv: list[str]) -> None:

@@ -24,11 +24,12 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.labs.results import CheckResult, Status
 
 if TYPE_CHECKING:
     from crosstrain.labs.catalog import Lab
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_HINT = "default"
-PASSED, FAILED, ERROR = "passed", "failed", "error"
+PASSED, FAILED, ERROR = Status.PASSED, Status.FAILED, Status.ERROR
 
 
 @dataclass(frozen=True)
@@ -97,29 +98,6 @@ class Score:
     points: int
     message: str
     hint: str | None = None
-
-
-@dataclass
-class CheckResult:
-    """What one check found: status, points, what it saw and what to do next."""
-
-    lab: str
-    step: str
-    check: str
-    status: str
-    points: int
-    max_points: int
-    message: str
-    hint: str = ""
-    hint_id: str = ""
-    seconds: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        return self.status == PASSED
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
