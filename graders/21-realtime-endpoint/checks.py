@@ -20,6 +20,7 @@ import uuid
 
 from botocore.exceptions import ClientError
 
+from crosstrain.labs.checkkit import error_code
 from crosstrain.labs.checks import Fail, check
 
 BUCKET = "churn-endpoint-artifacts"
@@ -150,10 +151,6 @@ def expected(ctx, version: str, rows) -> list[float]:
 
 
 # -- the endpoint ----------------------------------------------------------------------------
-
-
-def error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
 
 
 def names(items: list[str]) -> str:
