@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from crosstrain.grading import isolate, jail
 from crosstrain.grading.checking import grader_fingerprint, run_lab_checks
+from crosstrain.grading.learnercode import JailedLearnerCode
 from crosstrain.grading.limits import Limits
 from crosstrain.grading.results import RAN, GradedCheck, GradeResult, GradeStatus, RunReport
 from crosstrain.grading.supervise import entries
@@ -86,6 +87,7 @@ class Job:
     unit: isolate.Confinement | None = None
     runs: list[RunReport] = field(default_factory=list)
     checks: list[GradedCheck] = field(default_factory=list)
+    learner: JailedLearnerCode | None = None
 
     @property
     def folder(self) -> Path:  # everything learner code may touch
@@ -251,8 +253,12 @@ def tampered(grader: Grader, job: Job) -> bool:
 
 
 def run_checks(grader: Grader, job: Job) -> None:
-    """Stage 6: the lab's checks, here in the trusted process, with hidden data."""
-    job.checks = run_lab_checks(grader.lab, grader.specs, job.sandbox, job.workspace, grader.secret)
+    """Stage 6: the lab's checks, here in the trusted process, with hidden data; what they
+    run of the learner's (a model, a function) runs in the submission's confinement."""
+    job.learner = JailedLearnerCode(job.unit, job.home)
+    job.checks = run_lab_checks(
+        grader.lab, grader.specs, job.sandbox, job.workspace, grader.secret, job.learner
+    )
 
 
 def record(grader: Grader, job: Job) -> GradeResult:

@@ -98,3 +98,111 @@ def allows(documents: list[tuple[str, dict]], action: str, resource: str) -> boo
                 ):
                     return True
     return False
+
+
+# -- learner code, out of the checking process (see crosstrain.labs.learnercode) ---------------
+
+
+def learner_failed(exc: Exception, what: str, hint: str | None = None):
+    """The ``Fail`` for learner code that gave no answer: ``WHAT: how it ended``."""
+    from crosstrain.labs.checks import Fail
+
+    return Fail(f"{what}: {exc}", hint=hint)
+
+
+def untar(data: bytes, max_bytes: int = 512 * 1024 * 1024, mode: str = "r:*") -> dict[str, bytes]:
+    """The regular files of a tar(.gz), by path, read in memory (nothing is extracted to disk
+    and nothing in it runs); ``ValueError`` when it is not one or unpacks past ``max_bytes``."""
+    import io
+    import tarfile
+
+    files: dict[str, bytes] = {}
+    total = 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode=mode) as archive:
+            for member in archive:
+                if not member.isfile():
+                    continue
+                total += member.size
+                if total > max_bytes:
+                    raise ValueError(f"larger than {max_bytes >> 20} MB unpacked")
+                files[member.name.removeprefix("./")] = archive.extractfile(member).read()
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise ValueError(f"not a tar.gz archive ({exc})") from None
+    return files
+
+
+def frame_to_plain(frame) -> dict:
+    """A DataFrame as plain JSON data that keeps each column's dtype (the learner-code service
+    sends frames back this way: never a pickle, never Parquet's embedded metadata)."""
+    import pandas as pd
+
+    columns = []
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(col.dtype):
+            values = [None if pd.isna(v) else v.isoformat() for v in col]
+        else:
+            values = [_cell(v) for v in col.astype(object).tolist()]
+        columns.append({"name": str(name), "dtype": str(col.dtype), "values": values})
+    return {"columns": columns}
+
+
+def frame_from_plain(data: dict):
+    """The DataFrame :func:`frame_to_plain` described (same columns, values and dtypes)."""
+    import pandas as pd
+
+    series = {}
+    for column in data["columns"]:
+        values = [_uncell(v) for v in column["values"]]
+        dtype = str(column["dtype"])
+        if dtype.startswith("datetime64"):
+            parsed = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601")
+            try:
+                series[column["name"]] = parsed.astype(dtype)
+            except (TypeError, ValueError):
+                series[column["name"]] = parsed
+            continue
+        try:
+            series[column["name"]] = pd.Series(values, dtype=dtype)
+        except (TypeError, ValueError):
+            series[column["name"]] = pd.Series(values, dtype=object)
+    return pd.DataFrame(series)
+
+
+def _cell(value):
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "isoformat") and not _missing(value):
+        return {"kind": type(value).__name__, "iso": value.isoformat()}
+    if hasattr(value, "item"):
+        return _cell(value.item())
+    return None if _missing(value) else {"kind": "text", "iso": str(value)}
+
+
+def _missing(value) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _uncell(value):
+    import datetime as dt
+
+    import pandas as pd
+
+    if not isinstance(value, dict):
+        return value
+    kind, text = value.get("kind"), str(value.get("iso", ""))
+    if kind == "date":
+        return dt.date.fromisoformat(text)
+    if kind in ("datetime", "Timestamp"):
+        return pd.Timestamp(text)
+    return text

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.labs.learnercode import LOCAL, LearnerCode
 from crosstrain.labs.results import CheckResult, Status
 
 if TYPE_CHECKING:
@@ -126,6 +127,8 @@ class CheckContext:
     workspace: Path
     hidden: HiddenData | None = None
     _clients: dict = field(default_factory=dict, repr=False)
+    # Where learner code a check must run (load a model, call a function) runs: never here.
+    learner: LearnerCode = field(default_factory=lambda: LOCAL, repr=False)
 
     @property
     def manifest(self) -> Manifest:
