@@ -28,9 +28,17 @@ from crosstrain.grading import isolate, jail
 from crosstrain.grading.checking import grader_fingerprint, run_lab_checks
 from crosstrain.grading.learnercode import JailedLearnerCode
 from crosstrain.grading.limits import Limits
-from crosstrain.grading.results import RAN, GradedCheck, GradeResult, GradeStatus, RunReport
+from crosstrain.grading.results import (
+    RAN,
+    GradedCheck,
+    GradeResult,
+    GradeStatus,
+    RunReport,
+    RunStatus,
+)
 from crosstrain.grading.supervise import entries
 from crosstrain.grading.unpack import Rejected, settle_root, unpack
+from crosstrain.labs.results import Status
 
 if TYPE_CHECKING:
     from crosstrain.labs.catalog import Lab
@@ -262,24 +270,33 @@ def run_checks(grader: Grader, job: Job) -> None:
 
 
 def record(grader: Grader, job: Job) -> GradeResult:
-    """Stage 7: points per step, the status and one message saying what happened."""
+    """Stage 7: points per step, the status and one message saying what happened.
+
+    The grade is final whatever the learner's code did: a crash, a time-out, a check that could
+    not decide on what it was given (0 points for that check, said in the message). Only the
+    grader's own failure (its supervisor or learner-code service could not run) is ``error``,
+    which the next run retries."""
+    infra = [f"{r.file}: {r.message}" for r in job.runs if r.status == RunStatus.ERROR]
+    if job.learner is not None and job.learner.broken:
+        infra.append(f"checks: {job.learner.broken}")
+    if infra:
+        message = "; ".join(infra) + "; run the same command again to retry"
+        return grader.result(job.sub, GradeStatus.ERROR, message, runs=job.runs, notes=job.notes)
     failed = [r for r in job.runs if not r.ok]
     said = [r for r in job.runs if not r.ok or r.message != RAN]
-    message = "; ".join(f"{r.file}: {r.message}" for r in said) or "all code ran"
-    status = GradeStatus.CODE_FAILED if failed else GradeStatus.GRADED
-    broken = [c for c in job.checks if c.status == "error"]
-    if broken:  # a check that could not decide is never the final word: retried next run
-        status = GradeStatus.ERROR
-        message = "; ".join(f"check {c.check}: {c.message}" for c in broken) + (
-            f"; {message}; run the same command again to retry"
-        )
+    parts = [f"{r.file}: {r.message}" for r in said] or ["all code ran"]
+    parts += [
+        f"check {c.check} could not decide ({c.message}): 0 points for it"
+        for c in job.checks
+        if c.status == Status.ERROR
+    ]
     steps = {s.id: 0 for s in grader.lab.manifest.steps}
     for item in job.checks:
         steps[item.step] += item.points
     return grader.result(
         job.sub,
-        status,
-        message,
+        GradeStatus.CODE_FAILED if failed else GradeStatus.GRADED,
+        "; ".join(parts),
         points=sum(steps.values()),
         steps=steps,
         checks=job.checks,
