@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 from crosstrain.errors import CrosstrainError
 from crosstrain.grading import isolate
 from crosstrain.grading.checking import grader_fingerprint
+from crosstrain.grading.grader import Grader, Submission, fingerprint
 from crosstrain.grading.limits import Limits
+from crosstrain.grading.reserve import reserve
 from crosstrain.grading.results import GradeStatus
-from crosstrain.grading.stages import Grader, Submission, fingerprint
 from crosstrain.grading.store import GradeStore
 
 if TYPE_CHECKING:
@@ -122,12 +123,11 @@ def grade(
     the_lab = get_lab(lab)
     out = Path(out_dir)
     subs = [s for s in find_submissions(submissions_dir) if s.path.resolve() != out.resolve()]
-    limits = limits or Limits(timeout=timeout, memory_mb=memory_mb)
     store = GradeStore(out, the_lab.slug)
     grader = Grader(
         the_lab,
         load_checks(the_lab),
-        limits,
+        limits or Limits(timeout=timeout, memory_mb=memory_mb),
         secret,
         isolation or isolate.default_isolation(),
         grader_fingerprint(the_lab),
@@ -135,33 +135,62 @@ def grade(
     )
     done = {} if regrade else store.done()
     todo = [s for s in subs if done.get(s.student) != fingerprint(s.path)]
-    jobs = max(1, jobs or os.cpu_count() or 1)
     try:
-        run_batch(grader, todo, store, jobs, progress)
+        grader.reservation = reserve()
+        run_batch(grader, todo, store, max(1, jobs or os.cpu_count() or 1), progress)
         results = store.results()
         files = write_outputs(out, the_lab, grader.specs, results)
     finally:
         store.close()
+        if grader.reservation is not None:
+            grader.reservation.release()
+    return summarise(
+        grader,
+        out,
+        results,
+        files,
+        graded=len(todo),
+        skipped=len(subs) - len(todo),
+        seconds=time.monotonic() - started,
+    )
+
+
+def summarise(
+    grader: Grader, out: Path, results, files, *, graded: int, skipped: int, seconds: float
+) -> BatchSummary:
+    """The batch's summary: counts, statuses, the mean, files written and warnings."""
     statuses: dict[str, int] = {}
     for r in results:
         statuses[str(r.status)] = statuses.get(str(r.status), 0) + 1
-    warnings = [] if secret else ["no secret given: hidden cases were not run"]
-    if todo and grader.isolation.warning():
+    warnings = [] if grader.secret else ["no secret given: hidden cases were not run"]
+    if graded and grader.isolation.warning():
         warnings.append(grader.isolation.warning())
     return BatchSummary(
-        lab=the_lab.slug,
+        lab=grader.lab.slug,
         out_dir=out,
-        graded=len(todo),
-        skipped=len(subs) - len(todo),
+        graded=graded,
+        skipped=skipped,
         total=len(results),
-        seconds=round(time.monotonic() - started, 2),
+        seconds=round(seconds, 2),
         statuses=statuses,
         mean_points=round(sum(r.points for r in results) / max(1, len(results)), 2),
-        max_points=the_lab.manifest.points,
+        max_points=grader.lab.manifest.points,
         files=files,
         warnings=warnings,
-        isolation=grader.isolation.describe(),
+        isolation=describe_isolation(grader),
     )
+
+
+def describe_isolation(grader: Grader) -> str:
+    """How learner code ran in this batch, in one phrase (the CLI prints it)."""
+    from crosstrain.grading import netns, unit
+
+    parts = [grader.isolation.describe()]
+    if grader.contain and grader.reservation is not None:
+        parts.append(unit.describe().split(":")[0])
+        if netns.available():
+            parts.append("a network namespace per submission")
+    return "; ".join(parts)
 
 
 def run_batch(grader: Grader, todo: list[Submission], store: GradeStore, jobs: int, show: bool):
@@ -186,8 +215,6 @@ def run_batch(grader: Grader, todo: list[Submission], store: GradeStore, jobs: i
         console=Console(stderr=True),
         disable=not show,
     )
-    for slot in range(jobs):
-        grader.slots.put(slot)
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
     try:
         with bar:

@@ -190,6 +190,8 @@ class Confinement:
     user: str | int | None = None
     plan: dict | None = None
     stop: threading.Event | None = None
+    cgroup: dict | None = None  # {"kind", "procs", "dirs"} of the submission's unit
+    netns: str | None = None  # the submission's network namespace, to join
 
     def with_env(self, env: dict[str, str]) -> Confinement:
         return replace(self, env=env)
@@ -214,6 +216,8 @@ def run_supervised(argv: list[str], *, cwd: Path, unit: Confinement, timeout: fl
         "max_processes": limits.max_processes,
         "run_as": unit.user,
         "jail": unit.plan,
+        "cgroup": unit.cgroup,
+        "netns": unit.netns,
     }
     proc = subprocess.Popen(
         jail.python_module("crosstrain.grading.supervise"),

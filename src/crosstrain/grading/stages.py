@@ -1,33 +1,24 @@
-"""Grade one submission, as named stages over a :class:`Job`.
+"""The stages of grading one submission, each a small function of the batch's
+:class:`~crosstrain.grading.grader.Grader` and the submission's :class:`Job`:
 
     unpack → hand over → start sandbox → run learner code → tamper check → checks → record
 
-Each stage is a small function of the batch's :class:`Grader` and the submission's
-:class:`Job`; :meth:`Grader.grade_one` runs them in that order and turns whatever happens into a
-:class:`~crosstrain.grading.results.GradeResult`.
+and :func:`teardown`, which runs whatever happened.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import queue
 import shutil
 import subprocess
-import tempfile
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crosstrain.grading import isolate, jail
+from crosstrain.grading import isolate, jail, reserve, unit
 from crosstrain.grading.checking import grader_fingerprint, run_lab_checks
 from crosstrain.grading.learnercode import JailedLearnerCode
-from crosstrain.grading.limits import Limits
+from crosstrain.grading.netns import Forwarder, Namespace
 from crosstrain.grading.results import (
     RAN,
     GradedCheck,
@@ -37,50 +28,13 @@ from crosstrain.grading.results import (
     RunStatus,
 )
 from crosstrain.grading.supervise import entries
-from crosstrain.grading.unpack import Rejected, settle_root, unpack
+from crosstrain.grading.unit import Unit
+from crosstrain.grading.unpack import settle_root, unpack
 from crosstrain.labs.results import Status
+from crosstrain.sandbox import Sandbox
 
 if TYPE_CHECKING:
-    from crosstrain.labs.catalog import Lab
-    from crosstrain.labs.checks import CheckSpec
-    from crosstrain.sandbox import Sandbox
-
-TAMPERED_MESSAGE = (
-    "the submission's code changed the grader's files; restore them "
-    "(git checkout graders/) and regrade this student with --regrade"
-)
-
-
-@dataclass(frozen=True)
-class Submission:
-    student: str
-    path: Path
-
-
-def fingerprint(path: Path) -> str:
-    """A hash of the submission's bytes (a resubmission gets regraded)."""
-    digest = hashlib.sha256()
-    if path.is_symlink():
-        digest.update(os.readlink(path).encode())
-    elif path.is_file():
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    else:
-        for here, dirs, files in os.walk(path):
-            dirs.sort()
-            for name in sorted(files):
-                item = Path(here, name)
-                digest.update(str(item.relative_to(path)).encode())
-                if item.is_symlink():
-                    digest.update(os.readlink(item).encode())
-                elif item.is_file():
-                    digest.update(hashlib.sha256(item.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    from crosstrain.grading.grader import Grader, Submission
 
 
 @dataclass
@@ -91,8 +45,12 @@ class Job:
     root: Path  # a fresh temporary folder, removed at the end
     user: str | int | None
     notes: list[str] = field(default_factory=list)
-    sandbox: Sandbox | None = None
+    sandbox: Sandbox | None = None  # the submission's own handle (stopped at teardown)
+    checked: Sandbox | None = None  # what the checks talk to (through the forwarder if any)
     unit: isolate.Confinement | None = None
+    cgroup: Unit | None = None
+    namespace: Namespace | None = None
+    forwarder: Forwarder | None = None
     runs: list[RunReport] = field(default_factory=list)
     checks: list[GradedCheck] = field(default_factory=list)
     learner: JailedLearnerCode | None = None
@@ -118,83 +76,6 @@ class Job:
         return self.folder / "sandbox"
 
 
-@dataclass
-class Grader:
-    """Everything a batch shares: the lab, its checks (loaded once), limits and the secret."""
-
-    lab: Lab
-    specs: list[CheckSpec]
-    limits: Limits
-    secret: str | None
-    isolation: isolate.Isolation
-    grader_hash: str
-    hide: list[Path] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-    # One slot per submission graded at a time; a slot picks the learner's uid (see Isolation).
-    slots: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
-
-    @property
-    def files(self) -> list[str]:
-        spec = self.lab.manifest.submission
-        return [*spec.notebooks, *spec.scripts]
-
-    @property
-    def timeout(self) -> float:
-        return self.limits.timeout or self.lab.manifest.submission.time_limit
-
-    def result(self, sub: Submission, status: GradeStatus, message: str, **extra) -> GradeResult:
-        return GradeResult(
-            student=sub.student,
-            lab=self.lab.slug,
-            status=status,
-            message=message,
-            max_points=self.lab.manifest.points,
-            fingerprint=fingerprint(sub.path),
-            graded_at=now(),
-            **({"steps": {s.id: 0 for s in self.lab.manifest.steps}} | extra),
-        )
-
-    def grade_one(self, sub: Submission) -> GradeResult:
-        """Grade one submission; whatever the learner's code does, return a result."""
-        started = time.monotonic()
-        tmp = Path(tempfile.mkdtemp(prefix="crosstrain-grade-"))
-        try:
-            result = self._grade_in(sub, tmp)
-        except Rejected as exc:
-            result = self.result(sub, GradeStatus.REJECTED, f"submission rejected: {exc}")
-        except Exception as exc:  # noqa: BLE001 - the grader's own failure: retried next run
-            message = f"grading failed: {type(exc).__name__}: {exc}"
-            result = self.result(sub, GradeStatus.ERROR, message)
-        finally:
-            # rm, not shutil.rmtree: learner code may leave a tree too deep for recursion.
-            subprocess.run(["rm", "-rf", "--one-file-system", str(tmp)], check=False)
-        result.seconds = round(time.monotonic() - started, 2)
-        return result
-
-    def _grade_in(self, sub: Submission, tmp: Path) -> GradeResult:
-        """Grade as the learner user of a free slot (each concurrent submission has its own)."""
-        slot = self.slots.get() if not self.slots.empty() else 0
-        try:
-            return self.grade_job(Job(sub, tmp, self.isolation.user_for(slot)))
-        finally:
-            self.slots.put(slot)
-
-    def grade_job(self, job: Job) -> GradeResult:
-        """The stages, in order."""
-        unpack_submission(self, job)
-        hand_over(self, job)
-        with running_sandbox(self, job):
-            run_learner_code(self, job)
-            if tampered(self, job):
-                return self.result(job.sub, GradeStatus.TAMPERED, TAMPERED_MESSAGE, runs=job.runs)
-            run_checks(self, job)
-        return record(self, job)
-
-    def check_stop(self) -> None:
-        if self.stop.is_set():
-            raise InterruptedError("stopped")
-
-
 def unpack_submission(grader: Grader, job: Job) -> None:
     """Stage 1: the lab's starter with the submission unpacked (safely) over it."""
     (job.home / "tmp").mkdir(parents=True)
@@ -213,38 +94,51 @@ def unpack_submission(grader: Grader, job: Job) -> None:
 
 
 def hand_over(grader: Grader, job: Job) -> None:
-    """Stage 2: the submission's folder belongs to its user; the jail that hides the rest."""
+    """Stage 2: the submission's folder belongs to its (fresh) user; its unit (cgroup), its
+    network namespace and the jail that hides the rest are made."""
     isolate.hand_over(job.folder, job.user)
     plan = None
     if grader.isolation.jailed:
         plan = jail.make_plan(grader.hide, [job.folder, *jail.python_paths()])
+    limits = grader.limits
+    if grader.reservation is not None and grader.contain:
+        memory = limits.memory_mb + limits.sandbox_mb
+        job.cgroup = unit.create(grader.reservation.slot, job.root.name, memory, limits.max_tasks)
+        job.namespace = Namespace.create()
+    cgroup = None
+    if job.cgroup is not None:
+        dirs = {k: str(v) for k, v in job.cgroup.dirs.items()}
+        cgroup = {"kind": job.cgroup.kind, "procs": job.cgroup.procs_files(), "dirs": dirs}
     job.unit = isolate.Confinement(
         folder=job.folder,
         env={},
-        limits=grader.limits,
+        limits=limits,
         user=job.user,
         plan=plan,
         stop=grader.stop,
+        cgroup=cgroup,
+        netns=job.namespace.path if job.namespace else None,
     )
 
 
-@contextmanager
-def running_sandbox(grader: Grader, job: Job) -> Iterator[Sandbox]:
-    """Stage 3: a fresh sandbox, jailed as the learner (it runs the learner's deployed code);
-    stopped off the critical path once nothing reads from it any more."""
+def start_sandbox(grader: Grader, job: Job) -> None:
+    """Stage 3: a fresh sandbox inside the submission's unit, namespace and jail, as its user
+    (it runs the learner's deployed code: Lambda handlers, models)."""
     from crosstrain import sandbox
 
     grader.check_stop()
     unit = job.unit
     launcher = None
-    if unit.plan is not None and unit.user is not None:
-        launcher = jail.launcher(unit.plan, unit.user)
+    if unit.user is not None or unit.cgroup or unit.netns:
+        procs = unit.cgroup["procs"] if unit.cgroup else None
+        launcher = jail.launcher(unit.plan, unit.user, procs=procs, netns=unit.netns)
     job.sandbox = sandbox.start(env=isolate.sandbox_env(job.sandbox_home), launcher=launcher)
     job.unit = unit.with_env(isolate.learner_env(job.sandbox.env(), job.home))
-    try:
-        yield job.sandbox
-    finally:
-        threading.Thread(target=job.sandbox.stop, name="sandbox-stop", daemon=True).start()
+    job.checked = job.sandbox
+    if job.namespace is not None:  # the checks reach it from outside the namespace
+        job.forwarder = Forwarder(job.namespace, job.sandbox.port)
+        url = f"http://127.0.0.1:{job.forwarder.port}"
+        job.checked = Sandbox(url, pid=job.sandbox.pid, region=job.sandbox.region)
 
 
 def run_learner_code(grader: Grader, job: Job) -> None:
@@ -265,7 +159,7 @@ def run_checks(grader: Grader, job: Job) -> None:
     run of the learner's (a model, a function) runs in the submission's confinement."""
     job.learner = JailedLearnerCode(job.unit, job.home)
     job.checks = run_lab_checks(
-        grader.lab, grader.specs, job.sandbox, job.workspace, grader.secret, job.learner
+        grader.lab, grader.specs, job.checked, job.workspace, grader.secret, job.learner
     )
 
 
@@ -303,6 +197,23 @@ def record(grader: Grader, job: Job) -> GradeResult:
         runs=job.runs,
         notes=job.notes,
     )
+
+
+def teardown(job: Job) -> None:
+    """Whatever happened: nothing of the submission survives (its unit killed, its uid's
+    processes swept, its namespace and folder gone)."""
+    if job.forwarder is not None:
+        job.forwarder.close()
+    if job.cgroup is not None:
+        job.cgroup.remove()  # the sandbox and its workers with it
+    if job.sandbox is not None:  # stopped off the critical path (already dead in a unit)
+        threading.Thread(target=job.sandbox.stop, name="sandbox-stop", daemon=True).start()
+    if isinstance(job.user, int) and job.user >= jail.FIRST_LEARNER_UID:
+        reserve.kill_uids(range(job.user, job.user + 1))  # a setsid grandchild, no cgroups
+    if job.namespace is not None:
+        job.namespace.close()
+    # rm, not shutil.rmtree: learner code may leave a tree too deep for recursion.
+    subprocess.run(["rm", "-rf", "--one-file-system", str(job.root)], check=False)
 
 
 def unlink_escaping_links(workspace: Path) -> list[str]:
