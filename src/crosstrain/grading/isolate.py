@@ -168,6 +168,25 @@ def sandbox_env(home: Path) -> dict[str, str]:
     return inherited | _own_env(home) | {"PYTHONPATH": jail.crosstrain_path()}
 
 
+def machine_report() -> dict[str, str]:
+    """How grading isolates learner code on this machine, one line per layer (``doctor``)."""
+    from crosstrain.grading import netns, unit
+
+    isolation = default_isolation()
+    fresh = isinstance(isolation.user, int)
+    return {
+        "learner code": isolation.describe(),
+        "uids": "a fresh uid per submission, from a range each run reserves (lock file)"
+        if fresh
+        else "one shared user (bare uids are refused or grading is not run as root)",
+        "supervision unit": unit.describe(),
+        "network": "a network namespace per submission, its own loopback"
+        if netns.available()
+        else "shared with the machine: submissions graded side by side can reach each other's "
+        "sandbox port (grade with --jobs 1, or as root on Linux)",
+    }
+
+
 def hand_over(folder: Path, user: str | int | None) -> None:
     """Give ``folder`` (recursively) to ``user`` so code running as that user can write there."""
     if user is None:
@@ -192,6 +211,7 @@ class Confinement:
     stop: threading.Event | None = None
     cgroup: dict | None = None  # {"kind", "procs", "dirs"} of the submission's unit
     netns: str | None = None  # the submission's network namespace, to join
+    nproc: int | None = None  # no cgroup: RLIMIT_NPROC of its (fresh, own) uid instead
 
     def with_env(self, env: dict[str, str]) -> Confinement:
         return replace(self, env=env)
@@ -218,6 +238,7 @@ def run_supervised(argv: list[str], *, cwd: Path, unit: Confinement, timeout: fl
         "jail": unit.plan,
         "cgroup": unit.cgroup,
         "netns": unit.netns,
+        "nproc": unit.nproc,
     }
     proc = subprocess.Popen(
         jail.python_module("crosstrain.grading.supervise"),

@@ -181,10 +181,12 @@ def launcher(
     *,
     procs: list[str] | None = None,
     netns: str | None = None,
+    nproc: int | None = None,
 ) -> list[str]:
     """The command prefix that runs what follows it in the submission's unit (``procs``: its
     cgroups), network namespace, jail and user (see the module doc)."""
-    spec = json.dumps({"plan": plan, "user": user, "procs": procs or [], "netns": netns})
+    spec = {"plan": plan, "user": user, "procs": procs or [], "netns": netns, "nproc": nproc}
+    spec = json.dumps(spec)
     return [*python_module("crosstrain.grading.jail", spec), "--"]
 
 
@@ -193,6 +195,10 @@ def main(argv: list[str]) -> None:
     if separator != "--" or not command:
         raise SystemExit("usage: python -m crosstrain.grading.jail SPEC_JSON -- COMMAND...")
     config = json.loads(spec)
+    if config.get("nproc"):
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NPROC, (config["nproc"], config["nproc"]))
     if config.get("procs"):
         from crosstrain.grading import unit
 

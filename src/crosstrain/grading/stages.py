@@ -118,6 +118,10 @@ def hand_over(grader: Grader, job: Job) -> None:
         stop=grader.stop,
         cgroup=cgroup,
         netns=job.namespace.path if job.namespace else None,
+        # Without a cgroup, the uid is the unit: RLIMIT_NPROC bounds all of its processes.
+        nproc=limits.max_tasks
+        if cgroup is None and grader.reservation is not None and isinstance(job.user, int)
+        else None,
     )
 
 
@@ -129,9 +133,11 @@ def start_sandbox(grader: Grader, job: Job) -> None:
     grader.check_stop()
     unit = job.unit
     launcher = None
-    if unit.user is not None or unit.cgroup or unit.netns:
+    if unit.user is not None or unit.cgroup or unit.netns or unit.nproc:
         procs = unit.cgroup["procs"] if unit.cgroup else None
-        launcher = jail.launcher(unit.plan, unit.user, procs=procs, netns=unit.netns)
+        launcher = jail.launcher(
+            unit.plan, unit.user, procs=procs, netns=unit.netns, nproc=unit.nproc
+        )
     job.sandbox = sandbox.start(env=isolate.sandbox_env(job.sandbox_home), launcher=launcher)
     job.unit = unit.with_env(isolate.learner_env(job.sandbox.env(), job.home))
     job.checked = job.sandbox

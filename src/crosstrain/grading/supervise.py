@@ -175,6 +175,8 @@ def limiter(config: dict):
         resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        if config.get("nproc"):
+            resource.setrlimit(resource.RLIMIT_NPROC, (config["nproc"], config["nproc"]))
         if cgroup:
             unit.join(cgroup["procs"])
         if netns:
