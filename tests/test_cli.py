@@ -58,3 +58,36 @@ def test_doctor_says_how_grading_isolates(monkeypatch):
     assert "grader's own user" in finding.detail and finding.fix
     monkeypatch.setattr(isolate, "default_isolation", lambda: isolate.Isolation("nobody", True))
     assert doctor.check_grading_isolation().ok
+
+
+def test_an_interrupted_command_exits_130_even_with_a_thread_still_running(tmp_path):
+    """A grading thread still stopping must not hold the exit of an interrupted command."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "interrupted.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import threading, time
+            import click
+            from crosstrain.cli.common import Group
+            from crosstrain.errors import CrosstrainError
+
+            @click.group(cls=Group)
+            def main():
+                pass
+
+            @main.command()
+            def work():
+                threading.Thread(target=time.sleep, args=(600,)).start()  # not a daemon
+                raise CrosstrainError("interrupted; run it again", exit_code=130)
+
+            main(["work"])
+            """
+        )
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130
+    assert done.stderr.strip() == "error: interrupted; run it again"

@@ -1,0 +1,55 @@
+"""What every command module shares: the error-catching group, JSON and table output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from crosstrain.errors import CrosstrainError
+
+INTERRUPTED = 130
+
+
+class Group(click.Group):
+    """A click group that turns user errors into one line and an exit code, never a traceback.
+
+    An interrupted command (exit code 130) leaves at once: every result it finished is saved by
+    then, and work still stopping (a grading thread, a sandbox shutting down) must not hold the
+    exit — its processes die with this one.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CrosstrainError as err:
+            click.echo(f"error: {err}", err=True)
+            if err.exit_code == INTERRUPTED:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(INTERRUPTED)
+            sys.exit(err.exit_code)
+
+
+def emit_json(data) -> None:
+    """Print ``data`` as indented JSON on stdout."""
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def console():
+    """A rich console on stdout (imported only by the commands that draw tables)."""
+    from rich.console import Console
+
+    return Console()
+
+
+WORKSPACE_OPTION = click.option(
+    "--dir",
+    "root",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Workspace root; each lab goes in DIR/NN-slug (default: $CROSSTRAIN_WORKSPACE or "
+    "./workspace).",
+)
