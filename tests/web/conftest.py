@@ -90,7 +90,7 @@ CONFIG = f"""\
 INHERIT: {REPO / "mkdocs.yml"}
 docs_dir: docs
 hooks:
-  - {REPO / "src/crosstrain/web/hooks.py"}
+  - {REPO / "src/crosstrain/site_build/hooks.py"}
 nav:
   - Home: index.md
   - Labs:

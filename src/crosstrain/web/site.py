@@ -19,7 +19,7 @@ from crosstrain.errors import CrosstrainError
 STAMP = ".crosstrain-build"
 SOURCES = ("docs", "labs", "mkdocs.yml")
 PACKAGE = Path(__file__).resolve().parents[1]
-GENERATORS = (PACKAGE / "web" / "hooks.py", PACKAGE / "cli", PACKAGE / "sandbox" / "ledger.py")
+GENERATORS = (PACKAGE / "site_build", PACKAGE / "cli", PACKAGE / "sandbox" / "ledger.py")
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 
 
