@@ -27,7 +27,7 @@ def test_doctor_reports_busy_port(monkeypatch):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        monkeypatch.setattr(doctor, "PORTS", {port: "sandbox"})
+        monkeypatch.setattr(doctor, "default_ports", lambda: {port: "sandbox"})
         result = CliRunner().invoke(main, ["doctor", "--json"])
     assert result.exit_code == 1
     data = json.loads(result.output)
@@ -42,7 +42,7 @@ def test_doctor_healthy_with_free_port(monkeypatch):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setattr(doctor, "PORTS", {port: "site"})
+    monkeypatch.setattr(doctor, "default_ports", lambda: {port: "site"})
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code == 0, result.output
     assert re.search(r"port \d+", result.output)

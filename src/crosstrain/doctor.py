@@ -22,7 +22,6 @@ KEY_PACKAGES = (
     "starlette",
     "uvicorn",
 )
-PORTS = {4566: "sandbox", 8000: "site"}
 CHROMIUM_PATHS = ("chromium", "chromium-browser", "google-chrome")
 
 
@@ -126,11 +125,19 @@ def check_grading_isolation() -> Finding:
     return Finding("grading isolation", isolation.jailed, isolation.describe(), fix, required=False)
 
 
+def default_ports() -> dict[int, str]:
+    """The ports crosstrain serves on, from the settings: ``{port: role}``."""
+    from crosstrain.settings import settings
+
+    config = settings()
+    return {config.sandbox_port: "sandbox", config.site_port: "site"}
+
+
 def run_doctor(ports: dict[int, str] | None = None) -> list[Finding]:
     """Check Python, packages, ports, the browser and grading isolation; return every finding."""
     findings = [check_python()]
     findings += [check_package(name) for name in KEY_PACKAGES]
-    findings += [check_port(port, role) for port, role in (ports or PORTS).items()]
+    findings += [check_port(port, role) for port, role in (ports or default_ports()).items()]
     findings.append(check_chromium())
     findings.append(check_grading_isolation())
     return findings

@@ -9,6 +9,7 @@ import sys
 import click
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.settings import default
 
 INTERRUPTED = 130
 
@@ -53,3 +54,14 @@ WORKSPACE_OPTION = click.option(
     help="Workspace root; each lab goes in DIR/NN-slug (default: $CROSSTRAIN_WORKSPACE or "
     "./workspace).",
 )
+
+
+def sandbox_port_option(flag: str = "--port", what: str = "Port of the sandbox"):
+    """The sandbox's port option; unset means the settings' port (``CROSSTRAIN_SANDBOX_PORT``)."""
+    return click.option(
+        flag,
+        "port" if flag == "--port" else "sandbox_port",
+        type=click.IntRange(1, 65535),
+        default=None,
+        help=f"{what} (default {default('sandbox_port')}, or $CROSSTRAIN_SANDBOX_PORT).",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from crosstrain.cli.common import emit_json
+from crosstrain.settings import default, settings
 
 
 @click.command("grade")
@@ -13,21 +14,31 @@ from crosstrain.cli.common import emit_json
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Submissions graded at once (cores).")
 @click.option("--timeout", type=click.FloatRange(min=1), help="Seconds per notebook or script.")
-@click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True)
-@click.option("--secret", envvar="CROSSTRAIN_GRADING_SECRET", help="Course secret (hidden cases).")
+@click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(min=64),
+    help=f"Memory limit per submission in MB (default {default('grade_memory_mb')}).",
+)
+@click.option(
+    "--secret", help="Course secret for hidden cases (default $CROSSTRAIN_GRADING_SECRET)."
+)
 @click.option("--regrade", is_flag=True, help="Grade again students already graded.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def grade_command(submissions, lab, out_dir, jobs, timeout, memory_mb, secret, regrade, as_json):
     """Grade a folder of submissions (per-student folders or zips) for LAB into --out."""
     from crosstrain.grading.batch import grade
 
+    config = settings()
+    if secret is None and config.grading_secret is not None:
+        secret = config.grading_secret.get_secret_value()
     summary = grade(
         submissions,
         lab,
         out_dir,
         jobs=jobs,
         timeout=timeout,
-        memory_mb=memory_mb,
+        memory_mb=memory_mb or config.grade_memory_mb,
         secret=secret,
         regrade=regrade,
         progress=not as_json,

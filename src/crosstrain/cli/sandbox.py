@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from crosstrain.cli.common import console, emit_json
+from crosstrain.cli.common import console, emit_json, sandbox_port_option
 from crosstrain.errors import CrosstrainError
+from crosstrain.settings import default, settings
 
 
 def _announce(sb) -> None:
@@ -46,8 +47,8 @@ def sandbox() -> None:
 
 
 @sandbox.command("up")
-@click.option("--port", type=int, default=None, help="Port to listen on (default 4566).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@sandbox_port_option(what="Port to listen on")
+@click.option("--host", default=None, help=f"Address to bind (default {default('host')}).")
 @click.option("--state-dir", type=click.Path(file_okay=False), help="Where state is kept.")
 @click.option("--ephemeral", is_flag=True, help="Keep nothing when the sandbox stops.")
 @click.option("--enforce-iam", is_flag=True, help="Check IAM policies for non-admin keys.")
@@ -93,7 +94,7 @@ def sandbox_up(
         return
     sb = lifecycle.up(
         port=port,
-        host=host,
+        host=host or settings().host,
         state_dir=state_dir,
         ephemeral=ephemeral,
         enforce_iam=enforce_iam,
@@ -107,7 +108,7 @@ def sandbox_up(
 
 
 @sandbox.command("down")
-@click.option("--port", type=int, default=None, help="Port of the sandbox (default 4566).")
+@sandbox_port_option()
 def sandbox_down(port) -> None:
     """Stop the sandbox (its state is kept unless it was ephemeral)."""
     from crosstrain.sandbox import lifecycle
@@ -116,7 +117,7 @@ def sandbox_down(port) -> None:
 
 
 @sandbox.command("status")
-@click.option("--port", type=int, default=None, help="Port of the sandbox (default 4566).")
+@sandbox_port_option()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def sandbox_status(port, as_json) -> None:
     """Is a sandbox running, where, and what does it hold?"""
@@ -135,7 +136,7 @@ def sandbox_status(port, as_json) -> None:
 
 
 @sandbox.command("reset")
-@click.option("--port", type=int, default=None, help="Port of the sandbox (default 4566).")
+@sandbox_port_option()
 def sandbox_reset(port) -> None:
     """Delete every resource in the sandbox (milliseconds)."""
     from crosstrain.sandbox import lifecycle
@@ -145,7 +146,7 @@ def sandbox_reset(port) -> None:
 
 
 @sandbox.command("env")
-@click.option("--port", type=int, default=None, help="Port of the sandbox (default 4566).")
+@sandbox_port_option()
 def sandbox_env(port) -> None:
     """Print `export` lines that point boto3, the aws CLI and awslocal at the sandbox."""
     from crosstrain.sandbox import Sandbox, SandboxError, lifecycle
@@ -154,7 +155,8 @@ def sandbox_env(port) -> None:
         target = lifecycle.connect(port)
     except SandboxError as err:
         click.echo(f"warning: {err}", err=True)
-        target = Sandbox(f"http://127.0.0.1:{port or lifecycle.default_port()}")
+        config = settings()
+        target = Sandbox(f"http://{config.host}:{port or config.sandbox_port}")
     for line in lifecycle.env_lines(target):
         click.echo(line)
 

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import click
 
+from crosstrain.cli.common import sandbox_port_option
+from crosstrain.settings import default
+
 
 @click.command()
-@click.option("--port", type=int, default=8000, show_default=True, help="Port of the site.")
-@click.option("--sandbox-port", type=int, default=None, help="Sandbox port (default 4566).")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help=f"Port of the site (default {default('site_port')}, or $CROSSTRAIN_SITE_PORT).",
+)
+@sandbox_port_option("--sandbox-port", "Port of the sandbox")
 @click.option("--ephemeral", is_flag=True, help="Keep nothing when the sandbox stops.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
 @click.option("--jupyter", is_flag=True, help="Also start JupyterLab on the workspace.")

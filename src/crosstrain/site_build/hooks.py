@@ -9,8 +9,8 @@
 - adds a progress bar to the top of each lab page;
 - replaces ``<!-- lab-cards -->`` on any page with cards of the labs (``<!-- lab-cards: TRACK -->``
   for one track, ``<!-- lab-cards: 90 -->`` for the labs whose id starts with ``90``);
-- generates ``labs/index.md`` (cards), ``reference/cli.md`` and ``reference/sandbox-services.md``
-  unless those files exist in ``docs/``.
+- generates ``labs/index.md`` (cards), ``reference/cli.md``, ``reference/sandbox-services.md``
+  and ``reference/settings.md`` unless those files exist in ``docs/``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 from crosstrain.errors import CrosstrainError
-from crosstrain.site_build.pages import cli_reference, labs_index, ledger_reference
+from crosstrain.site_build.pages import (
+    cli_reference,
+    labs_index,
+    ledger_reference,
+    settings_reference,
+)
 from crosstrain.site_build.widgets import add_lab_header, check_widget, lab_cards, lab_title
 
 LAB_PAGE = re.compile(r"^labs/(\d\d-[a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
@@ -99,6 +104,7 @@ def on_files(files, config):
         "labs/index.md": labs_index,
         "reference/cli.md": cli_reference,
         "reference/sandbox-services.md": ledger_reference,
+        "reference/settings.md": settings_reference,
     }
     for src_uri, render in generated.items():
         if files.get_file_from_path(src_uri) is None:

@@ -63,3 +63,10 @@ def cli_reference(config) -> str:
 
     visit(main, "crosstrain", None)
     return "\n".join(lines)
+
+
+def settings_reference(config) -> str:
+    """Every ``CROSSTRAIN_*`` setting, generated from :class:`crosstrain.settings.Settings`."""
+    from crosstrain.settings import reference
+
+    return reference()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.settings import settings
 from crosstrain.web.app import LOCAL_HOSTS, create_app
 
 READY_TIMEOUT = 60.0
@@ -84,11 +85,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def start_jupyter(workspace: Path, sandbox, up: Up) -> dict:
     """Start JupyterLab on ``workspace`` with the sandbox's environment; wait until it answers."""
-    from crosstrain.sandbox.lifecycle import home
-
     workspace.mkdir(parents=True, exist_ok=True)
     port, token = free_port(), secrets.token_urlsafe(24)
-    log = home() / "run" / "jupyter.log"
+    log = settings().run_dir / "jupyter.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable,
@@ -140,9 +139,9 @@ def can_open_browser() -> bool:
 
 
 def serve(
-    port: int = 8000,
+    port: int | None = None,
     *,
-    host: str = "127.0.0.1",
+    host: str | None = None,
     sandbox_port: int | None = None,
     ephemeral: bool = False,
     open_browser: bool = True,
@@ -150,13 +149,19 @@ def serve(
     site_dir: str | Path | None = None,
     workspace: str | Path | None = None,
 ) -> None:
-    """Run the sandbox, the site and its API until Ctrl-C (or SIGTERM); stop what we started."""
+    """Run the sandbox, the site and its API until Ctrl-C (or SIGTERM); stop what we started.
+
+    ``port`` and ``host`` default to the settings' ``site_port`` and ``host``.
+    """
     import uvicorn
 
     from crosstrain.doctor import port_holder, port_is_free
     from crosstrain.labs.workspace import workspace_root
     from crosstrain.web.site import build_site
 
+    config = settings()
+    port = config.site_port if port is None else port
+    host = host or config.host
     if not port_is_free(port, host):
         holder = port_holder(port)
         by = f" by {holder}" if holder else ""

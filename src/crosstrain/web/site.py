@@ -15,6 +15,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.settings import settings
 
 STAMP = ".crosstrain-build"
 SOURCES = ("docs", "labs", "mkdocs.yml")
@@ -24,11 +25,8 @@ SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 
 
 def default_site_dir() -> Path:
-    """``CROSSTRAIN_SITE_DIR``, else ``<crosstrain home>/site``."""
-    from crosstrain.sandbox.lifecycle import home
-
-    configured = os.environ.get("CROSSTRAIN_SITE_DIR")
-    return Path(configured).expanduser() if configured else home() / "site"
+    """``CROSSTRAIN_SITE_DIR``, else ``<crosstrain home>/site`` (see :mod:`crosstrain.settings`)."""
+    return settings().built_site_dir
 
 
 def newest_source(root: Path) -> float:
