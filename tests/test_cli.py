@@ -21,7 +21,7 @@ def test_help_lists_commands():
 
 
 def test_doctor_reports_busy_port(monkeypatch):
-    from crosstrain import doctor
+    from crosstrain.cli import checkup as doctor
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -37,7 +37,7 @@ def test_doctor_reports_busy_port(monkeypatch):
 
 
 def test_doctor_healthy_with_free_port(monkeypatch):
-    from crosstrain import doctor
+    from crosstrain.cli import checkup as doctor
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -49,7 +49,7 @@ def test_doctor_healthy_with_free_port(monkeypatch):
 
 
 def test_doctor_says_how_grading_isolates(monkeypatch):
-    from crosstrain import doctor
+    from crosstrain.cli import checkup as doctor
     from crosstrain.grading import isolate
 
     monkeypatch.setattr(isolate, "default_isolation", lambda: isolate.Isolation())

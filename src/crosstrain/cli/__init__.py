@@ -6,7 +6,7 @@ Every command that reports takes ``--json``. Errors a user can cause are raised 
 ===========  ===============================================  =============================
 module       commands                                         calls into
 ===========  ===============================================  =============================
-doctor       ``doctor``                                       :mod:`crosstrain.doctor`
+doctor       ``doctor``                                       :mod:`crosstrain.cli.checkup`
 sandbox      ``sandbox up|down|status|reset|env|services``    :mod:`crosstrain.sandbox`
 up           ``up``                                           :mod:`crosstrain.web.server`
 data         ``data generate``                                :mod:`crosstrain.datasets`

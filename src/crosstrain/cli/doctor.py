@@ -1,4 +1,4 @@
-"""``crosstrain doctor``: is this machine ready? (over :func:`crosstrain.doctor.run_doctor`)."""
+"""``crosstrain doctor``: is this machine ready? (over :mod:`crosstrain.cli.checkup`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from crosstrain.cli.common import console, emit_json
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 def doctor(as_json: bool) -> None:
     """Check that this machine can run crosstrain; print a fix for each problem."""
-    from crosstrain.doctor import healthy, run_doctor
+    from crosstrain.cli.checkup import healthy, run_doctor
 
     findings = run_doctor()
     if as_json:

@@ -1,0 +1,128 @@
+"""The doctor's checks: is this machine ready to run crosstrain? (``crosstrain doctor``).
+
+It looks across every room (packages, the sandbox's and the site's ports, how grading would
+isolate learner code), so it lives at the top, in the CLI's room, as the Python API the
+``doctor`` command calls.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+
+from crosstrain.doctor import port_holder, port_is_free
+
+KEY_PACKAGES = (
+    "boto3",
+    "moto",
+    "sklearn",
+    "torch",
+    "pandas",
+    "pyarrow",
+    "duckdb",
+    "nbclient",
+    "nbgrader",
+    "mkdocs",
+    "starlette",
+    "uvicorn",
+)
+CHROMIUM_PATHS = ("chromium", "chromium-browser", "google-chrome")
+
+
+@dataclass
+class Finding:
+    """One line of the doctor's table: what was checked, whether it is fine, and the fix."""
+
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_python() -> Finding:
+    v = sys.version_info
+    ok = v >= (3, 11)
+    return Finding(
+        "python",
+        ok,
+        f"{v.major}.{v.minor}.{v.micro}",
+        "" if ok else "install Python 3.11 or newer and re-run `make up`",
+    )
+
+
+def check_package(name: str) -> Finding:
+    try:
+        module = importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - any import failure is the finding
+        return Finding(
+            f"package {name}", False, f"{type(exc).__name__}: {exc}", "run `make up` to reinstall"
+        )
+    return Finding(f"package {name}", True, getattr(module, "__version__", "importable"))
+
+
+def check_port(port: int, role: str) -> Finding:
+    if port_is_free(port):
+        return Finding(f"port {port}", True, f"free for the {role}")
+    holder = port_holder(port)
+    held = f"in use by {holder}" if holder else "in use"
+    flag = "--sandbox-port" if role == "sandbox" else "--port"
+    return Finding(
+        f"port {port}",
+        False,
+        held,
+        f"stop what holds port {port} (`crosstrain sandbox down` if it is a sandbox) "
+        f"or pass {flag} with another port",
+    )
+
+
+def check_chromium() -> Finding:
+    for name in CHROMIUM_PATHS:
+        path = shutil.which(name)
+        if path:
+            return Finding("chromium", True, path, required=False)
+    return Finding(
+        "chromium",
+        False,
+        "not found (only the browser tests need it)",
+        "apt-get install chromium",
+        required=False,
+    )
+
+
+def check_grading_isolation() -> Finding:
+    """How `crosstrain grade` would isolate learner code here (never blocks the rest)."""
+    from crosstrain.grading.isolate import default_isolation
+
+    isolation = default_isolation()
+    warning = isolation.warning()
+    fix = warning.split("; ", 1)[-1] if warning else ""
+    return Finding("grading isolation", isolation.jailed, isolation.describe(), fix, required=False)
+
+
+def default_ports() -> dict[int, str]:
+    """The ports crosstrain serves on, from the settings: ``{port: role}``."""
+    from crosstrain.settings import settings
+
+    config = settings()
+    return {config.sandbox_port: "sandbox", config.site_port: "site"}
+
+
+def run_doctor(ports: dict[int, str] | None = None) -> list[Finding]:
+    """Check Python, packages, ports, the browser and grading isolation; return every finding."""
+    findings = [check_python()]
+    findings += [check_package(name) for name in KEY_PACKAGES]
+    findings += [check_port(port, role) for port, role in (ports or default_ports()).items()]
+    findings.append(check_chromium())
+    findings.append(check_grading_isolation())
+    return findings
+
+
+def healthy(findings: list[Finding]) -> bool:
+    """True when no required check failed."""
+    return all(f.ok or not f.required for f in findings)
