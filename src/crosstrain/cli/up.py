@@ -18,9 +18,14 @@ from crosstrain.settings import default
 @sandbox_port_option("--sandbox-port", "Port of the sandbox")
 @click.option("--ephemeral", is_flag=True, help="Keep nothing when the sandbox stops.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
-@click.option("--jupyter", is_flag=True, help="Also start JupyterLab on the workspace.")
+@click.option(
+    "--jupyter/--no-jupyter",
+    default=True,
+    show_default=True,
+    help="Start JupyterLab on the workspace (--no-jupyter if you prefer your editor).",
+)
 def up(port, sandbox_port, ephemeral, no_browser, jupyter) -> None:
-    """The main job: the sandbox, the site and its API on 127.0.0.1, until Ctrl-C."""
+    """The workbench: the sandbox, the site, its API and JupyterLab on 127.0.0.1, until Ctrl-C."""
     from crosstrain.web.server import serve
 
     serve(
