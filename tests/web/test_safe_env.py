@@ -1,4 +1,4 @@
-"""safe_env: whatever the parent environment holds, AWS clients started from it reach the sandbox."""
+"""safe_env: whatever the parent holds, AWS clients started from it go to the sandbox"""
 
 from __future__ import annotations
 
