@@ -37,6 +37,12 @@
     } catch (err) {
       data = null;
     }
+    if (data === null && response.status >= 500) {
+      const failed =
+        `The local server failed (HTTP ${response.status}): the terminal running ` +
+        "`crosstrain up` says why.";
+      throw new ApiError(failed, response.status, {});
+    }
     if (data === null) throw new ApiError(OFFLINE, response.status, {});
     if (!response.ok) {
       throw new ApiError(data.error || "HTTP " + response.status, response.status, data);
@@ -246,13 +252,15 @@
     if (!jupyter) return;
     for (const link of document.querySelectorAll(".ct-lab__jupyter")) {
       const lab = link.closest(".ct-lab").dataset.lab;
-      const url = new URL(`lab/tree/${enc(lab)}`, jupyter.base);
+      const notebook = link.dataset.notebook;
+      const path = notebook ? `${enc(lab)}/${notebook.split("/").map(enc).join("/")}` : enc(lab);
+      const url = new URL(`lab/tree/${path}`, jupyter.base);
       if (jupyter.token) url.searchParams.set("token", jupyter.token);
       link.href = url.href;
       link.target = "_blank";
       link.rel = "noopener";
       link.hidden = false;
-      // The lab's folder must exist before JupyterLab can open it.
+      // The lab's folder (and its notebook) must exist before JupyterLab can open it.
       link.addEventListener("click", async (event) => {
         event.preventDefault();
         await api("POST", `labs/${enc(lab)}/start`, {}).catch(() => null);

@@ -156,6 +156,18 @@ def test_without_the_server_the_check_button_says_what_to_run(page, built_site):
         expect(box.locator(".ct-check__note--error")).to_contain_text("run `crosstrain up`")
 
 
+def test_a_server_error_is_reported_as_one_not_as_a_missing_server(page, live):
+    from playwright.sync_api import expect
+
+    page.route("**/api/labs/*/steps/*/check", lambda route: route.fulfill(status=500, body="boom"))
+    open_page(page, f"{live}/labs/{LAB}/")
+    box = widget(page, "make-bucket")
+    box.locator(".ct-check__run").click()
+    note = box.locator(".ct-check__note--error")
+    expect(note).to_contain_text("The local server failed (HTTP 500)")
+    expect(note).not_to_contain_text("needs the local server")
+
+
 def test_progress_page_shows_each_lab(page, live, api):
     from playwright.sync_api import expect
 

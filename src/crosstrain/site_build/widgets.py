@@ -83,6 +83,8 @@ def check_widget(slug: str, step) -> str:
 def add_lab_header(markdown: str, slug: str, manifest) -> str:
     """Put the lab's progress bar (and its Check all / Reset buttons) under the first heading."""
     steps = " ".join(manifest.step_ids)
+    notebooks = manifest.submission.notebooks if manifest.submission else []
+    notebook = notebooks[0] if notebooks else ""
     header = (
         f'\n<section class="ct-lab" data-search-exclude data-lab="{slug}" data-steps="{steps}" '
         f'data-points="{manifest.points}">'
@@ -90,7 +92,8 @@ def add_lab_header(markdown: str, slug: str, manifest) -> str:
         '<div class="ct-lab__actions">'
         '<button type="button" class="md-button ct-lab__check">Check all steps</button>'
         '<button type="button" class="md-button ct-lab__reset">Reset lab</button>'
-        '<a class="md-button ct-lab__jupyter" hidden>Open in JupyterLab</a>'
+        f'<a class="md-button ct-lab__jupyter" data-notebook="{html.escape(notebook)}" hidden>'
+        "Open in JupyterLab</a>"
         "</div></section>\n"
     )
     first = markdown.lstrip("\n").split("\n", 1)
