@@ -9,6 +9,7 @@ module       commands                                         calls into
 doctor       ``doctor``                                       :mod:`crosstrain.cli.checkup`
 sandbox      ``sandbox up|down|status|reset|env|services``    :mod:`crosstrain.sandbox`
 up           ``up``                                           :mod:`crosstrain.web.server`
+shell        ``shell``                                        :mod:`crosstrain.web.safe_env`
 data         ``data generate``                                :mod:`crosstrain.datasets`
 lab          ``lab list|start|check|skip|reset|status``       :mod:`crosstrain.labs`
 author       ``author new|release|test``                      :mod:`crosstrain.labs`
@@ -21,7 +22,7 @@ from __future__ import annotations
 import click
 
 from crosstrain import __version__
-from crosstrain.cli import author, data, doctor, grade, lab, sandbox, up
+from crosstrain.cli import author, data, doctor, grade, lab, sandbox, shell, up
 from crosstrain.cli.common import Group
 
 __all__ = ["main"]
@@ -33,6 +34,6 @@ def main() -> None:
     """crosstrain: hands-on ML + cloud labs against a local, offline AWS."""
 
 
-for _module in (doctor, sandbox, up, data, lab, author, grade):
+for _module in (doctor, sandbox, up, shell, data, lab, author, grade):
     for _command in _module.COMMANDS:
         main.add_command(_command)

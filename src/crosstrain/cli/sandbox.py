@@ -148,8 +148,13 @@ def sandbox_reset(port) -> None:
 @sandbox.command("env")
 @sandbox_port_option()
 def sandbox_env(port) -> None:
-    """Print `export` lines that point boto3, the aws CLI and awslocal at the sandbox."""
+    """Print shell lines that point boto3, the aws CLI and awslocal at the sandbox.
+
+    They also unset your real AWS credentials and profile in that shell, and point
+    AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE at private files pinned to the sandbox.
+    """
     from crosstrain.sandbox import Sandbox, SandboxError, lifecycle
+    from crosstrain.web.safe_env import safe_env, shell_exports
 
     try:
         target = lifecycle.connect(port)
@@ -157,7 +162,7 @@ def sandbox_env(port) -> None:
         click.echo(f"warning: {err}", err=True)
         config = settings()
         target = Sandbox(f"http://{config.host}:{port or config.sandbox_port}")
-    for line in lifecycle.env_lines(target):
+    for line in shell_exports(safe_env(target)):
         click.echo(line)
 
 

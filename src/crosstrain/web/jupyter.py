@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shlex
 import shutil
 import socket
 import subprocess
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from crosstrain.errors import CrosstrainError
 from crosstrain.settings import settings
-from crosstrain.web.safe_env import safe_env
+from crosstrain.web.safe_env import safe_env, shell_rc
 
 READY_TIMEOUT = 90.0
 # JupyterLab front-end plugins learners do not get: nbgrader's (instructor tools) and the ones
@@ -94,27 +93,10 @@ def config_dir(folder: Path, env: dict[str, str]) -> Path:
     shell = shutil.which("bash")
     if shell:
         server["ServerApp"]["terminado_settings"] = {
-            "shell_command": [shell, "--rcfile", str(terminal_rc(folder, env)), "-i"]
+            "shell_command": [shell, "--rcfile", str(shell_rc(folder, env)), "-i"]
         }
     (folder / "jupyter_server_config.json").write_text(json.dumps(server, indent=2))
     return folder
-
-
-def terminal_rc(folder: Path, env: dict[str, str]) -> Path:
-    """A bash rc for workbench terminals: the learner's own rc, then the sandbox's environment."""
-    keep = [k for k in env if k.startswith(("AWS_", "LOCALSTACK_", "EDGE_PORT"))] + ["PATH"]
-    lines = [
-        "# Written by crosstrain: a workbench terminal talks to the sandbox, never to AWS.",
-        '[ -f "$HOME/.bashrc" ] && . "$HOME/.bashrc"',
-        "for v in $(compgen -e | grep '^AWS_'); do unset \"$v\"; done",
-        *[f"export {key}={shlex.quote(env[key])}" for key in keep],
-        'PS1="(crosstrain) ${PS1:-\\w \\$ }"',
-        f"echo 'crosstrain workbench: aws, awslocal, boto3 and crosstrain talk to the sandbox at "
-        f"{env.get('AWS_ENDPOINT_URL', 'the configured backend')}'",
-    ]
-    rc = folder / "terminal.bashrc"
-    rc.write_text("\n".join(lines) + "\n")
-    return rc
 
 
 def start_jupyter(workspace: Path, sandbox, port: int | None = None) -> Jupyter:

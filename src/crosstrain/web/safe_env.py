@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from crosstrain.sandbox import Sandbox
 
-__all__ = ["aws_files", "safe_env", "shell_exports"]
+__all__ = ["aws_files", "safe_env", "shell_exports", "shell_rc"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 
@@ -92,3 +92,27 @@ def shell_exports(env: Mapping[str, str], base: Mapping[str, str] | None = None)
         for key, value in env.items()
         if key.startswith(("AWS_", "LOCALSTACK_", "EDGE_PORT", "DISABLE_DEPRECATION"))
     ]
+
+
+def shell_rc(folder: Path, env: Mapping[str, str]) -> Path:
+    """A bash rc for workbench shells: the learner's own ``~/.bashrc``, then ``env``'s AWS part.
+
+    Applied after the learner's rc, so an ``export AWS_PROFILE=...`` there cannot win.
+    """
+    import shlex
+
+    keep = [k for k in env if k.startswith(("AWS_", "LOCALSTACK_", "EDGE_PORT"))] + ["PATH"]
+    endpoint = env.get("AWS_ENDPOINT_URL", "the configured backend")
+    lines = [
+        "# Written by crosstrain: a workbench shell talks to the sandbox, never to AWS.",
+        '[ -f "$HOME/.bashrc" ] && . "$HOME/.bashrc"',
+        "for v in $(compgen -e | grep '^AWS_'); do unset \"$v\"; done",
+        *[f"export {key}={shlex.quote(env[key])}" for key in keep if key in env],
+        'PS1="(crosstrain) ${PS1:-\\w \\$ }"',
+        f"echo 'crosstrain: aws, awslocal, boto3 and crosstrain here talk to the sandbox at "
+        f"{endpoint}' >&2",
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    rc = folder / "shell.bashrc"
+    rc.write_text("\n".join(lines) + "\n")
+    return rc
