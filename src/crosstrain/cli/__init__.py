@@ -11,7 +11,8 @@ sandbox      ``sandbox up|down|status|reset|env|services``    :mod:`crosstrain.s
 up           ``up``                                           :mod:`crosstrain.web.server`
 shell        ``shell``                                        :mod:`crosstrain.web.safe_env`
 data         ``data generate``                                :mod:`crosstrain.datasets`
-lab          ``lab list|start|check|skip|reset|status``       :mod:`crosstrain.labs`
+lab          ``lab list|start|check|skip|reset|status``,      :mod:`crosstrain.labs`
+             ``check`` (= ``lab check``)
 author       ``author new|release|test``                      :mod:`crosstrain.labs`
 grade        ``grade``, ``course export-nbgrader``            :mod:`crosstrain.grading`
 ===========  ===============================================  =============================
@@ -37,3 +38,5 @@ def main() -> None:
 for _module in (doctor, sandbox, up, shell, data, lab, author, grade):
     for _command in _module.COMMANDS:
         main.add_command(_command)
+# `crosstrain check LAB [STEP]`: the command learners type most, without the group.
+main.add_command(lab.lab_check, "check")

@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from crosstrain.cli.common import emit_json
+from crosstrain.cli.common import Suggesting, emit_json
 
 
-@click.group()
+@click.group(cls=Suggesting)
 def author() -> None:
     """Write labs: scaffold, release starters, prove them with the self-test."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
@@ -14,7 +15,23 @@ from crosstrain.settings import default
 INTERRUPTED = 130
 
 
-class Group(click.Group):
+class Suggesting(click.Group):
+    """A click group that answers an unknown command with the closest ones it knows."""
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            name = args[0] if args else ""
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.5)
+            if not close or name in self.list_commands(ctx):
+                raise
+            raise click.UsageError(
+                f"no command {name!r}; did you mean: {', '.join(close)}?", ctx
+            ) from None
+
+
+class Group(Suggesting):
     """A click group that turns user errors into one line and an exit code, never a traceback.
 
     An interrupted command (exit code 130) leaves at once: every result it finished is saved by

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
+from crosstrain.cli.common import Suggesting
 from crosstrain.errors import CrosstrainError
 
 
-@click.group()
+@click.group(cls=Suggesting)
 def data() -> None:
     """The course dataset: a messy, realistic subscription business."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from crosstrain.cli.common import emit_json
+from crosstrain.cli.common import Suggesting, emit_json
 from crosstrain.settings import default, settings
 
 
@@ -59,7 +59,7 @@ def grade_command(submissions, lab, out_dir, jobs, timeout, memory_mb, secret, r
         click.echo(f"learner code ran {summary.isolation}")
 
 
-@click.group()
+@click.group(cls=Suggesting)
 def course() -> None:
     """Course-level exports for instructors."""
 

@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from crosstrain.cli.common import WORKSPACE_OPTION, console, emit_json
+from crosstrain.cli.common import WORKSPACE_OPTION, Suggesting, console, emit_json
 
 
-@click.group()
+@click.group(cls=Suggesting)
 def lab() -> None:
     """Do the labs: list, start, check, skip, reset, status."""
 
@@ -77,19 +77,6 @@ def lab_start(name: str, root: str | None) -> None:
         )
 
 
-def _results_table(report) -> None:
-    from rich.table import Table
-
-    colours = {"passed": "green", "failed": "red", "error": "yellow"}
-    table = Table(title=f"{report.lab.slug}: {report.points}/{report.max_points} points")
-    for col in ("step", "check", "points", "result", "message", "hint"):
-        table.add_column(col, overflow="fold")
-    for r in report.results:
-        result = f"[{colours[r.status]}]{r.status}[/]"
-        table.add_row(r.step, r.check, f"{r.points}/{r.max_points}", result, r.message, r.hint)
-    console().print(table)
-
-
 @lab.command("check")
 @click.argument("name", metavar="LAB")
 @click.argument("step", required=False)
@@ -108,19 +95,29 @@ def lab_check(name: str, step: str | None, root: str | None, as_json: bool, juni
     if as_json:
         emit_json(report.as_dict())
     else:
-        _results_table(report)
+        from crosstrain.cli.results import show_report
+
+        show_report(report, console())
     if not report.passed:
         sys.exit(1)
 
 
 @lab.command("skip")
 @click.argument("name", metavar="LAB")
-@click.argument("step")
+@click.argument("step", required=False)
 @WORKSPACE_OPTION
 @click.option("--yes", is_flag=True, help="Replace files you changed without asking (backed up).")
-def lab_skip(name: str, step: str, root: str | None, yes: bool) -> None:
-    """Run the reference solves of LAB up to and including STEP."""
+def lab_skip(name: str, step: str | None, root: str | None, yes: bool) -> None:
+    """Run the reference solves of LAB up to and including STEP (without STEP: list the steps)."""
+    from crosstrain.labs.catalog import get_lab
     from crosstrain.labs.solves import skip_lab
+
+    if step is None:
+        entry = get_lab(name)
+        click.echo(f"{entry.slug} has these steps; skip to one: `crosstrain lab skip {name} STEP`")
+        for each in entry.manifest.steps:
+            click.echo(f"  {each.id:<24} {each.title}")
+        sys.exit(2)
 
     def confirm(files: list[str]) -> bool:
         if yes:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from crosstrain.cli.common import console, emit_json, sandbox_port_option
+from crosstrain.cli.common import Suggesting, console, emit_json, sandbox_port_option
 from crosstrain.errors import CrosstrainError
 from crosstrain.settings import default, settings
 
@@ -41,7 +41,7 @@ def _serve_foreground(sb) -> None:
         lifecycle.clear_record(sb.port)
 
 
-@click.group()
+@click.group(cls=Suggesting)
 def sandbox() -> None:
     """The local AWS: start, stop, inspect and reset it."""
 
