@@ -8,8 +8,10 @@ isolate learner code), so it lives at the top, in the CLI's room, as the Python 
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 import sys
+import urllib.request
 from dataclasses import asdict, dataclass
 
 from crosstrain.doctor import port_holder, port_is_free
@@ -66,9 +68,30 @@ def check_package(name: str) -> Finding:
     return Finding(f"package {name}", True, getattr(module, "__version__", "importable"))
 
 
+def crosstrain_on(port: int) -> str | None:
+    """What of crosstrain answers on ``port`` (its sandbox or its site), if anything does."""
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with urllib.request.urlopen(f"{base}/_crosstrain/health", timeout=2) as answer:
+            pid = json.load(answer).get("pid")
+        return f"crosstrain's sandbox (pid {pid})"
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        with urllib.request.urlopen(f"{base}/api/sandbox", timeout=2) as answer:
+            if "running" in json.load(answer):
+                return "crosstrain's site"
+    except (OSError, ValueError, TypeError):
+        pass
+    return None
+
+
 def check_port(port: int, role: str) -> Finding:
     if port_is_free(port):
         return Finding(f"port {port}", True, f"free for the {role}")
+    ours = crosstrain_on(port)
+    if ours:
+        return Finding(f"port {port}", True, f"in use by {ours}: already running")
     holder = port_holder(port)
     held = f"in use by {holder}" if holder else "in use"
     flag = "--sandbox-port" if role == "sandbox" else "--port"
@@ -76,8 +99,7 @@ def check_port(port: int, role: str) -> Finding:
         f"port {port}",
         False,
         held,
-        f"stop what holds port {port} (`crosstrain sandbox down` if it is a sandbox) "
-        f"or pass {flag} with another port",
+        f"stop what holds port {port} or pass {flag} with another port to `crosstrain up`",
     )
 
 
