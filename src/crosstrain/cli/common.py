@@ -40,6 +40,7 @@ class Group(Suggesting):
     """
 
     def invoke(self, ctx):
+        show_notices()
         try:
             return super().invoke(ctx)
         except CrosstrainError as err:
@@ -49,6 +50,21 @@ class Group(Suggesting):
                 sys.stderr.flush()
                 os._exit(INTERRUPTED)
             sys.exit(err.exit_code)
+
+
+def show_notices() -> None:
+    """Print what crosstrain's rooms log at WARNING (a store recovered ...) as ``notice:`` lines."""
+    import logging
+
+    class Notices(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            click.echo(f"notice: {record.getMessage()}", err=True)  # the stderr of the moment
+            if record.exc_info:  # a bug (the site's API logs them): the details belong here
+                click.echo(logging.Formatter().formatException(record.exc_info), err=True)
+
+    logger = logging.getLogger("crosstrain")
+    if not any(type(h).__name__ == "Notices" for h in logger.handlers):
+        logger.addHandler(Notices(logging.WARNING))
 
 
 def emit_json(data) -> None:

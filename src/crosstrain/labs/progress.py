@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 from crosstrain.labs.checks import CheckResult
 
 DB_NAME = "progress.sqlite"
+log = logging.getLogger("crosstrain")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS check_runs (
     id INTEGER PRIMARY KEY,
@@ -29,11 +31,58 @@ def db_path(root: Path) -> Path:
     return root / DB_NAME
 
 
-def connect(root: Path) -> sqlite3.Connection:
-    root.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(db_path(root))
+def _open(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
-    conn.execute(SCHEMA)
+    try:
+        conn.execute(SCHEMA)
+        conn.execute("SELECT count(*) FROM check_runs").fetchone()
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise
+    return conn
+
+
+def connect(root: Path) -> sqlite3.Connection:
+    """The store, created if missing; a corrupt one is moved aside (see :func:`recover`)."""
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        return _open(db_path(root))
+    except sqlite3.DatabaseError as err:
+        return recover(root, err)
+
+
+def recover(root: Path, err: sqlite3.DatabaseError) -> sqlite3.Connection:
+    """Move a corrupt store aside, start a new one with every row still readable, say so."""
+    path = db_path(root)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.replace(aside)
+    conn = _open(path)
+    saved = 0
+    try:
+        with closing(sqlite3.connect(aside)) as old:
+            for row in old.execute(
+                "SELECT time, lab, step, check_name, status, points, max_points, message "
+                "FROM check_runs ORDER BY id"
+            ):
+                conn.execute(
+                    "INSERT INTO check_runs (time, lab, step, check_name, status, points,"
+                    " max_points, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+                saved += 1
+    except sqlite3.DatabaseError:
+        pass  # keep what was read before the damage
+    conn.commit()
+    log.warning(
+        "the progress store %s could not be read (%s); it is kept as %s and a new one started "
+        "with the %d check runs that could be read",
+        path,
+        err,
+        aside.name,
+        saved,
+    )
     return conn
 
 
