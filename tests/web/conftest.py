@@ -79,6 +79,7 @@ Make a bucket.
 
 Write notes.
 
+<!-- illustrative: how a marker is written -->
 ```markdown
 <!-- check: not-a-step-inside-a-fence -->
 ```

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.site_build.pagecode import parse
 from crosstrain.site_build.pages import (
     cli_reference,
     labs_index,
@@ -35,9 +37,12 @@ MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*check:\s*(?P<step>\S*?)\s*-->[ \
 CARDS = re.compile(r"^<!--\s*lab-cards(?::\s*(?P<selector>\S+?))?\s*-->[ \t]*$")
 FENCE = re.compile(r"^[ \t]*(```|~~~)")
 LABS_SECTION = "Labs"
+log = logging.getLogger("mkdocs.plugins.crosstrain")
 
 # Manifests of the current build, keyed by lab slug (filled by on_config).
 manifests: dict = {}
+# Code blocks on lab pages marked <!-- illustrative --> in this build, keyed by page.
+illustrative: dict[str, int] = {}
 
 
 def content_root(config) -> Path:
@@ -58,6 +63,7 @@ def load_manifests(root: Path) -> dict:
 # -- navigation --------------------------------------------------------------------------------
 def on_config(config):
     manifests.clear()
+    illustrative.clear()
     manifests.update(load_manifests(content_root(config)))
     add_lab_pages(config)
     return config
@@ -144,5 +150,27 @@ def on_page_markdown(markdown, page, config, files):
         lines[i] = "\n" + marker.group("indent") + check_widget(slug, manifest.step(step)) + "\n"
     markdown = "\n".join(lines)
     if manifest is not None:
+        count_page_code(markdown, where)
         markdown = add_lab_header(markdown, slug, manifest)
     return markdown
+
+
+def count_page_code(markdown: str, where: str) -> None:
+    """Fail on a lab-page block that can neither run nor says it is illustrative; count those that
+    say so (CI runs every other block: ``tests/site_build/test_lab_pages_run.py``)."""
+    page = parse(markdown, where)
+    problems = page.problems()
+    if problems:
+        raise PluginError(problems[0])
+    illustrative[where] = sum(block.illustrative for block in page.blocks)
+
+
+def on_post_build(config):
+    total = sum(illustrative.values())
+    pages = ", ".join(f"{page} ({n})" for page, n in sorted(illustrative.items()) if n)
+    log.info(
+        "crosstrain: %d code block%s on lab pages marked illustrative (not run by CI)%s",
+        total,
+        "" if total == 1 else "s",
+        f": {pages}" if pages else "",
+    )
