@@ -209,5 +209,7 @@ def test_a_workbench_terminal_has_the_sandbox_env_even_after_the_learners_bashrc
     assert seen["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
     assert "AWS_PROFILE" not in seen and "AWS_SESSION_TOKEN" not in seen
     assert seen["AWS_ACCESS_KEY_ID"] not in (REAL["AWS_ACCESS_KEY_ID"], "AKIAFROMRC")
+    assert (Path(seen["CROSSTRAIN_WORKSPACE"]) / KIT).is_dir()  # `crosstrain lab ...` finds it
+    assert seen["CROSSTRAIN_SANDBOX_PORT"] == seen["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]
     tools = [line for line in done.stdout.splitlines() if line.startswith("/")]
     assert [Path(t).name for t in tools] == ["crosstrain", "aws", "awslocal"], done.stderr

@@ -24,8 +24,11 @@ def shell(port: int | None, command: str | None) -> None:
     bash = shutil.which("bash")
     if bash is None:
         raise CrosstrainError('no bash here; use eval "$(crosstrain sandbox env)" in your shell')
+    from crosstrain.labs.workspace import workspace_root
+    from crosstrain.web.jupyter import crosstrain_env
+
     target = lifecycle.connect(port)
-    env = safe_env(target)
+    env = safe_env(target) | crosstrain_env(workspace_root(), target)
     rc = shell_rc(settings().run_dir / f"shell-{target.port or 'endpoint'}", env)
     args = [bash, "--rcfile", str(rc), "-i"] + (["-c", command] if command else [])
     sys.exit(subprocess.run(args, env=env).returncode)

@@ -99,11 +99,20 @@ def config_dir(folder: Path, env: dict[str, str]) -> Path:
     return folder
 
 
+def crosstrain_env(workspace: Path, sandbox) -> dict[str, str]:
+    """What makes ``crosstrain`` typed in a workbench terminal act on this workspace and sandbox
+    (the terminal starts in the workspace, not in the checkout)."""
+    env = {"CROSSTRAIN_WORKSPACE": str(workspace.resolve())}
+    if sandbox.port:
+        env["CROSSTRAIN_SANDBOX_PORT"] = str(sandbox.port)
+    return env
+
+
 def start_jupyter(workspace: Path, sandbox, port: int | None = None) -> Jupyter:
     """Start JupyterLab on ``workspace`` for ``sandbox``; return once it answers."""
     workspace.mkdir(parents=True, exist_ok=True)
     run = settings().run_dir
-    env = safe_env(sandbox)
+    env = safe_env(sandbox) | crosstrain_env(workspace, sandbox)
     env["JUPYTER_CONFIG_DIR"] = str(config_dir(run / "jupyter", env))
     port, token = port or free_port(), secrets.token_urlsafe(24)
     log = run / "jupyter.log"

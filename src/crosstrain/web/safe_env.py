@@ -101,7 +101,8 @@ def shell_rc(folder: Path, env: Mapping[str, str]) -> Path:
     """
     import shlex
 
-    keep = [k for k in env if k.startswith(("AWS_", "LOCALSTACK_", "EDGE_PORT"))] + ["PATH"]
+    prefixes = ("AWS_", "LOCALSTACK_", "EDGE_PORT", "CROSSTRAIN_WORKSPACE", "CROSSTRAIN_SANDBOX")
+    keep = [k for k in env if k.startswith(prefixes)] + ["PATH"]
     endpoint = env.get("AWS_ENDPOINT_URL", "the configured backend")
     lines = [
         "# Written by crosstrain: a workbench shell talks to the sandbox, never to AWS.",
