@@ -33,6 +33,10 @@ READY_TIMEOUT = 90.0
 # JupyterLab front-end plugins learners do not get: nbgrader's (instructor tools) and the ones
 # that would fetch news from the internet.
 DISABLED_LAB_PLUGINS = ("@jupyter/nbgrader", "@jupyterlab/apputils-extension:announcements")
+# Settings learners start with: a kit notebook opens with its Python kernel, no kernel dialog.
+LEARNER_SETTINGS = {
+    "@jupyterlab/notebook-extension:tracker": {"autoStartDefaultKernel": True},
+}
 NBGRADER_SERVER_EXTENSIONS = (
     "nbgrader",
     "nbgrader.server_extensions.formgrader",
@@ -96,7 +100,21 @@ def config_dir(folder: Path, env: dict[str, str]) -> Path:
             "shell_command": [shell, "--rcfile", str(shell_rc(folder, env)), "-i"]
         }
     (folder / "jupyter_server_config.json").write_text(json.dumps(server, indent=2))
+    prefer_settings(folder / "lab" / "user-settings", LEARNER_SETTINGS)
     return folder
+
+
+def prefer_settings(user_settings: Path, wanted: dict[str, dict]) -> None:
+    """Set JupyterLab user settings (``{plugin: {key: value}}``), keeping the learner's others."""
+    for plugin, values in wanted.items():
+        package, name = plugin.split(":")
+        path = user_settings / package / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            current = json.loads(path.read_text()) if path.is_file() else {}
+        except ValueError:
+            continue  # the learner's own file with comments: leave it as it is
+        path.write_text(json.dumps({**current, **values}, indent=2))
 
 
 def crosstrain_env(workspace: Path, sandbox) -> dict[str, str]:
