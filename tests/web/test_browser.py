@@ -168,17 +168,6 @@ def test_a_server_error_is_reported_as_one_not_as_a_missing_server(page, live):
     expect(note).not_to_contain_text("needs the local server")
 
 
-def test_a_wide_code_block_shows_its_scrollbar(page, course_live):
-    open_page(page, f"{course_live}/labs/{COURSE_LAB}/")
-    colours = page.evaluate(
-        """() => [...document.querySelectorAll('.md-typeset pre > code')]
-            .filter((c) => c.scrollWidth > c.clientWidth)
-            .map((c) => getComputedStyle(c).scrollbarColor)"""
-    )
-    assert colours, "the lab page has a code block wider than the page"
-    assert all("transparent" not in colour for colour in colours), colours
-
-
 def test_progress_page_shows_each_lab(page, live, api):
     from playwright.sync_api import expect
 
