@@ -64,10 +64,11 @@
 
   const enc = encodeURIComponent;
   const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  const LABELS = { passed: "Passed", failed: "Not yet", error: "Check error" };
+  const LABELS = { passed: "Passed", failed: "Not yet", error: "Check error", skipped: "Skipped" };
 
   function overall(results) {
     if (results.every((r) => r.status === "passed")) return "passed";
+    if (results.every((r) => r.status === "passed" || r.status === "skipped")) return "skipped";
     return results.some((r) => r.status === "error") ? "error" : "failed";
   }
 
@@ -197,11 +198,13 @@
     for (const node of document.querySelectorAll(selector)) {
       const max = progress.max_points || 0;
       const done = (progress.steps_done || []).length;
+      const skipped = (progress.steps_skipped || []).length;
       node.replaceChildren(
         el("progress", { max: String(max || 1), value: String(progress.points || 0) }),
         el("span", { class: "ct-progress__label" }, [
           `${progress.points || 0} / ${plural(max, "point")} · ${done} of ` +
-            `${plural(progress.steps || 0, "step")} done`,
+            `${plural(progress.steps || 0, "step")} done` +
+            (skipped ? ` (${skipped} skipped)` : ""),
         ]),
       );
       node.dataset.points = String(progress.points || 0);

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         2, ge=1, description="Model-serving worker processes per SageMaker endpoint at most."
     )
 
+    # -- progress ------------------------------------------------------------------------------
+    skipped_steps_score: bool = Field(
+        True,
+        description="Whether a skipped step (its reference solution ran) earns its points; it is "
+        "marked skipped either way. An instructor can set false so only work done scores.",
+    )
+
     # -- grading -------------------------------------------------------------------------------
     grading_secret: SecretStr | None = Field(
         None, description="The course secret hidden grading cases are derived from."

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from crosstrain.site_build.pagecode import Block, Marker, given_cells, last_line, parse
+from crosstrain.site_build.pagecode import Block, Marker, last_line, notebook_sections, parse
 
 PAGE = """\
 # Demo
@@ -66,7 +66,7 @@ def test_runner_of_a_block():
     assert Marker(1, "s").step == "s"
 
 
-def test_given_cells_are_split_by_step_and_stop_at_the_learners_answer(tmp_path):
+def test_a_notebook_is_split_by_step_at_the_learners_answer(tmp_path):
     nb = nbformat.v4.new_notebook()
     answer = nbformat.v4.new_code_cell("# YOUR CODE HERE")
     answer.metadata["nbgrader"] = {"solution": True}
@@ -81,11 +81,13 @@ def test_given_cells_are_split_by_step_and_stop_at_the_learners_answer(tmp_path)
     ]
     path = Path(tmp_path / "kit.ipynb")
     nbformat.write(nb, path)
-    assert given_cells(path, ["one", "two"]) == {
-        None: ["import boto3"],
-        "one": ["role = 1"],
-        "two": ["setup = 2"],
-    }
+    sections = notebook_sections(path, ["one", "two"])
+    assert (sections[None].before, sections[None].rest) == (["import boto3"], [])
+    assert (sections["one"].before, sections["one"].rest) == (
+        ["role = 1"],
+        ["# YOUR CODE HERE", "print(result)"],
+    )
+    assert (sections["two"].before, sections["two"].rest) == (["setup = 2"], [])
 
 
 def test_last_line_names_the_error():

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_HINT = "default"
 PASSED, FAILED, ERROR = "passed", "failed", "error"
+# A step whose reference solve ran (lab skip): it passes; whether it scores is a setting.
+SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        return self.status == PASSED
+        return self.status in (PASSED, SKIPPED)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -5,14 +5,21 @@ from __future__ import annotations
 import logging
 import sqlite3
 from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crosstrain.labs.checks import CheckResult
+from crosstrain.labs.checks import PASSED, SKIPPED, CheckResult
 
 DB_NAME = "progress.sqlite"
 log = logging.getLogger("crosstrain")
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS skips (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    lab TEXT NOT NULL,
+    step TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS check_runs (
     id INTEGER PRIMARY KEY,
     time TEXT NOT NULL,
@@ -35,7 +42,7 @@ def _open(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     try:
-        conn.execute(SCHEMA)
+        conn.executescript(SCHEMA)
         conn.execute("SELECT count(*) FROM check_runs").fetchone()
     except sqlite3.DatabaseError:
         conn.close()
@@ -100,6 +107,47 @@ def record(root: Path, results: list[CheckResult]) -> None:
         )
 
 
+def record_skips(root: Path, lab: str, steps: list[str]) -> None:
+    """Remember that ``lab``'s ``steps`` were skipped (their reference solves ran)."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    with closing(connect(root)) as conn, conn:
+        conn.executemany(
+            "INSERT INTO skips (time, lab, step) VALUES (?, ?, ?)", [(now, lab, s) for s in steps]
+        )
+
+
+def clear_skips(root: Path, lab: str) -> None:
+    """Forget ``lab``'s skips (a reset starts it over)."""
+    if db_path(root).exists():
+        with closing(connect(root)) as conn, conn:
+            conn.execute("DELETE FROM skips WHERE lab = ?", (lab,))
+
+
+def skipped_steps(root: Path, lab: str) -> set[str]:
+    """The steps of ``lab`` skipped since its last reset."""
+    if not db_path(root).exists():
+        return set()
+    with closing(connect(root)) as conn:
+        return {row[0] for row in conn.execute("SELECT step FROM skips WHERE lab = ?", (lab,))}
+
+
+def mark_skipped(root: Path, lab: str, results: list[CheckResult], score: bool) -> list:
+    """``results`` with each passing check of a skipped step marked ``skipped``; it keeps its
+    points only when ``score`` (the ``skipped_steps_score`` setting)."""
+    skipped = skipped_steps(root, lab)
+    return [
+        replace(
+            r,
+            status=SKIPPED,
+            points=r.points if score else 0,
+            message=f"skipped (the reference solution ran): {r.message}",
+        )
+        if r.step in skipped and r.status == PASSED
+        else r
+        for r in results
+    ]
+
+
 def history(root: Path, lab: str | None = None) -> list[dict]:
     """Every recorded run, oldest first."""
     if not db_path(root).exists():
@@ -123,15 +171,24 @@ def lab_progress(root: Path, lab: str, steps: dict[str, int]) -> dict:
     """
     rows = [row for (name, _), row in latest(root).items() if name == lab]
     earned = {step: 0 for step in steps}
+    statuses: dict[str, set[str]] = {step: set() for step in steps}
     for row in rows:
         if row["step"] in earned:
             earned[row["step"]] += row["points"]
-    done = [step for step, points in steps.items() if earned[step] >= points]
+            statuses[row["step"]].add(row["status"])
+    ok = {PASSED, SKIPPED}
+    done = [
+        step
+        for step, points in steps.items()
+        if earned[step] >= points or (statuses[step] and statuses[step] <= ok)
+    ]
+    skipped = [step for step in steps if SKIPPED in statuses[step]]
     return {
         "lab": lab,
         "points": sum(earned.values()),
         "max_points": sum(steps.values()),
         "steps_done": done,
+        "steps_skipped": skipped,
         "steps": len(steps),
         "last_run": max((row["time"] for row in rows), default=None),
     }

@@ -6,13 +6,17 @@ tells a learner to work, so page code cannot drift from the kit:
 
 1. a fresh ephemeral sandbox and a fresh workspace holding the lab's starter;
 2. a Python kernel in the lab's folder, in the workbench's environment (the sandbox's, real
-   credentials scrubbed), which runs the kit notebook's given cells as a learner would: its
-   opening cells first (imports, clients, constants, the data), and each step's given cells
-   (e.g. "the next cell creates the role") when the page reaches that step;
+   credentials scrubbed), which runs the lab's notebook as a learner works through it: its
+   opening cells first (imports, clients, constants, the data), each step's given cells
+   (e.g. "the next cell creates the role") when the page reaches that step, and, once the step
+   is done, its worked answer from the solution notebook (so later blocks see the names a
+   learner's notebook holds by then);
 3. every block in page order: ``python`` blocks in that kernel, ``bash`` blocks in a shell with
-   the same environment, from the workspace folder (as in a JupyterLab terminal);
-4. at each check marker, the step's reference solve, so the next step's blocks start from the
-   state the page says ("after the previous steps").
+   the same environment, from the lab's folder (where a JupyterLab terminal opens next to
+   the lab's notebook);
+4. at each check marker, the step's reference solve (files and sandbox state) and its worked
+   answer, so the next step's blocks start from the state the page says ("after the previous
+   steps").
 
 A block that is not meant to run is marked on the line before its fence with
 ``<!-- illustrative -->`` (optionally ``<!-- illustrative: why -->``). Any other language must be
@@ -102,31 +106,38 @@ def parse(text: str, path: Path | str = "page") -> Page:
     return page
 
 
-def given_cells(notebook: Path, steps: list[str]) -> dict[str | None, list[str]]:
-    """The kit notebook's given code cells that a learner runs before writing each step.
+@dataclass
+class Section:
+    """A step's part of a notebook: the given cells before the answer, then the rest."""
 
-    Keyed by step id (``None``: the opening cells, before the first step's heading). A step's
-    section starts at a heading naming its id in backticks; its given cells are those before
-    the learner's first answer cell in it (the cells after it check the learner's work).
+    before: list[str] = field(default_factory=list)
+    rest: list[str] = field(default_factory=list)
+
+
+def notebook_sections(notebook: Path, steps: list[str]) -> dict[str | None, Section]:
+    """A notebook's code cells by step (``None``: the opening, before the first step's heading).
+
+    A step's section starts at a heading naming its id in backticks. ``before`` holds the
+    given cells up to the learner's first answer cell (nbgrader's ``solution`` cells); ``rest``
+    the answer and every cell after it (in a solution notebook: the worked answer).
     """
     import nbformat
 
-    given: dict[str | None, list[str]] = {None: []}
+    sections: dict[str | None, Section] = {None: Section()}
     current, answered = None, False
     for cell in nbformat.read(notebook, as_version=4).cells:
         if cell.cell_type == "markdown":
             named = [s for s in steps if re.search(rf"^#+ .*`{re.escape(s)}`", cell.source, re.M)]
             if named:
                 current, answered = named[0], False
-                given.setdefault(current, [])
+                sections.setdefault(current, Section())
             continue
         if cell.cell_type != "code":
             continue
-        if (cell.metadata.get("nbgrader") or {}).get("solution"):
-            answered = True
-        elif not answered:
-            given.setdefault(current, []).append(cell.source)
-    return given
+        answered = answered or bool((cell.metadata.get("nbgrader") or {}).get("solution"))
+        section = sections.setdefault(current, Section())
+        (section.rest if answered else section.before).append(cell.source)
+    return sections
 
 
 @dataclass
@@ -187,14 +198,15 @@ def run_page(lab, page: Page, say: Callable[[str], None] = lambda _: None) -> Pa
         try:
             with client.setup_kernel(env=env, cwd=str(folder)):
                 steps = lab.manifest.step_ids
-                given = given_cells(folder / notebooks[0], steps) if notebooks else {}
-
+                sections: dict[str | None, Section] = {}
+                if notebooks:
+                    sections = notebook_sections(lab.solution_dir / notebooks[0], steps)
                 pending: dict[str | None, list[str]] = {}
 
                 def enter(step: str | None) -> None:
                     """Run a step's given cells; from the first that fails (it needs the
                     learner's work, e.g. a function in a file), wait for the step's solve."""
-                    cells = given.get(step, [])
+                    cells = sections.get(step, Section()).before
                     for n, source in enumerate(cells):
                         try:
                             cell(source, "given cell")
@@ -202,18 +214,21 @@ def run_page(lab, page: Page, say: Callable[[str], None] = lambda _: None) -> Pa
                             pending[step] = cells[n:]
                             return
 
-                def settle(step: str | None) -> None:
-                    for source in pending.pop(step, []):
-                        cell(source, f"{notebooks[0]} (a given cell of {step or 'the opening'})")
+                def finish(step: str | None) -> None:
+                    """The learner's side of a finished step: the cells that waited for it,
+                    then the worked answer and the cells after it, from the solution."""
+                    section = sections.get(step, Section())
+                    for source in pending.pop(step, []) + section.rest:
+                        cell(source, f"{notebooks[0]} (step {step or 'opening'}, as solved)")
 
                 enter(None)
-                settle(None)
+                finish(None)
                 enter(steps[0])
                 for item in page.items:
                     if isinstance(item, Marker):
                         say(f"solve {item.step}")
                         run_solve(solves.steps[item.step], lab, sb, folder)
-                        settle(item.step)
+                        finish(item.step)
                         following = steps.index(item.step) + 1
                         enter(steps[following] if following < len(steps) else "")
                         continue
@@ -225,7 +240,7 @@ def run_page(lab, page: Page, say: Callable[[str], None] = lambda _: None) -> Pa
                         say(f"bash block at line {item.line}")
                         done = subprocess.run(
                             ["bash", "-euo", "pipefail", "-c", item.code],
-                            cwd=root,
+                            cwd=folder,
                             env=env,
                             capture_output=True,
                             text=True,
