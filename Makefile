@@ -31,4 +31,4 @@ shell: $(STAMP)
 test: $(STAMP) $(OLDEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	CROSSTRAIN_OLDEST_PYTHON=.venv-oldest/bin/python $(BIN)/python -m pytest
+	CROSSTRAIN_OLDEST_PYTHON=.venv-oldest/bin/python $(BIN)/python -m pytest -n 2

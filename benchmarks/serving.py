@@ -132,7 +132,7 @@ def throughput(call, threads: int, requests: int) -> float:
 
 def _boto3_clients(endpoint_url, name, row, count, threads, barrier, results) -> None:
     """One client process: ``threads`` boto3 clients share ``count`` calls after the barrier."""
-    from crosstrain.sandbox.clients import make_client
+    from crosstrain.sandbox.core.clients import make_client
 
     clients = [make_client("sagemaker-runtime", endpoint_url) for _ in range(threads)]
     for client in clients:

@@ -24,15 +24,13 @@ ALLOWED: dict[str, set[str]] = {
     "__init__": set(),
     "errors": set(),
     "settings": {"errors"},
-    # Transitional: the port helpers, moving to sandbox/core/ports.py (issue #19); imports nothing.
-    "doctor": set(),
     "datasets": set(),
-    "sandbox": {"doctor"},
+    "sandbox": set(),
     "labs": {"sandbox", "datasets"},
     "grading": {"labs", "sandbox", "datasets"},
     "workshop": {"grading", "labs", "sandbox", "datasets"},
-    "web": {"workshop", "grading", "labs", "sandbox", "datasets", "doctor"},
-    "cli": {"web", "workshop", "grading", "labs", "sandbox", "datasets", "doctor"},
+    "web": {"workshop", "grading", "labs", "sandbox", "datasets"},
+    "cli": {"web", "workshop", "grading", "labs", "sandbox", "datasets"},
     # Build time only (mkdocs loads it by path); it documents the CLI, so it sits above it.
     "site_build": {"cli", "web", "workshop", "grading", "labs", "sandbox", "datasets"},
 }

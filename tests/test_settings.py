@@ -16,9 +16,9 @@ INTERNAL = {"CROSSTRAIN_WORKER_PARENT", "CROSSTRAIN_NBGRADER_HIDDEN"}
 # Modules still reading settings by hand, each being converted by the engineer who owns its room
 # (issue #19). Remove a line when its module calls crosstrain.settings.settings() instead.
 PENDING = {
-    "sandbox/lifecycle.py",  # CROSSTRAIN_HOME, CROSSTRAIN_SANDBOX_PORT
-    "sandbox/runtimes/awslambda.py",  # CROSSTRAIN_LAMBDA_* (read at import time)
-    "sandbox/runtimes/sagemaker.py",  # CROSSTRAIN_SAGEMAKER_MAX_WORKERS (at import time)
+    "sandbox/core/lifecycle.py",  # CROSSTRAIN_HOME, CROSSTRAIN_SANDBOX_PORT
+    "sandbox/services/awslambda/runtime.py",  # CROSSTRAIN_LAMBDA_* (read at import time)
+    "sandbox/services/sagemaker/deployments.py",  # CROSSTRAIN_SAGEMAKER_MAX_WORKERS (import time)
     "labs/catalog.py",  # CROSSTRAIN_CONTENT_DIR
     "labs/workspace.py",  # CROSSTRAIN_WORKSPACE
 }

@@ -67,7 +67,7 @@ def test_labs_index_has_a_card_per_lab_with_its_facts(built_site):
 
 
 def test_ledger_page_lists_every_service_of_the_ledger(built_site):
-    from crosstrain.sandbox.ledger import ledger
+    from crosstrain.sandbox.core.ledger import ledger
 
     page = (built_site / "reference" / "sandbox-services" / "index.html").read_text()
     for row in ledger():

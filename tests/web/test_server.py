@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from crosstrain.sandbox.handle import pid_alive
+from crosstrain.sandbox.core.handle import pid_alive
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import sys
 import urllib.request
 from dataclasses import asdict, dataclass
 
-from crosstrain.doctor import port_holder, port_is_free
+from crosstrain.sandbox.core.ports import port_holder, port_is_free
 
 KEY_PACKAGES = (
     "boto3",

@@ -176,10 +176,13 @@ def sandbox_env(port) -> None:
 )
 def sandbox_services(as_json, cfn_types) -> None:
     """The ledger: per service, emulated by moto, run for real, or a stub."""
-    from crosstrain.sandbox.ledger import ledger
+    from crosstrain.sandbox.core.ledger import ledger
 
     if cfn_types:
-        from crosstrain.sandbox.cloudformation import supported_types, unsupported_types
+        from crosstrain.sandbox.services.cloudformation.support import (
+            supported_types,
+            unsupported_types,
+        )
 
         types = {"supported": list(supported_types()), "unsupported": unsupported_types()}
         if as_json:

@@ -19,14 +19,14 @@ def labs_index(config) -> str:
 
 
 def ledger_reference(config) -> str:
-    """The sandbox services ledger as a table, generated from ``crosstrain.sandbox.ledger``."""
-    from crosstrain.sandbox.ledger import ledger
+    """The sandbox services ledger as a table, generated from ``crosstrain.sandbox.core.ledger``."""
+    from crosstrain.sandbox.core.ledger import ledger
 
     lines = [
         "# Sandbox services",
         "",
         "What the local sandbox does for each AWS service (generated from "
-        "`crosstrain.sandbox.ledger`; `crosstrain sandbox services` prints the same table).",
+        "`crosstrain.sandbox.core.ledger`; `crosstrain sandbox services` prints the same table).",
         "",
         "- **real**: crosstrain runs it for real: code executes, queries compute answers.",
         "- **moto**: moto emulates the control plane: resources are stored and described.",

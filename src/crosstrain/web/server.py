@@ -18,8 +18,8 @@ import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crosstrain.doctor import port_holder, port_is_free
 from crosstrain.errors import CrosstrainError
+from crosstrain.sandbox.core.ports import port_holder, port_is_free
 from crosstrain.settings import settings
 from crosstrain.web.app import LOCAL_HOSTS, create_app
 from crosstrain.web.jupyter import Jupyter, start_jupyter
@@ -114,6 +114,7 @@ def serve(
     import uvicorn
 
     from crosstrain.labs.workspace import workspace_root
+    from crosstrain.sandbox.core.ports import port_holder, port_is_free
     from crosstrain.web.site import build_site
 
     config = settings()

@@ -20,7 +20,7 @@ from crosstrain.settings import settings
 STAMP = ".crosstrain-build"
 SOURCES = ("docs", "labs", "mkdocs.yml")
 PACKAGE = Path(__file__).resolve().parents[1]
-GENERATORS = (PACKAGE / "site_build", PACKAGE / "cli", PACKAGE / "sandbox" / "ledger.py")
+GENERATORS = (PACKAGE / "site_build", PACKAGE / "cli", PACKAGE / "sandbox" / "core" / "ledger.py")
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 
 

@@ -1,0 +1,292 @@
+"""The Python API: start a sandbox in its own process and talk to it.
+
+>>> from crosstrain import sandbox
+>>> with sandbox.start() as sb:           # port=0 picks a free port; ephemeral by default
+...     sb.client("s3").create_bucket(Bucket="demo")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from crosstrain.errors import CrosstrainError
+from crosstrain.sandbox.core.clients import DEFAULT_REGION, DUMMY_KEY, make_client, make_session
+
+START_TIMEOUT = 60.0
+
+
+class SandboxError(CrosstrainError):
+    """The sandbox could not start, stop or be reached."""
+
+
+def http_json(url: str, method: str = "GET", timeout: float = 5.0) -> dict:
+    """GET/POST ``url`` and decode its JSON answer (urllib: no heavy imports)."""
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - local URL
+        return json.loads(response.read() or b"{}")
+
+
+class Sandbox:
+    """A handle on a running sandbox (ours or someone else's endpoint).
+
+    ``process`` is set when this handle started the sandbox and owns its lifetime.
+    """
+
+    def __init__(
+        self,
+        endpoint_url: str | None,
+        *,
+        pid: int | None = None,
+        process: subprocess.Popen | None = None,
+        region: str = DEFAULT_REGION,
+        profile: str | None = None,
+        kind: str = "embedded",
+        ca_bundle: str | None = None,
+        token: str | None = None,
+    ):
+        self.endpoint_url = endpoint_url
+        self.pid = pid
+        self.process = process
+        self.region = region
+        self.profile = profile
+        self.kind = kind
+        self.ca_bundle = ca_bundle
+        self.token = token  # set when this handle started the sandbox: proves it is ours
+
+    def __repr__(self) -> str:
+        return f"Sandbox({self.endpoint_url or 'aws'}, kind={self.kind}, pid={self.pid})"
+
+    @property
+    def port(self) -> int | None:
+        if not self.endpoint_url:
+            return None
+        return int(self.endpoint_url.rsplit(":", 1)[1].split("/")[0])
+
+    # -- clients -------------------------------------------------------------------------------
+    def session(self):
+        """A boto3 session with this sandbox's credentials (dummy ones unless real AWS)."""
+        return make_session(self.region, profile=self.profile)
+
+    def client(self, service: str, **config):
+        """A boto3 client bound to this sandbox (one attempt, no 25 s retries)."""
+        return make_client(service, self.endpoint_url, self.region, self.session(), **config)
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3, the aws CLI and awslocal at this sandbox."""
+        if self.kind == "aws":
+            return {"AWS_PROFILE": self.profile or "", "AWS_DEFAULT_REGION": self.region}
+        host_port = self.endpoint_url.split("://", 1)[1]
+        host, port = host_port.rsplit(":", 1)
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": DUMMY_KEY,
+            "AWS_SECRET_ACCESS_KEY": DUMMY_KEY,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "LOCALSTACK_HOST": host_port,
+            "EDGE_PORT": port,
+            "AWS_ENDPOINT_URL_S3": self.endpoint_url,
+            "DISABLE_DEPRECATION_NOTICE": "1",
+            "LOCALSTACK_HOSTNAME": host,
+            **({"AWS_CA_BUNDLE": self.ca_bundle} if self.ca_bundle else {}),
+        }
+
+    # -- control -------------------------------------------------------------------------------
+    def _internal(self, path: str, method: str = "GET", timeout: float = 10.0) -> dict:
+        if self.kind != "embedded":
+            raise SandboxError(
+                f"{path} needs a crosstrain sandbox; this target is {self.kind} "
+                f"({self.endpoint_url or 'real AWS'})"
+            )
+        try:
+            return http_json(f"{self.endpoint_url}{path}", method=method, timeout=timeout)
+        except (urllib.error.URLError, OSError) as exc:
+            raise SandboxError(
+                f"no sandbox answers at {self.endpoint_url} ({exc}); "
+                "start one with `crosstrain sandbox up`"
+            ) from None
+
+    def health(self) -> dict:
+        return self._internal("/_crosstrain/health")
+
+    def reset(self) -> dict:
+        """Clear every resource in the sandbox (milliseconds)."""
+        return self._internal("/_crosstrain/reset", method="POST")
+
+    def flush(self) -> dict:
+        """Write pending state to disk now (learner mode)."""
+        return self._internal("/_crosstrain/flush", method="POST")
+
+    def alive(self) -> bool:
+        try:
+            self.health()
+        except SandboxError:
+            return False
+        return True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the sandbox process (SIGTERM, then SIGKILL after ``timeout`` seconds)."""
+        pid = self.process.pid if self.process else self.pid
+        if pid is None:
+            return
+        terminate(pid, timeout=timeout, process=self.process)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is dead for our purposes
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+def terminate(pid: int, timeout: float = 10.0, process: subprocess.Popen | None = None) -> None:
+    """SIGTERM ``pid`` and wait for it; SIGKILL if it has not stopped in ``timeout`` seconds."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None:
+            if process.poll() is not None:
+                return
+        elif not pid_alive(pid):
+            return
+        time.sleep(0.02)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    if process is not None:
+        process.wait(timeout=5)
+
+
+def start(
+    port: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    state_dir: str | Path | None = None,
+    enforce_iam: bool = False,
+    region: str = DEFAULT_REGION,
+    account: str | None = None,
+    tls_dir: str | Path | None = None,
+    detach: bool = False,
+    log_file: str | Path | None = None,
+    timeout: float = START_TIMEOUT,
+    env: dict[str, str] | None = None,
+    launcher: list[str] | None = None,
+) -> Sandbox:
+    """Start a sandbox in a new process and wait until it is ready.
+
+    ``state_dir=None`` keeps nothing (tests, grading); a directory makes state survive restarts.
+    ``port=0`` picks a free port. A non-detached sandbox dies with the process that started it.
+    ``env`` replaces the inherited environment; ``launcher`` is a command prefix the sandbox
+    runs under (grading runs it jailed, as the learner's user).
+    """
+    token = secrets.token_hex(16)
+    read_fd, write_fd = os.pipe()
+    cmd = [
+        *(launcher or []),
+        sys.executable,
+        "-m",
+        "crosstrain.sandbox.core.server",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--region",
+        region,
+        "--ready-fd",
+        str(write_fd),
+    ]
+    if state_dir is not None:
+        cmd += ["--state-dir", str(Path(state_dir).expanduser().resolve())]
+    if account:
+        cmd += ["--account", account]
+    if tls_dir is not None:
+        cmd += ["--tls-dir", str(Path(tls_dir).expanduser().resolve())]
+    if enforce_iam:
+        cmd.append("--enforce-iam")
+    if not detach:
+        cmd.append("--die-with-parent")
+    log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        process = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            pass_fds=(write_fd,),
+            start_new_session=detach,
+            env={
+                **(os.environ if env is None else env),
+                "PYTHONUNBUFFERED": "1",
+                "CROSSTRAIN_SANDBOX_TOKEN": token,
+            },
+        )
+    finally:
+        os.close(write_fd)
+        if log_file:
+            log.close()
+    message = _await_ready(read_fd, process, timeout)
+    if not message.get("ready"):
+        process.wait(timeout=5)
+        where = f"{host}:{port}"
+        raise SandboxError(f"the sandbox could not start on {where}: {message.get('error')}")
+    return Sandbox(
+        message["endpoint"],
+        pid=message["pid"],
+        process=process,
+        region=region,
+        ca_bundle=message.get("ca_bundle"),
+        token=token,
+    )
+
+
+def _await_ready(read_fd: int, process: subprocess.Popen, timeout: float) -> dict:
+    """Block until the child writes its ready line (or dies, or ``timeout`` passes)."""
+    buffer = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while b"\n" not in buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                terminate(process.pid, timeout=2, process=process)
+                raise SandboxError(f"the sandbox did not become ready within {timeout:.0f} s")
+            ready, _, _ = select.select([read_fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 4096)
+            if not chunk:
+                code = process.wait(timeout=5)
+                raise SandboxError(
+                    f"the sandbox process exited with code {code} before it was ready; "
+                    "run `crosstrain sandbox up` in a terminal to see its output"
+                )
+            buffer += chunk
+    finally:
+        os.close(read_fd)
+    return json.loads(buffer.split(b"\n", 1)[0])

@@ -1,0 +1,141 @@
+"""The ledger: per AWS service, what the sandbox really does and where it differs from AWS.
+
+``moto``  - the control plane is moto's emulation (resources are stored and described);
+``real``  - crosstrain runs it for real (code executes, queries compute answers);
+``stub``  - calls succeed but nothing happens behind them; do not rely on the result.
+Labs and the site read this table; keep it honest when a runtime lands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+MODES = ("real", "moto", "stub")
+
+
+@dataclass(frozen=True)
+class Entry:
+    service: str
+    mode: str
+    note: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+LEDGER: tuple[Entry, ...] = (
+    Entry(
+        "s3",
+        "moto",
+        "Buckets, objects, versioning, SSE, multipart, presigned URLs. "
+        "A bucket-policy Deny with a Condition applies regardless of the condition; "
+        "S3 Select is not implemented.",
+    ),
+    Entry(
+        "iam",
+        "moto",
+        "Users, roles, policies, keys. AWS-managed policies load when a request first names "
+        "them (ListPolicies --scope AWS lists those loaded). Enforcement only with --enforce-iam "
+        "(the admin key `test` always passes); without it Lambda accepts role ARNs that do not "
+        "exist, as LocalStack does. SimulatePrincipalPolicy is not implemented.",
+    ),
+    Entry("sts", "moto", "GetCallerIdentity, AssumeRole across account ids."),
+    Entry(
+        "dynamodb",
+        "moto",
+        "Tables, items, queries, streams. PartiQL parsing is fragile "
+        "(write `pk = 'u1'` with spaces).",
+    ),
+    Entry("sqs", "moto", "Queues, messages, visibility timeouts, dead-letter queues."),
+    Entry(
+        "sns", "moto", "Topics and subscriptions; no delivery to HTTP endpoints off this machine."
+    ),
+    Entry("kinesis", "moto", "Streams and records."),
+    Entry("firehose", "moto", "Delivery streams to S3."),
+    Entry("events", "moto", "EventBridge rules and targets; scheduled rules do not fire."),
+    Entry("secretsmanager", "moto", "Secrets and versions; rotation Lambdas do not run."),
+    Entry("ssm", "moto", "Parameter Store."),
+    Entry("kms", "moto", "Keys, encrypt/decrypt, sign/verify (not real KMS cryptography)."),
+    Entry("logs", "moto", "Groups, streams, put/get/filter; Logs Insights only partly."),
+    Entry("cloudwatch", "moto", "Metrics and statistics; alarms are stored but never evaluated."),
+    Entry(
+        "lambda",
+        "real",
+        "Invoke (RequestResponse, Event, DryRun) runs python3.x zip functions in warm worker "
+        "processes on the sandbox's own Python (crosstrain's packages importable like a layer); "
+        "timeouts, memory limit, crashes, logs and metrics as AWS shapes them. Function URLs "
+        "answer. No other runtimes or container images; Event invocations are not retried; "
+        "event source mappings do not fire; the handler runs with the sandbox's admin key, "
+        "not its execution role.",
+    ),
+    Entry(
+        "apigateway",
+        "real",
+        "REST APIs with AWS_PROXY (Lambda proxy, payload 1.0) answer at "
+        "/restapis/{id}/{stage}/_user_request_/... and {id}.execute-api.localhost.localstack."
+        "cloud. Other integration types, authorizers, API keys and usage plans are not enforced.",
+    ),
+    Entry(
+        "apigatewayv2",
+        "real",
+        "HTTP APIs with AWS_PROXY (payload 2.0 or 1.0) answer on the same URL forms and at "
+        "the apiEndpoint the API returns; $default and named stages; quick create (Target). "
+        "Authorizers and CORS are not applied.",
+    ),
+    Entry(
+        "sagemaker",
+        "real",
+        "Endpoints serve model.tar.gz from sandbox S3 with the inference-toolkit handlers "
+        "(code/inference.py, or scikit-learn / TorchScript defaults) in local worker processes "
+        "on the sandbox's Python: no containers, Image and instance types are ignored, "
+        "requirements.txt is not installed, each variant runs min(instance count, 2) workers. "
+        "Variants, weights, UpdateEndpoint (blue/green), ModelError, logs and metrics work; "
+        "async, serverless scaling, multi-model and data capture do not. Training jobs run "
+        "script mode only (sagemaker_program + sagemaker_submit_directory) as one local "
+        "process (algo-1; no distributed training, no GPUs, File input mode). Processing, "
+        "transform and tuning jobs are stubs that run nothing. ListTrainingJobs filters, sorts "
+        "and pages as AWS does; DeleteTrainingJob forgets a finished job.",
+    ),
+    Entry(
+        "athena",
+        "real",
+        "Queries run for real (DuckDB) over Glue tables in sandbox S3: Parquet, ORC, CSV/TSV "
+        "(LazySimpleSerDe, OpenCSVSerde), JSON lines; registered partitions, pruned by WHERE. "
+        "SELECT/WITH/joins, SHOW, DESCRIBE, CREATE EXTERNAL TABLE, CTAS, INSERT INTO, views, "
+        "CREATE/DROP DATABASE, DROP TABLE, MSCK REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION. "
+        "The dialect is DuckDB's with common Trino functions mapped, so some functions and "
+        "error texts differ; Iceberg, UNLOAD, prepared statements and federated catalogs are not "
+        "supported; no .metadata file; query history is lost on restart. Both wire protocols "
+        "botocore has used are served (json, and rest-json since botocore 1.44.18).",
+    ),
+    Entry(
+        "glue", "moto", "Data catalog (databases, tables, partitions); jobs and crawlers are stubs."
+    ),
+    Entry("stepfunctions", "stub", "State machines are stored; executions do not run tasks."),
+    Entry(
+        "cloudformation",
+        "moto",
+        "About 100 resource types (moto's) plus Glue::Database, Glue::Table, S3::BucketPolicy, "
+        "Lambda::Url and CDK::Metadata (crosstrain's), created synchronously. A stack with any "
+        "other type fails (ROLLBACK_COMPLETE, or UPDATE_ROLLBACK_COMPLETE for an update) with a "
+        "reason naming the type; `crosstrain sandbox services --cloudformation-types` lists "
+        "both kinds. TemplateURL is read from the "
+        "sandbox's S3, in any S3 URL style.",
+    ),
+    Entry("ecr", "stub", "API only; there is no registry to push images to."),
+)
+
+
+def ledger(with_protocols: bool = True) -> list[dict]:
+    """The ledger as plain dicts, sorted by service, each with the wire protocols served."""
+    from crosstrain.sandbox.core.protocols import served
+
+    entries = [e.as_dict() for e in sorted(LEDGER, key=lambda e: e.service)]
+    if with_protocols:
+        for entry in entries:
+            entry["protocols"] = served(entry["service"])
+    return entries
+
+
+def entry(service: str) -> Entry | None:
+    return next((e for e in LEDGER if e.service == service), None)

@@ -1,0 +1,197 @@
+"""The sandbox process: ``python -m crosstrain.sandbox.core.server``.
+
+Binds the port first (so a busy port is reported at once), then builds the router, restores
+state, and tells the parent it is ready by writing one JSON line to ``--ready-fd``. SIGTERM and
+SIGINT stop it cleanly: the server stops accepting, runtimes stop their workers, state is flushed.
+Kept free of heavy imports so the sandbox starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from pathlib import Path
+
+DEFAULT_ACCOUNT = "000000000000"  # LocalStack's, so tutorials' ARNs work unchanged
+TOKEN_VARIABLE = "CROSSTRAIN_SANDBOX_TOKEN"  # read once, then removed from the environment
+
+# Data-plane runtimes, in routing order ("module:Class"); imported at start.
+RUNTIMES: tuple[str, ...] = (
+    "crosstrain.sandbox.services.iam.runtime:IamRuntime",
+    "crosstrain.sandbox.services.awslambda.runtime:LambdaRuntime",
+    "crosstrain.sandbox.services.sagemaker.endpoints:SageMakerRuntime",
+    "crosstrain.sandbox.services.apigateway.runtime:ApiGatewayRuntime",
+    "crosstrain.sandbox.services.cloudformation.runtime:CloudFormationRuntime",
+    "crosstrain.sandbox.services.athena.runtime:AthenaRuntime",
+)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM us when the process that started us dies (no orphan sandboxes)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except OSError:  # not Linux: the parent's cleanup still stops us
+        pass
+
+
+def _report(fd: int | None, payload: dict) -> None:
+    line = (json.dumps(payload) + "\n").encode()
+    if fd is None:
+        sys.stdout.write(line.decode())
+        sys.stdout.flush()
+        return
+    os.write(fd, line)
+    os.close(fd)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="crosstrain-sandbox")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--state-dir", type=Path, default=None)
+    parser.add_argument("--enforce-iam", action="store_true")
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument(
+        "--account",
+        default=DEFAULT_ACCOUNT,
+        help="default account id (LocalStack's 000000000000; moto's is 123456789012)",
+    )
+    parser.add_argument("--tls-dir", type=Path, default=None, help="where the local CA lives")
+    parser.add_argument("--ready-fd", type=int, default=None)
+    parser.add_argument("--die-with-parent", action="store_true")
+    parser.add_argument("--log-level", default="WARNING")
+    return parser.parse_args(argv)
+
+
+def _load(path: str):
+    module_name, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def _prewarm(tls_dir: Path) -> None:
+    """Import moto's S3 app while we wait for the first request (most first calls are S3), and
+    make the local CA clients trust for HTTPS."""
+    with contextlib.suppress(Exception):  # warming is an optimisation only
+        import moto.s3.responses  # noqa: F401
+    from crosstrain.sandbox.core.tls import ca_bundle
+
+    try:
+        ca_bundle(tls_dir)
+    except OSError as exc:
+        logging.getLogger("crosstrain.sandbox").warning("no local CA in %s: %s", tls_dir, exc)
+
+
+def _localstack_defaults(account: str) -> None:
+    """Before moto loads: LocalStack's default account and AWS-managed IAM policies."""
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    import moto.core
+    import moto.core.models
+
+    moto.core.DEFAULT_ACCOUNT_ID = moto.core.models.DEFAULT_ACCOUNT_ID = account
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.die_with_parent:
+        _die_with_parent()
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
+
+    _localstack_defaults(args.account)
+    from crosstrain.sandbox.core.tls import DualProtocolServer, scheme_of
+
+    placeholder = lambda environ, start_response: []  # noqa: E731 - replaced below
+    try:
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+        class Handler(MotoRequestHandler):
+            def make_environ(self) -> dict:
+                environ = super().make_environ()
+                environ["wsgi.url_scheme"] = scheme_of(self.connection)
+                return environ
+
+        server = DualProtocolServer(args.host, args.port, placeholder, handler=Handler)
+    except OSError as exc:
+        _report(args.ready_fd, {"ready": False, "error": f"{exc.strerror or exc}"})
+        return 3
+    port = server.server_port
+    endpoint = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{port}"
+    os.environ.setdefault("MOTO_PORT", str(port))
+    from crosstrain.sandbox.core.lifecycle import home
+
+    tls_dir = args.tls_dir or home() / "tls"
+    server.tls_dir = tls_dir
+    threading.Thread(target=_prewarm, args=(tls_dir,), daemon=True).start()
+
+    from crosstrain.sandbox.core import iam
+    from crosstrain.sandbox.core.router import Router
+
+    router = Router(
+        endpoint_url=endpoint,
+        region=args.region,
+        state_dir=args.state_dir,
+        settings={
+            "enforce_iam": args.enforce_iam,
+            "host": args.host,
+            "port": port,
+            "account": args.account,
+            "ca_bundle": str(tls_dir / "ca.pem"),
+        },
+    )
+    if args.state_dir is not None:
+        from crosstrain.sandbox.core.state import StateStore
+
+        router.state = StateStore(args.state_dir, lock=router.moto_lock)
+        restored = router.state.restore()
+        router.notices = restored.messages()
+        router.services_used.update(restored.services)
+        router.state.start()
+    router.token = os.environ.pop(TOKEN_VARIABLE, "") or secrets.token_hex(16)
+    if args.enforce_iam:
+        iam.enable()
+    for path in RUNTIMES:
+        router.add_runtime(_load(path))
+    server.app = router
+
+    stopping = threading.Event()
+
+    def stop(signum, frame):
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    router.on_shutdown = lambda: stop(None, None)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    _report(
+        args.ready_fd,
+        {
+            "ready": True,
+            "port": port,
+            "pid": os.getpid(),
+            "endpoint": endpoint,
+            "ca_bundle": str(tls_dir / "ca.pem"),
+            "notices": router.notices,
+        },
+    )
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        router.close()
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

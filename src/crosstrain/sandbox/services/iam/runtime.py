@@ -1,0 +1,150 @@
+"""IAM as LocalStack users expect it: AWS-managed policies exist, and Lambda takes any role.
+
+AWS-managed policies (``arn:aws:iam::aws:policy/...``): moto can load all of them for every
+account, which costs seconds and tens of MB on the first call. The sandbox loads each one the
+first time a request names it (an IAM call, a CloudFormation template, a template uploaded to
+S3 for CDK): ``GetPolicy``, ``AttachRolePolicy``, ``ManagedPolicyArns`` work as on AWS.
+``ListPolicies --scope AWS`` lists the ones loaded so far (the ledger says so).
+
+Role ARNs: LocalStack lets ``CreateFunction`` name a role that was never created; so does the
+sandbox, unless ``--enforce-iam`` is on (then the role must exist, as on AWS).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+
+from werkzeug.wrappers import Request
+
+from crosstrain.sandbox.core import iam
+from crosstrain.sandbox.core.accounts import account_for
+from crosstrain.sandbox.core.router import Runtime
+
+_MANAGED = re.compile(rb"iam::aws:policy((?:/[\w+=,.@-]+)*)/([\w+=,.@-]+)")
+_MARK = b"iam::aws:policy/"
+_lock = threading.Lock()
+
+
+@functools.cache
+def _catalog() -> dict[str, tuple[str, dict]]:
+    """AWS-managed policies moto ships, by ``path + name`` (e.g. ``/service-role/X``)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return {
+        f"{data.get('Path') or '/'}{name}": (name, data)
+        for name, data in json.loads(aws_managed_policies_data).items()
+    }
+
+
+def load_managed(account: str, names: set[str]) -> list[str]:
+    """Put the AWS-managed policies ``names`` (``path + name``) into ``account``'s IAM; return
+    the ARNs added (unknown names are left for moto to refuse as AWS would)."""
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    added = []
+    for backend in iam_backends[account].values():
+        for key in names:
+            found = _catalog().get(key)
+            if found is None:
+                continue
+            name, data = found
+            policy = AWSManagedPolicy.from_data(name, account, backend.region_name, data)
+            if policy.arn in backend.managed_policies:
+                continue
+            backend.managed_policies[policy.arn] = policy
+            backend.aws_managed_policies.append(policy)
+            added.append(policy.arn)
+    return added
+
+
+def named_policies(body: bytes) -> set[str]:
+    """``path + name`` of every AWS-managed policy ARN ``body`` mentions."""
+    if _MARK not in body:
+        return set()
+    return {
+        (m.group(1) or b"").decode() + "/" + m.group(2).decode() for m in _MANAGED.finditer(body)
+    }
+
+
+def _allow_any_role() -> None:
+    """Let moto store a Lambda function whose role does not exist, in any account (unless IAM
+    is enforced): moto's role check runs against a role it is told exists."""
+    from moto.awslambda import models
+    from moto.iam.models import iam_backends
+
+    if getattr(models.LambdaStorage.put_function, "crosstrain", False):
+        return
+    original = models.LambdaStorage.put_function
+
+    def put_function(self, fn):
+        if iam.enabled():
+            return original(self, fn)
+        role, backends = fn.role, list(iam_backends[self.account_id].values())
+        lookups = [backend.get_role_by_arn for backend in backends]
+        fn.role = f"arn:aws:iam::{self.account_id}:role/{role.rsplit('/', 1)[-1]}"
+        for backend in backends:
+            backend.get_role_by_arn = lambda arn: None
+        try:
+            return original(self, fn)
+        finally:
+            fn.role = role
+            for backend, lookup in zip(backends, lookups, strict=True):
+                backend.get_role_by_arn = lookup
+
+    put_function.crosstrain = True
+    models.LambdaStorage.put_function = put_function
+
+
+def _stack_roles_attach_managed_policies() -> None:
+    """moto's ``AWS::IAM::Role`` ignores ``ManagedPolicyArns``; attach them, as AWS does."""
+    from moto.iam.models import Role, iam_backends
+    from moto.utilities.utils import get_partition
+
+    if getattr(Role.create_from_cloudformation_json, "crosstrain", False):
+        return
+    original = Role.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        role = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        arns = (cloudformation_json.get("Properties") or {}).get("ManagedPolicyArns") or []
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for arn in arns:
+            load_managed(account_id, named_policies(str(arn).encode()))
+            backend.attach_role_policy(arn, role.name)
+        return role
+
+    create.crosstrain = True
+    Role.create_from_cloudformation_json = classmethod(create)
+
+
+class IamRuntime(Runtime):
+    """Loads AWS-managed policies on demand and relaxes Lambda's role check (LocalStack's way)."""
+
+    name = "iam"
+
+    def __init__(self, router):
+        super().__init__(router)
+        self.loaded: set[tuple[str, str]] = set()
+
+    def before(self, request: Request) -> None:
+        if request.path.startswith("/2015-03-31/functions") or "cloudformation" in (
+            request.headers.get("Authorization", "")
+        ):
+            _allow_any_role()
+            _stack_roles_attach_managed_policies()
+        names = named_policies(request.get_data())
+        account = account_for(request)
+        wanted = {n for n in names if (account, n) not in self.loaded}
+        if wanted:
+            with _lock:
+                load_managed(account, wanted)
+                self.loaded |= {(account, n) for n in wanted}
+
+    def reset(self) -> None:
+        self.loaded.clear()
+
+    def health(self) -> dict:
+        return {"managed_policies_loaded": len(self.loaded)}
