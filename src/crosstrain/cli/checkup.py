@@ -26,6 +26,7 @@ KEY_PACKAGES = (
     "duckdb",
     "nbclient",
     "nbgrader",
+    "jupyterlab",
     "mkdocs",
     "starlette",
     "uvicorn",
