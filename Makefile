@@ -1,4 +1,5 @@
-# Two commands for a newcomer: `make up` (the main job) and `make test`.
+# Two commands for a newcomer: `make up` (the workbench: sandbox, site, JupyterLab) and `make test`.
+# `make shell` opens a shell with crosstrain, aws and awslocal on PATH, wired to the sandbox.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP  := $(VENV)/.installed
 OLDEST_BOTO := 1.40.0
 OLDEST := .venv-oldest/.installed
 
-.PHONY: up test
+.PHONY: up shell test
 
 # Reinstall only when the project's metadata changed (a cheap no-op otherwise).
 $(STAMP): pyproject.toml
@@ -23,6 +24,9 @@ $(OLDEST): Makefile
 
 up: $(STAMP)
 	$(BIN)/crosstrain up
+
+shell: $(STAMP)
+	$(BIN)/crosstrain shell
 
 test: $(STAMP) $(OLDEST)
 	$(BIN)/ruff check .

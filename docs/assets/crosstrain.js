@@ -37,6 +37,12 @@
     } catch (err) {
       data = null;
     }
+    if (data === null && response.status >= 500) {
+      const failed =
+        `The local server failed (HTTP ${response.status}): the terminal running ` +
+        "`crosstrain up` says why.";
+      throw new ApiError(failed, response.status, {});
+    }
     if (data === null) throw new ApiError(OFFLINE, response.status, {});
     if (!response.ok) {
       throw new ApiError(data.error || "HTTP " + response.status, response.status, data);
@@ -58,10 +64,11 @@
 
   const enc = encodeURIComponent;
   const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  const LABELS = { passed: "Passed", failed: "Not yet", error: "Check error" };
+  const LABELS = { passed: "Passed", failed: "Not yet", error: "Check error", skipped: "Skipped" };
 
   function overall(results) {
     if (results.every((r) => r.status === "passed")) return "passed";
+    if (results.every((r) => r.status === "passed" || r.status === "skipped")) return "skipped";
     return results.some((r) => r.status === "error") ? "error" : "failed";
   }
 
@@ -191,11 +198,13 @@
     for (const node of document.querySelectorAll(selector)) {
       const max = progress.max_points || 0;
       const done = (progress.steps_done || []).length;
+      const skipped = (progress.steps_skipped || []).length;
       node.replaceChildren(
         el("progress", { max: String(max || 1), value: String(progress.points || 0) }),
         el("span", { class: "ct-progress__label" }, [
           `${progress.points || 0} / ${plural(max, "point")} · ${done} of ` +
-            `${plural(progress.steps || 0, "step")} done`,
+            `${plural(progress.steps || 0, "step")} done` +
+            (skipped ? ` (${skipped} skipped)` : ""),
         ]),
       );
       node.dataset.points = String(progress.points || 0);
@@ -246,13 +255,15 @@
     if (!jupyter) return;
     for (const link of document.querySelectorAll(".ct-lab__jupyter")) {
       const lab = link.closest(".ct-lab").dataset.lab;
-      const url = new URL(`lab/tree/${enc(lab)}`, jupyter.base);
+      const notebook = link.dataset.notebook;
+      const path = notebook ? `${enc(lab)}/${notebook.split("/").map(enc).join("/")}` : enc(lab);
+      const url = new URL(`lab/tree/${path}`, jupyter.base);
       if (jupyter.token) url.searchParams.set("token", jupyter.token);
       link.href = url.href;
       link.target = "_blank";
       link.rel = "noopener";
       link.hidden = false;
-      // The lab's folder must exist before JupyterLab can open it.
+      // The lab's folder (and its notebook) must exist before JupyterLab can open it.
       link.addEventListener("click", async (event) => {
         event.preventDefault();
         await api("POST", `labs/${enc(lab)}/start`, {}).catch(() => null);

@@ -55,5 +55,5 @@ def test_allows_matches_exact_and_trailing_star_resources():
 
 
 def test_features_are_the_data_cards_list():
-    assert checkkit.FEATURES == list(datasets.FEATURES)
+    assert list(datasets.FEATURES) == checkkit.FEATURES
     assert checkkit.FEATURES == checkkit.CATEGORICAL + checkkit.NUMERIC

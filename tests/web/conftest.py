@@ -79,6 +79,7 @@ Make a bucket.
 
 Write notes.
 
+<!-- illustrative: how a marker is written -->
 ```markdown
 <!-- check: not-a-step-inside-a-fence -->
 ```
@@ -90,7 +91,7 @@ CONFIG = f"""\
 INHERIT: {REPO / "mkdocs.yml"}
 docs_dir: docs
 hooks:
-  - {REPO / "src/crosstrain/web/hooks.py"}
+  - {REPO / "src/crosstrain/site_build/hooks.py"}
 nav:
   - Home: index.md
   - Labs:

@@ -106,10 +106,11 @@ def test_skip_then_the_check_passes_and_progress_updates(page, live, sandbox):
     open_page(page, f"{live}/labs/{LAB}/")
     box = widget(page, "make-bucket")
     box.locator(".ct-check__skip").click()
-    expect(box).to_have_attribute("data-status", "passed")
+    expect(box).to_have_attribute("data-status", "skipped")
+    expect(box.locator(".ct-badge").first).to_have_text("Skipped")
     expect(box.locator(".ct-check__summary")).to_contain_text("2 / 2 points")
     label = page.locator(".ct-lab .ct-progress__label")
-    expect(label).to_have_text("2 / 3 points · 1 of 2 steps done")
+    expect(label).to_have_text("2 / 3 points · 1 of 2 steps done (1 skipped)")
     names = [b["Name"] for b in sandbox.client("s3").list_buckets()["Buckets"]]
     assert "demo-data" in names
     screenshot(page, "demo-lab-check-passed.png")
@@ -120,7 +121,7 @@ def test_reset_asks_then_clears_the_lab(page, live, sandbox):
 
     open_page(page, f"{live}/labs/{LAB}/")
     widget(page, "make-bucket").locator(".ct-check__skip").click()
-    expect(widget(page, "make-bucket")).to_have_attribute("data-status", "passed")
+    expect(widget(page, "make-bucket")).to_have_attribute("data-status", "skipped")
     asked = []
     page.once("dialog", lambda dialog: asked.append(dialog.message))
     page.locator(".ct-lab__reset").click()
@@ -156,6 +157,18 @@ def test_without_the_server_the_check_button_says_what_to_run(page, built_site):
         expect(box.locator(".ct-check__note--error")).to_contain_text("run `crosstrain up`")
 
 
+def test_a_server_error_is_reported_as_one_not_as_a_missing_server(page, live):
+    from playwright.sync_api import expect
+
+    page.route("**/api/labs/*/steps/*/check", lambda route: route.fulfill(status=500, body="boom"))
+    open_page(page, f"{live}/labs/{LAB}/")
+    box = widget(page, "make-bucket")
+    box.locator(".ct-check__run").click()
+    note = box.locator(".ct-check__note--error")
+    expect(note).to_contain_text("The local server failed (HTTP 500)")
+    expect(note).not_to_contain_text("needs the local server")
+
+
 def test_progress_page_shows_each_lab(page, live, api):
     from playwright.sync_api import expect
 
@@ -164,9 +177,11 @@ def test_progress_page_shows_each_lab(page, live, api):
     open_page(page, f"{live}/progress/")
     row = page.locator(f'.ct-progress-page tr[data-lab="{LAB}"]')
     expect(row).to_contain_text("99 · Web demo")
-    expect(row.locator(".ct-progress__label")).to_have_text("2 / 3 points · 1 of 2 steps done")
+    expect(row.locator(".ct-progress__label")).to_have_text(
+        "2 / 3 points · 1 of 2 steps done (1 skipped)"
+    )
     open_page(page, f"{live}/labs/{LAB}/")
-    expect(widget(page, "make-bucket")).to_have_attribute("data-status", "passed")
+    expect(widget(page, "make-bucket")).to_have_attribute("data-status", "skipped")
     expect(widget(page, "make-bucket")).to_contain_text("at your last check")
 
 
@@ -278,6 +293,6 @@ def test_course_lab_page_fails_then_passes_after_skip(page, course_live):
     box.locator("details.ct-check__hint summary").first.click()
     screenshot(page, "lab-check-failed.png", around=box)
     box.locator(".ct-check__skip").click()
-    expect(box).to_have_attribute("data-status", "passed", timeout=60_000)
+    expect(box).to_have_attribute("data-status", "skipped", timeout=60_000)
     expect(page.locator(".ct-lab .ct-progress__label")).to_contain_text("4 / 10 points")
     screenshot(page, "lab-check-passed.png", around=box)

@@ -87,3 +87,14 @@ def test_widgets_are_left_out_of_the_search_index(built_site):
     text = " ".join(d["text"] for d in index["docs"] if d["location"].startswith(f"labs/{LAB}/"))
     assert "Make a bucket." in text
     assert "Skip" not in text and "Reset lab" not in text
+
+
+def test_an_unmarked_block_that_cannot_run_fails_the_build(make_site):
+    page = "# Demo\n\n```yaml\na: 1\n```\n\n<!-- check: make-bucket -->\n"
+    with pytest.raises(CrosstrainError, match=r"a ```yaml block cannot run"):
+        make_site(page)
+
+
+def test_a_marked_illustrative_block_builds(make_site):
+    page = "# Demo\n\n<!-- illustrative: a file -->\n```yaml\na: 1\n```\n"
+    assert (make_site(page) / "labs" / LAB / "index.html").is_file()

@@ -56,7 +56,8 @@ def stop(process: subprocess.Popen) -> str:
 
 def test_up_serves_site_and_api_then_ctrl_c_stops_the_sandbox_it_started(tmp_path, repo_site):
     port, sandbox_port = free_port(), free_port()
-    up = start_up(tmp_path, repo_site, "--port", str(port), "--sandbox-port", str(sandbox_port))
+    args = ("--port", str(port), "--sandbox-port", str(sandbox_port), "--no-jupyter")
+    up = start_up(tmp_path, repo_site, *args)
     try:
         said = wait_for(up, "crosstrain is up")
         base = f"http://127.0.0.1:{port}"
@@ -76,7 +77,8 @@ def test_up_serves_site_and_api_then_ctrl_c_stops_the_sandbox_it_started(tmp_pat
 
 def test_up_reuses_a_running_sandbox_and_leaves_it_running(tmp_path, repo_site, sandbox):
     port = free_port()
-    up = start_up(tmp_path, repo_site, "--port", str(port), "--sandbox-port", str(sandbox.port))
+    args = ("--port", str(port), "--sandbox-port", str(sandbox.port), "--no-jupyter")
+    up = start_up(tmp_path, repo_site, *args)
     try:
         said = wait_for(up, "crosstrain is up")
         assert f"using the sandbox already running at {sandbox.endpoint_url}" in said
@@ -91,12 +93,26 @@ def test_up_on_a_busy_port_says_so_in_one_line(tmp_path, repo_site):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        up = start_up(tmp_path, repo_site, "--port", str(port))
+        up = start_up(tmp_path, repo_site, "--port", str(port), "--no-jupyter")
         _, err = up.communicate(timeout=60)
     assert up.returncode != 0
     (line,) = err.strip().splitlines()
-    assert line.startswith(f"error: port {port} on 127.0.0.1 is in use")
+    assert line.startswith(f"error: the site's port {port} on 127.0.0.1 is in use")
     assert line.endswith("pass --port with a free port")
+
+
+def test_up_with_a_foreign_process_on_the_sandbox_port_names_the_right_flag(tmp_path, repo_site):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        args = ("--port", str(free_port()), "--sandbox-port", str(taken), "--no-jupyter")
+        up = start_up(tmp_path, repo_site, *args)
+        _, err = up.communicate(timeout=60)
+    assert up.returncode != 0
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: the sandbox's port {taken} is in use")
+    assert line.endswith("pass --sandbox-port with a free port")
 
 
 def test_up_with_jupyter_serves_jupyterlab_on_the_workspace_and_stops_it(
@@ -105,7 +121,7 @@ def test_up_with_jupyter_serves_jupyterlab_on_the_workspace_and_stops_it(
     (tmp_path / "workspace").mkdir()
     (tmp_path / "workspace" / "hello.txt").write_text("hi\n")
     port = free_port()
-    args = ("--port", str(port), "--sandbox-port", str(sandbox.port), "--jupyter")
+    args = ("--port", str(port), "--sandbox-port", str(sandbox.port))  # JupyterLab by default
     up = start_up(tmp_path, repo_site, *args)
     try:
         wait_for(up, "crosstrain is up")

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_HINT = "default"
-PASSED, FAILED, ERROR = Status.PASSED, Status.FAILED, Status.ERROR
+PASSED, FAILED, ERROR, SKIPPED = Status.PASSED, Status.FAILED, Status.ERROR, Status.SKIPPED
 
 
 @dataclass(frozen=True)

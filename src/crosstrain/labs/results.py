@@ -12,6 +12,7 @@ class Status(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     ERROR = "error"  # the check could not decide (it crashed, overran or named an unknown hint)
+    SKIPPED = "skipped"  # its reference solve ran (lab skip): passes; scoring is a setting
 
 
 @dataclass
@@ -31,7 +32,7 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        return self.status == Status.PASSED
+        return self.status in (Status.PASSED, Status.SKIPPED)
 
     def as_dict(self) -> dict:
         return asdict(self) | {"status": str(self.status)}

@@ -86,6 +86,10 @@ def check_lab(
     workspace = existing_workspace(lab, root)
     sandbox = sandbox or connect_sandbox()
     results = run_checks(lab, sandbox, workspace, step)
+    from crosstrain.settings import settings
+
+    score = settings().skipped_steps_score
+    results = progress.mark_skipped(workspace_root(root), lab.slug, results, score)
     progress.record(workspace_root(root), results)
     return CheckReport(lab, results)
 

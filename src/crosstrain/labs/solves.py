@@ -203,14 +203,17 @@ def skip_lab(
     sandbox: Sandbox | None = None,
 ) -> SkipResult:
     """What ``crosstrain lab skip`` does: the solves up to ``step`` in the learner's workspace."""
+    from crosstrain.labs import progress
     from crosstrain.labs.catalog import get_lab
     from crosstrain.labs.runner import connect_sandbox
-    from crosstrain.labs.workspace import existing_workspace
+    from crosstrain.labs.workspace import existing_workspace, workspace_root
 
     lab = get_lab(name)
     lab.step(step)
     workspace = existing_workspace(lab, root)
-    return skip(lab, step, sandbox or connect_sandbox(), workspace, confirm)
+    done = skip(lab, step, sandbox or connect_sandbox(), workspace, confirm)
+    progress.record_skips(workspace_root(root), lab.slug, done.steps)
+    return done
 
 
 def reset_lab(
@@ -230,5 +233,6 @@ def reset_lab(
     sandbox = sandbox or connect_sandbox()
     run_teardown(lab, sandbox, lab_workspace(lab, root))
     saved = reset_workspace(lab, root)
+    progress.clear_skips(workspace_root(root), lab.slug)
     progress.record(workspace_root(root), run_checks(lab, sandbox, lab_workspace(lab, root)))
     return saved

@@ -4,5 +4,5 @@
 - :func:`crosstrain.web.app.create_app` is the Starlette application (API, then static site);
 - :func:`crosstrain.web.server.serve` is ``crosstrain up``.
 
-``hooks.py`` is loaded by mkdocs (``mkdocs.yml`` names it), never imported with this package.
+The mkdocs build hooks live in :mod:`crosstrain.site_build` (build time, not run time).
 """

@@ -18,6 +18,7 @@ not one of ``allowed_hosts`` with 400 (DNS rebinding). Checks, skips and resets 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LOC = re.compile(r"<loc>https?://[^/<]+/")
+log = logging.getLogger("crosstrain.web")
 
 
 class ApiError(Exception):
@@ -115,7 +117,9 @@ class Web:
                 continue
             statuses = {row["status"] for row in mine}
             results[step.id] = {
-                "status": next((s for s in ("error", "failed") if s in statuses), "passed"),
+                "status": next(
+                    (s for s in ("error", "failed", "skipped") if s in statuses), "passed"
+                ),
                 "points": sum(row["points"] for row in mine),
                 "max_points": step.points,
                 "time": max(row["time"] for row in mine),
@@ -238,6 +242,13 @@ def endpoint(work: Callable[[Web, Request, dict], dict]):
             return JSONResponse({"error": str(err), **err.extra}, status_code=err.status)
         except CrosstrainError as err:
             return JSONResponse({"error": str(err)}, status_code=400)
+        except Exception as err:  # noqa: BLE001 - a bug: said as one, with the traceback logged
+            log.exception("%s %s failed", request.method, request.url.path)
+            message = (
+                f"the local server failed ({type(err).__name__}: {err}); the terminal running "
+                "`crosstrain up` shows the details"
+            )
+            return JSONResponse({"error": message, "server_error": True}, status_code=500)
 
     return route
 

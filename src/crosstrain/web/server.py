@@ -8,20 +8,21 @@ JupyterLab on the workspace, serves everything with uvicorn and stops what it st
 from __future__ import annotations
 
 import os
-import secrets
+import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.sandbox.core.ports import port_holder, port_is_free
+from crosstrain.settings import settings
 from crosstrain.web.app import LOCAL_HOSTS, create_app
+from crosstrain.web.jupyter import Jupyter, start_jupyter
 
 READY_TIMEOUT = 60.0
 
@@ -36,17 +37,13 @@ class Up:
 
     sandbox: object = None
     owns_sandbox: bool = False
-    jupyter: subprocess.Popen | None = None
+    jupyter: Jupyter | None = None
     notes: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
-        if self.jupyter is not None and self.jupyter.poll() is None:
+        if self.jupyter is not None:
             say("stopping JupyterLab ...")
-            self.jupyter.terminate()
-            try:
-                self.jupyter.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.jupyter.kill()
+            self.jupyter.stop()
         if self.owns_sandbox:
             from crosstrain.sandbox import lifecycle
 
@@ -70,58 +67,18 @@ def ensure_sandbox(port: int | None, ephemeral: bool, up: Up) -> None:
         kept = " (--ephemeral ignored: it keeps its own state)" if ephemeral else ""
         say(f"using the sandbox already running at {running.endpoint_url}{kept}")
         return
+    port = settings().sandbox_port if port is None else port
+    if not port_is_free(port):
+        holder = port_holder(port)
+        by = f" by {holder}" if holder else ""
+        raise CrosstrainError(
+            f"the sandbox's port {port} is in use{by}; stop that, or pass --sandbox-port with a "
+            "free port"
+        )
     up.sandbox = lifecycle.up(port=port, ephemeral=ephemeral)
     up.owns_sandbox = True
     where = "nowhere (ephemeral)" if ephemeral else str(lifecycle.default_state_dir())
     say(f"sandbox running at {up.sandbox.endpoint_url}; state kept in {where}")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def start_jupyter(workspace: Path, sandbox, up: Up) -> dict:
-    """Start JupyterLab on ``workspace`` with the sandbox's environment; wait until it answers."""
-    from crosstrain.sandbox.core.lifecycle import home
-
-    workspace.mkdir(parents=True, exist_ok=True)
-    port, token = free_port(), secrets.token_urlsafe(24)
-    log = home() / "run" / "jupyter.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        f"--ServerApp.root_dir={workspace}",
-        f"--IdentityProvider.token={token}",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")  # containers often run as root; Jupyter refuses by default
-    with open(log, "ab") as out:
-        up.jupyter = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            env={**os.environ, **sandbox.env()},
-        )
-    base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if up.jupyter.poll() is not None:
-            last = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise CrosstrainError(f"JupyterLab exited at start-up ({last[0]}); its log is {log}")
-        try:
-            with urllib.request.urlopen(f"{base}api/status?token={token}", timeout=2):
-                return {"url": f"{base}lab?token={token}", "base": base, "token": token}
-        except OSError:
-            time.sleep(0.2)
-    raise CrosstrainError(f"JupyterLab did not answer within {READY_TIMEOUT:.0f} s; see {log}")
 
 
 def allowed_hosts(host: str) -> list[str]:
@@ -140,27 +97,36 @@ def can_open_browser() -> bool:
 
 
 def serve(
-    port: int = 8000,
+    port: int | None = None,
     *,
-    host: str = "127.0.0.1",
+    host: str | None = None,
     sandbox_port: int | None = None,
     ephemeral: bool = False,
     open_browser: bool = True,
-    jupyter: bool = False,
+    jupyter: bool = True,
     site_dir: str | Path | None = None,
     workspace: str | Path | None = None,
 ) -> None:
-    """Run the sandbox, the site and its API until Ctrl-C (or SIGTERM); stop what we started."""
+    """Run the sandbox, the site and its API until Ctrl-C (or SIGTERM); stop what we started.
+
+    ``port`` and ``host`` default to the settings' ``site_port`` and ``host``.
+    """
     import uvicorn
 
     from crosstrain.labs.workspace import workspace_root
     from crosstrain.sandbox.core.ports import port_holder, port_is_free
     from crosstrain.web.site import build_site
 
+    config = settings()
+    port = config.site_port if port is None else port
+    host = host or config.host
     if not port_is_free(port, host):
         holder = port_holder(port)
         by = f" by {holder}" if holder else ""
-        raise CrosstrainError(f"port {port} on {host} is in use{by}; pass --port with a free port")
+        raise CrosstrainError(
+            f"the site's port {port} on {host} is in use{by}; stop that, or pass --port with a "
+            "free port"
+        )
     up = Up()
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -171,8 +137,9 @@ def serve(
         lab = None
         if jupyter:
             say("starting JupyterLab ...")
-            lab = start_jupyter(ws, up.sandbox, up)
-            say(f"JupyterLab: {lab['url']}")
+            up.jupyter = start_jupyter(ws, up.sandbox)
+            lab = up.jupyter.info()
+            say(f"JupyterLab: {up.jupyter.url}")
         app = create_app(
             site,
             up.sandbox,
@@ -204,11 +171,26 @@ def announce(server, url: str, open_browser: bool, workspace: Path) -> None:
             return
         time.sleep(0.05)
     say(f"crosstrain is up: {url}  (your work goes in {workspace})")
+    for line in path_hint():
+        say(line)
     say("press Ctrl-C to stop")
     if open_browser and can_open_browser():
         webbrowser.open(url)
     elif open_browser:
         say(f"no graphical browser here: open {url} yourself")
+
+
+def path_hint() -> list[str]:
+    """How to get ``crosstrain`` on PATH, when this shell would not find this one."""
+    mine = Path(sys.executable).parent / "crosstrain"
+    found = shutil.which("crosstrain")
+    if found and Path(found).resolve() == mine.resolve():
+        return []
+    return [
+        "the labs' commands run in JupyterLab's terminal (File > New > Terminal), where "
+        "crosstrain, aws and awslocal are ready;",
+        f"in your own shell: `make shell` in the checkout (or `source {mine.parent}/activate`)",
+    ]
 
 
 class Background:

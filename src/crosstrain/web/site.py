@@ -15,20 +15,18 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.settings import settings
 
 STAMP = ".crosstrain-build"
 SOURCES = ("docs", "labs", "mkdocs.yml")
 PACKAGE = Path(__file__).resolve().parents[1]
-GENERATORS = (PACKAGE / "web" / "hooks.py", PACKAGE / "cli.py", PACKAGE / "sandbox" / "ledger.py")
+GENERATORS = (PACKAGE / "site_build", PACKAGE / "cli", PACKAGE / "sandbox" / "core" / "ledger.py")
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 
 
 def default_site_dir() -> Path:
-    """``CROSSTRAIN_SITE_DIR``, else ``<crosstrain home>/site``."""
-    from crosstrain.sandbox.core.lifecycle import home
-
-    configured = os.environ.get("CROSSTRAIN_SITE_DIR")
-    return Path(configured).expanduser() if configured else home() / "site"
+    """``CROSSTRAIN_SITE_DIR``, else ``<crosstrain home>/site`` (see :mod:`crosstrain.settings`)."""
+    return settings().built_site_dir
 
 
 def newest_source(root: Path) -> float:

@@ -1,10 +1,17 @@
-"""`crosstrain doctor`: is this machine ready to run crosstrain?"""
+"""The doctor's checks: is this machine ready to run crosstrain? (``crosstrain doctor``).
+
+It looks across every room (packages, the sandbox's and the site's ports, how grading would
+isolate learner code), so it lives at the top, in the CLI's room, as the Python API the
+``doctor`` command calls.
+"""
 
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 import sys
+import urllib.request
 from dataclasses import asdict, dataclass
 
 from crosstrain.sandbox.core.ports import port_holder, port_is_free
@@ -19,11 +26,11 @@ KEY_PACKAGES = (
     "duckdb",
     "nbclient",
     "nbgrader",
+    "jupyterlab",
     "mkdocs",
     "starlette",
     "uvicorn",
 )
-PORTS = {4566: "sandbox", 8000: "site"}
 CHROMIUM_PATHS = ("chromium", "chromium-browser", "google-chrome")
 
 
@@ -62,9 +69,30 @@ def check_package(name: str) -> Finding:
     return Finding(f"package {name}", True, getattr(module, "__version__", "importable"))
 
 
+def crosstrain_on(port: int) -> str | None:
+    """What of crosstrain answers on ``port`` (its sandbox or its site), if anything does."""
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with urllib.request.urlopen(f"{base}/_crosstrain/health", timeout=2) as answer:
+            pid = json.load(answer).get("pid")
+        return f"crosstrain's sandbox (pid {pid})"
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        with urllib.request.urlopen(f"{base}/api/sandbox", timeout=2) as answer:
+            if "running" in json.load(answer):
+                return "crosstrain's site"
+    except (OSError, ValueError, TypeError):
+        pass
+    return None
+
+
 def check_port(port: int, role: str) -> Finding:
     if port_is_free(port):
         return Finding(f"port {port}", True, f"free for the {role}")
+    ours = crosstrain_on(port)
+    if ours:
+        return Finding(f"port {port}", True, f"in use by {ours}: already running")
     holder = port_holder(port)
     held = f"in use by {holder}" if holder else "in use"
     flag = "--sandbox-port" if role == "sandbox" else "--port"
@@ -72,8 +100,7 @@ def check_port(port: int, role: str) -> Finding:
         f"port {port}",
         False,
         held,
-        f"stop what holds port {port} (`crosstrain sandbox down` if it is a sandbox) "
-        f"or pass {flag} with another port",
+        f"stop what holds port {port} or pass {flag} with another port to `crosstrain up`",
     )
 
 
@@ -101,11 +128,19 @@ def check_grading_isolation() -> Finding:
     return Finding("grading isolation", isolation.jailed, isolation.describe(), fix, required=False)
 
 
+def default_ports() -> dict[int, str]:
+    """The ports crosstrain serves on, from the settings: ``{port: role}``."""
+    from crosstrain.settings import settings
+
+    config = settings()
+    return {config.sandbox_port: "sandbox", config.site_port: "site"}
+
+
 def run_doctor(ports: dict[int, str] | None = None) -> list[Finding]:
     """Check Python, packages, ports, the browser and grading isolation; return every finding."""
     findings = [check_python()]
     findings += [check_package(name) for name in KEY_PACKAGES]
-    findings += [check_port(port, role) for port, role in (ports or PORTS).items()]
+    findings += [check_port(port, role) for port, role in (ports or default_ports()).items()]
     findings.append(check_chromium())
     findings.append(check_grading_isolation())
     return findings

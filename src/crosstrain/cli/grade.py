@@ -1,0 +1,85 @@
+"""``crosstrain grade`` and ``crosstrain course ...``: grade a class (:mod:`crosstrain.grading`)."""
+
+from __future__ import annotations
+
+import click
+
+from crosstrain.cli.common import Suggesting, emit_json
+from crosstrain.settings import default, settings
+
+
+@click.command("grade")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False))
+@click.option("--lab", required=True, help="The lab the submissions are for, e.g. 00.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Submissions graded at once (cores).")
+@click.option("--timeout", type=click.FloatRange(min=1), help="Seconds per notebook or script.")
+@click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(min=64),
+    help=f"Memory limit per submission in MB (default {default('grade_memory_mb')}).",
+)
+@click.option(
+    "--secret", help="Course secret for hidden cases (default $CROSSTRAIN_GRADING_SECRET)."
+)
+@click.option("--regrade", is_flag=True, help="Grade again students already graded.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def grade_command(submissions, lab, out_dir, jobs, timeout, memory_mb, secret, regrade, as_json):
+    """Grade a folder of submissions (per-student folders or zips) for LAB into --out."""
+    from crosstrain.grading.batch import grade
+
+    config = settings()
+    if secret is None and config.grading_secret is not None:
+        secret = config.grading_secret.get_secret_value()
+    summary = grade(
+        submissions,
+        lab,
+        out_dir,
+        jobs=jobs,
+        timeout=timeout,
+        memory_mb=memory_mb or config.grade_memory_mb,
+        secret=secret,
+        regrade=regrade,
+        progress=not as_json,
+    )
+    if as_json:
+        emit_json(summary.as_dict())
+        return
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary.statuses.items()))
+    click.echo(
+        f"{summary.lab}: graded {summary.graded}, skipped {summary.skipped} already graded, "
+        f"in {summary.seconds:.1f} s; {summary.total} in the gradebook ({statuses}); "
+        f"mean {summary.mean_points} / {summary.max_points}"
+    )
+    click.echo(f"gradebook: {summary.out_dir}/gradebook.csv; feedback: {summary.out_dir}/feedback/")
+    if summary.graded:
+        click.echo(f"learner code ran {summary.isolation}")
+
+
+@click.group(cls=Suggesting)
+def course() -> None:
+    """Course-level exports for instructors."""
+
+
+@course.command("export-nbgrader")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--lab", "labs", multiple=True, help="Export only this lab (repeatable).")
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def course_export_nbgrader(directory, labs, force, as_json) -> None:
+    """Write an nbgrader course (source notebooks with autograder check cells) to DIRECTORY."""
+    from crosstrain.grading.nbgrader_export import export_nbgrader
+
+    written = export_nbgrader(directory, list(labs) or None, force=force)
+    if as_json:
+        emit_json(written)
+        return
+    for slug in written["assignments"]:
+        click.echo(f"assignment {slug}: {directory}/source/{slug}/")
+    click.echo(f"next: cd {directory} && nbgrader generate_assignment <assignment>")
+
+
+COMMANDS = [grade_command, course]

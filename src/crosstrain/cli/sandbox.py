@@ -1,0 +1,210 @@
+"""``crosstrain sandbox ...``: start, stop, inspect and reset the local AWS."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from crosstrain.cli.common import Suggesting, console, emit_json, sandbox_port_option
+from crosstrain.errors import CrosstrainError
+from crosstrain.settings import default, settings
+
+
+def _announce(sb) -> None:
+    """Say where the sandbox runs, where its state lives, and any notice it gave."""
+    health = sb.health()
+    for notice in health["notices"]:
+        click.echo(f"notice: {notice}", err=True)
+    where = health["state"].get("dir") or "nowhere (ephemeral)"
+    click.echo(f"sandbox running at {sb.endpoint_url} (pid {sb.pid}); state kept in {where}")
+    click.echo('point your shell at it:  eval "$(crosstrain sandbox env)"')
+
+
+def _serve_foreground(sb) -> None:
+    """Announce a sandbox we started, wait until Ctrl-C or until it exits, then clean up.
+
+    Everything after the start happens inside the ``try``, so a Ctrl-C at any moment stops the
+    sandbox and removes its run record.
+    """
+    from crosstrain.sandbox import lifecycle
+
+    try:
+        _announce(sb)
+        click.echo("press Ctrl-C to stop")
+        code = sb.process.wait()
+        click.echo(f"the sandbox stopped (exit code {code})", err=True)
+    except KeyboardInterrupt:
+        click.echo("stopping the sandbox ...", err=True)
+        sb.stop()
+    finally:
+        lifecycle.clear_record(sb.port)
+
+
+@click.group(cls=Suggesting)
+def sandbox() -> None:
+    """The local AWS: start, stop, inspect and reset it."""
+
+
+@sandbox.command("up")
+@sandbox_port_option(what="Port to listen on")
+@click.option("--host", default=None, help=f"Address to bind (default {default('host')}).")
+@click.option("--state-dir", type=click.Path(file_okay=False), help="Where state is kept.")
+@click.option("--ephemeral", is_flag=True, help="Keep nothing when the sandbox stops.")
+@click.option("--enforce-iam", is_flag=True, help="Check IAM policies for non-admin keys.")
+@click.option("--detach", is_flag=True, help="Run in the background; stop with `sandbox down`.")
+@click.option(
+    "--backend",
+    type=click.Choice(["embedded", "endpoint", "aws"]),
+    default="embedded",
+    show_default=True,
+    help="embedded: our own sandbox; endpoint: an emulator you run; aws: a real account.",
+)
+@click.option("--endpoint-url", help="With --backend endpoint: the emulator's URL.")
+@click.option("--profile", help="With --backend aws: the named AWS profile to use.")
+@click.option(
+    "--i-understand-this-uses-real-aws", "aws_opt_in", is_flag=True, help="Opt in to real AWS."
+)
+def sandbox_up(
+    port,
+    host,
+    state_dir,
+    ephemeral,
+    enforce_iam,
+    detach,
+    backend,
+    endpoint_url,
+    profile,
+    aws_opt_in,
+) -> None:
+    """Start the local AWS sandbox (or point crosstrain at another backend)."""
+    from crosstrain.sandbox import lifecycle
+
+    if state_dir and ephemeral:
+        raise CrosstrainError("--state-dir and --ephemeral exclude each other; pick one")
+    if backend == "endpoint":
+        if not endpoint_url:
+            raise CrosstrainError("--backend endpoint needs --endpoint-url URL")
+        target = lifecycle.use_endpoint(endpoint_url)
+        click.echo(f"crosstrain now uses the emulator at {target.endpoint_url}")
+        return
+    if backend == "aws":
+        lifecycle.use_aws(profile, aws_opt_in)
+        click.echo(f"crosstrain now uses REAL AWS with profile {profile!r}; charges may apply")
+        return
+    sb = lifecycle.up(
+        port=port,
+        host=host or settings().host,
+        state_dir=state_dir,
+        ephemeral=ephemeral,
+        enforce_iam=enforce_iam,
+        detach=detach,
+    )
+    if not detach:
+        _serve_foreground(sb)
+        return
+    _announce(sb)
+    click.echo("running in the background; stop it with `crosstrain sandbox down`")
+
+
+@sandbox.command("down")
+@sandbox_port_option()
+def sandbox_down(port) -> None:
+    """Stop the sandbox (its state is kept unless it was ephemeral)."""
+    from crosstrain.sandbox import lifecycle
+
+    click.echo(lifecycle.down(port))
+
+
+@sandbox.command("status")
+@sandbox_port_option()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def sandbox_status(port, as_json) -> None:
+    """Is a sandbox running, where, and what does it hold?"""
+    from crosstrain.sandbox import lifecycle
+
+    info = lifecycle.status(port)
+    if as_json:
+        emit_json(info)
+    elif not info["running"]:
+        click.echo(f"no sandbox is running on port {info['port']}; start one with `make up`")
+    else:
+        for key, value in info.items():
+            click.echo(f"{key:>15}: {value}")
+    if not info["running"]:
+        sys.exit(1)
+
+
+@sandbox.command("reset")
+@sandbox_port_option()
+def sandbox_reset(port) -> None:
+    """Delete every resource in the sandbox (milliseconds)."""
+    from crosstrain.sandbox import lifecycle
+
+    result = lifecycle.connect(port).reset()
+    click.echo(f"sandbox reset in {result['seconds'] * 1000:.1f} ms")
+
+
+@sandbox.command("env")
+@sandbox_port_option()
+def sandbox_env(port) -> None:
+    """Print shell lines that point boto3, the aws CLI and awslocal at the sandbox.
+
+    They also unset your real AWS credentials and profile in that shell, and point
+    AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE at private files pinned to the sandbox.
+    """
+    from crosstrain.sandbox import Sandbox, SandboxError, lifecycle
+    from crosstrain.web.safe_env import safe_env, shell_exports
+
+    try:
+        target = lifecycle.connect(port)
+    except SandboxError as err:
+        click.echo(f"warning: {err}", err=True)
+        config = settings()
+        target = Sandbox(f"http://{config.host}:{port or config.sandbox_port}")
+    for line in shell_exports(safe_env(target)):
+        click.echo(line)
+
+
+@sandbox.command("services")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option(
+    "--cloudformation-types",
+    "cfn_types",
+    is_flag=True,
+    help="List the CloudFormation resource types the sandbox creates and those it does not.",
+)
+def sandbox_services(as_json, cfn_types) -> None:
+    """The ledger: per service, emulated by moto, run for real, or a stub."""
+    from crosstrain.sandbox.core.ledger import ledger
+
+    if cfn_types:
+        from crosstrain.sandbox.services.cloudformation.support import (
+            supported_types,
+            unsupported_types,
+        )
+
+        types = {"supported": list(supported_types()), "unsupported": unsupported_types()}
+        if as_json:
+            emit_json(types)
+        else:
+            for kind, names in types.items():
+                click.echo(f"{kind} ({len(names)}):")
+                click.echo("\n".join(f"  {name}" for name in names))
+        return
+    rows = ledger()
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title="crosstrain sandbox services")
+    for col in ("service", "mode", "note"):
+        table.add_column(col)
+    colour = {"real": "green", "moto": "cyan", "stub": "yellow"}
+    for row in rows:
+        table.add_row(row["service"], f"[{colour[row['mode']]}]{row['mode']}[/]", row["note"])
+    console().print(table)
+
+
+COMMANDS = [sandbox]
