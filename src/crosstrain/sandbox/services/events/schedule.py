@@ -176,6 +176,7 @@ class Clock:
     def __init__(self, offset: float = 0.0):
         self._offset = float(offset)
         self._changed = threading.Condition()
+        self.generation = 0  # bumped by every advance and poke
 
     @property
     def offset(self) -> float:
@@ -194,6 +195,7 @@ class Clock:
             raise ValueError("the sandbox clock only moves forward: give seconds >= 0")
         with self._changed:
             self._offset += seconds
+            self.generation += 1
             self._changed.notify_all()
         return self._offset
 
@@ -209,10 +211,25 @@ class Clock:
                     return True
                 self._changed.wait(min(remaining, 0.5 if stop is not None else remaining))
 
+    def wait_change(
+        self, moment: float, stop: threading.Event | None = None, seen: int | None = None
+    ) -> None:
+        """Block until the clock reaches ``moment``, or it is advanced or poked (after
+        generation ``seen``), or ``stop`` is set — whichever comes first; callers re-read their
+        state and call again."""
+        with self._changed:
+            stopped = stop is not None and stop.is_set()
+            if stopped or (seen is not None and seen != self.generation):
+                return
+            remaining = moment - self.time()
+            if remaining > 0:
+                self._changed.wait(remaining)
+
     def sleep(self, seconds: float, stop: threading.Event | None = None) -> bool:
         return self.wait_until(self.time() + seconds, stop)
 
     def poke(self) -> None:
         """Wake every waiter (to re-read state, e.g. a new job or a stop request)."""
         with self._changed:
+            self.generation += 1
             self._changed.notify_all()

@@ -124,11 +124,13 @@ class Scheduler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            seen = self.clock.generation
             due = self.next_due()
             # wake at least every second to see new jobs; an advance wakes it at once
             horizon = self.clock.time() + 1.0
             target = horizon if due is None else min(due, horizon)
-            if self.clock.wait_until(target, self._stop):
+            self.clock.wait_change(target, self._stop, seen)
+            if not self._stop.is_set():
                 self.run_due()
 
     def close(self) -> None:
