@@ -195,6 +195,7 @@ class DeliveryEngine:
         self._idle = threading.Condition(self._lock)
         self._traces: OrderedDict[str, int] = OrderedDict()  # trace root -> deepest depth seen
         self.loops: deque[dict] = deque(maxlen=100)
+        self.changes = 0  # bumped on every submit/finish/record (persistence watches it)
 
     # -- wiring ----------------------------------------------------------------------------
     def register(self, kind: str, target: Target) -> None:
@@ -205,11 +206,19 @@ class DeliveryEngine:
             self._thread = threading.Thread(target=self._run, name="crosstrain-events", daemon=True)
             self._thread.start()
 
-    def close(self) -> None:
+    def close(self, grace: float = 5.0) -> None:
+        """Stop dispatching; let running deliveries finish (up to ``grace`` seconds), so what
+        is still queued is exactly what a restart must deliver."""
+        import time
+
         self._stop.set()
         self.clock.poke()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        deadline = time.monotonic() + grace
+        with self._idle:
+            while self._inflight and time.monotonic() < deadline:
+                self._idle.wait(0.05)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # -- lineage ---------------------------------------------------------------------------
@@ -243,6 +252,7 @@ class DeliveryEngine:
             detail=dict(detail or {}),
         )
         self.log.add(entry)
+        self.changes += 1
         with self._lock:
             self._traces[delivery.trace] = max(self._traces.get(delivery.trace, 0), delivery.depth)
             self._traces.move_to_end(delivery.trace)
@@ -273,11 +283,14 @@ class DeliveryEngine:
         entry.attempts, entry.retries = attempts, max(0, attempts - 1)
         entry.error, entry.finished, entry.detail = result.error, now, dict(detail or {})
         self.log.add(entry)
+        self.changes += 1
 
     def pending(self) -> list[Delivery]:
         """Queued and in-flight deliveries (what persistence keeps)."""
         with self._lock:
-            return [d for _, _, d in self._queue] + list(self._inflight.values())
+            found = {d.id: d for d in self._inflight.values()}
+            found.update({d.id: d for _, _, d in self._queue})  # a queued retry is newer
+            return list(found.values())
 
     def restore(self, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
@@ -377,6 +390,7 @@ class DeliveryEngine:
         return self._finish(target, delivery, result, "failed")
 
     def _finish(self, target, delivery: Delivery, result: Result, outcome: str) -> None:
+        self.changes += 1
         self.log.update(delivery.id, result=outcome, error=result.error, finished=self.clock.time())
         if target is not None:
             try:
