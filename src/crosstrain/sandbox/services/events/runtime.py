@@ -101,7 +101,7 @@ class EventsRuntime(Runtime):
     def observe(self, call: Call) -> None:
         if call.service == "events":
             self.sync_schedules()
-        elif call.service == "lambda":
+        elif call.service in ("lambda", "awslambda"):  # moto names its Lambda app awslambda
             if call.request.path.startswith(_DLQ_PATHS):
                 self._note_dlq(call)
             self.poller.wake()

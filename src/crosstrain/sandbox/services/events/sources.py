@@ -19,6 +19,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
 
 from crosstrain.sandbox.services.events import patterns
 
@@ -69,6 +70,7 @@ def _patch_s3() -> None:
                 "x-amz-id-2": uuid.uuid4().hex,
             }
             obj = record["s3"]["object"]
+            obj["key"] = quote_plus(key.name, safe="/")  # S3 leaves the slashes as they are
             obj["sequencer"] = f"{int((rt.clock.time() if rt else 0) * 1e6):016X}"
             if getattr(key, "version_id", None) and key.version_id != "null":
                 obj["versionId"] = key.version_id
