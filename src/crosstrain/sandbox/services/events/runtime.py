@@ -296,8 +296,10 @@ class EventsRuntime(Runtime):
 
     def advance(self, seconds: float, wait: bool = False) -> dict:
         """Move the sandbox clock forward; fire what fell due (and wait for it, if asked)."""
+        before = self.scheduler.fired_total
         self.clock.advance(seconds)
-        fired = self.scheduler.run_due()
+        self.scheduler.run_due()  # waits for the scheduler's own thread if it got there first
+        fired = self.scheduler.fired_total - before
         for rt in self.router.runtimes:
             tick = getattr(rt, "on_clock", None)
             if tick is not None:

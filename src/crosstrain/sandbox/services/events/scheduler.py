@@ -50,6 +50,8 @@ class Scheduler:
         self.max_catch_up = max_catch_up
         self._jobs: dict[str, Job] = {}
         self._lock = threading.RLock()
+        self._firing = threading.Lock()  # one run_due at a time: nothing fires twice
+        self.fired_total = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -89,7 +91,13 @@ class Scheduler:
 
     # -- firing ----------------------------------------------------------------------------
     def run_due(self) -> int:
-        """Fire every occurrence due by now; returns how many fired."""
+        """Fire every occurrence due by now; returns how many fired (by this call)."""
+        with self._firing:
+            fired = self._run_due()
+            self.fired_total += fired
+        return fired
+
+    def _run_due(self) -> int:
         now = self.clock.now()
         fired = 0
         with self._lock:

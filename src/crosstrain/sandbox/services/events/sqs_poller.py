@@ -129,7 +129,11 @@ class SqsPoller:
             messages = []
             while len(messages) < size:
                 got = backend.receive_message(
-                    name, min(10, size - len(messages)), 0, int(queue.visibility_timeout or 30)
+                    name,
+                    min(10, size - len(messages)),
+                    0,
+                    int(queue.visibility_timeout or 30),
+                    message_attribute_names=["All"],
                 )
                 if not got:
                     break
