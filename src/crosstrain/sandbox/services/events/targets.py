@@ -249,7 +249,9 @@ class StatesTarget(_Target):
         from botocore.exceptions import ClientError
 
         _, region, _, _ = arn_parts(delivery.target)
-        client = self.rt.router.client("stepfunctions", region=region)
+        from crosstrain.sandbox.core.clients import make_client
+
+        client = make_client("stepfunctions", self.rt.router.endpoint_url, region=region)
         try:
             answer = client.start_execution(
                 stateMachineArn=delivery.target,

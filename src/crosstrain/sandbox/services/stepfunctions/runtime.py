@@ -10,6 +10,7 @@ the second one), and a definition moto's parser refuses answers ``InvalidDefinit
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 from werkzeug.wrappers import Request, Response
@@ -20,6 +21,7 @@ from crosstrain.sandbox.services.events.schedule import Clock
 from crosstrain.sandbox.services.stepfunctions import engine
 
 _TARGET = "AWSStepFunctions."
+WATCH_SECONDS = 1.0
 
 
 class StepFunctionsRuntime(Runtime):
@@ -32,15 +34,44 @@ class StepFunctionsRuntime(Runtime):
         engine.enable_execution()
         engine.install(self.clock, self._client)
         self._clients: dict[tuple[str, str], object] = {}
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="crosstrain-sfn", daemon=True)
+        self._watcher.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._watcher.join(timeout=5)
+
+    def _watch(self) -> None:
+        """Executions change state in their own threads: tell persistence when they do."""
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        seen: dict[str, str] = {}
+        while not self._stop.wait(WATCH_SECONDS):
+            with self.router.moto_lock:
+                now = {
+                    execution.execution_arn: str(execution.exec_status)
+                    for regions in list(stepfunctions_parser_backends.values())
+                    for backend in list(regions.values())
+                    for execution in backend._get_executions()
+                }
+            if now != seen:
+                seen = now
+                self.router.mark_dirty({"stepfunctions"})
 
     def _client(self, service: str, region: str):
         key = (service, region)
         client = self._clients.get(key)
         if client is None:
-            from botocore.config import Config
+            from crosstrain.sandbox.core.clients import make_client
 
-            config = Config(retries={"max_attempts": 1}, read_timeout=900, connect_timeout=10)
-            client = self.router.client(service, region=region, config=config)
+            client = make_client(
+                service,
+                self.router.endpoint_url,
+                region=region,
+                read_timeout=900,
+                connect_timeout=10,
+            )
             self._clients[key] = client
         return client
 
