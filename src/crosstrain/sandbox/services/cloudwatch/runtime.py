@@ -99,13 +99,16 @@ class AlarmsRuntime(Runtime):
         except alarms.AlarmError as exc:
             alarm.state_reason = f"Not evaluated by the crosstrain sandbox: {exc}"
             return False
-        if alarm.state_reason == "Unchecked: Initial alarm creation":
+        fresh = alarm.state_reason == "Unchecked: Initial alarm creation"
+        if fresh:
             alarm.state_value = alarms.INSUFFICIENT  # where AWS starts a new alarm
-            alarm.state_reason = "Unchecked: Initial alarm creation (awaiting evaluation)"
         samples = _samples(backend, spec, now)
         result = alarms.evaluate(spec, samples, now, alarm.state_value)
         old = alarm.state_value
         if result.state == old:
+            if fresh:
+                alarm.state_reason = result.reason
+                alarm.state_reason_data = json.dumps(result.reason_data)
             return False
         alarm.update_state(result.reason, json.dumps(result.reason_data), result.state)
         alarm.state_updated_timestamp = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
