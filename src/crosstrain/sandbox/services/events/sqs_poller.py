@@ -119,13 +119,12 @@ class SqsPoller:
             queue = backend.queues.get(name)
             if queue is None:
                 return []
-            visible = queue.messages  # the visible ones
-            if not visible:
-                return []
-            if window and len(visible) < size:
-                oldest = min(m.sent_timestamp or 0 for m in visible) / 1000.0
-                if self.rt.clock.time() < oldest + window:
-                    return []
+            if window:
+                visible = queue.messages  # the visible ones
+                if len(visible) < size:
+                    oldest = min((m.sent_timestamp or 0 for m in visible), default=0) / 1000.0
+                    if not visible or self.rt.clock.time() < oldest + window:
+                        return []
             messages = []
             while len(messages) < size:
                 got = backend.receive_message(
