@@ -13,6 +13,7 @@ in wall time, and refuse SageMaker. :func:`install` adapts it, once per process:
 - ``Wait`` states (``Seconds``, ``Timestamp`` and their paths) and ``Retry`` intervals wait on the
   sandbox :class:`~crosstrain.sandbox.services.events.schedule.Clock`, so advancing it finishes
   them at once;
+- JSONPaths are parsed once per text, not once per use;
 - ``arn:aws:states:::sagemaker:*`` is served by
   :mod:`crosstrain.sandbox.services.stepfunctions.sagemaker_task` (``createTrainingJob.sync``,
   ``createEndpoint``, ...).
@@ -139,6 +140,7 @@ def _patch() -> None:
     for name, module in list(sys.modules.items()):
         if name.startswith(_PARSER) and getattr(module, "boto_client_for", None) is not None:
             module.boto_client_for = _client_for
+    _cache_json_paths()
     wait_function.WaitFunction._wait_interval = _wait_interval
     timestamp.Timestamp._get_wait_seconds = _timestamp_wait_seconds
     retrier_decl.time = _ClockTime()
@@ -157,6 +159,20 @@ def _patch() -> None:
     for name, module in list(sys.modules.items()):
         if name.startswith(_PARSER) and getattr(module, "state_task_service_for", None) is original:
             module.state_task_service_for = state_task_service_for
+
+
+def _cache_json_paths() -> None:
+    """The interpreter parses a JSONPath (building a PLY parser each time) on every use: the
+    bulk of a state's cost. Parsed paths are immutable, so parse each text once."""
+    import functools
+
+    import jsonpath_ng
+    import jsonpath_ng.ext
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    json_path.parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)
+    result_path.parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)
 
 
 _USERS = (
