@@ -115,7 +115,9 @@ class Entry:
     detail: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = dict(self.__dict__)
+        data["detail"] = dict(self.detail)
+        return data
 
 
 class DeliveryLog:

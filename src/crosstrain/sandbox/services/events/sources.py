@@ -18,6 +18,7 @@ import logging
 import threading
 import uuid
 from datetime import UTC, datetime
+from time import time as _time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
@@ -402,8 +403,23 @@ def _patch_sqs() -> None:
         raise models.ReceiptHandleIsInvalid()
 
     models.Queue.delete_message = delete_message
+
+    def visible_messages(self):
+        # moto reads the clock twice per message; once per call, same answer
+        now = _now() * 1000.0
+        return [m for m in self._messages if now > m.visible_at and now >= m.delayed_until]
+
+    models.Queue.messages = property(visible_messages)
+    models.generate_receipt_handle = _receipt_handle
     models.unix_time = lambda *a: _now()
     models.unix_time_millis = lambda *a: _now() * 1000.0
+
+
+def _receipt_handle() -> str:
+    import base64
+    import os
+
+    return base64.b64encode(os.urandom(132)).decode()  # moto's: 176 random.choice calls
 
 
 def _patch_cloudwatch() -> None:
@@ -413,10 +429,8 @@ def _patch_cloudwatch() -> None:
 
 
 def _now() -> float:
-    import time
-
-    rt = active()
-    return rt.clock.time() if rt is not None else time.time()
+    rt = ACTIVE.get("runtime")
+    return _time() + rt.clock.offset if rt is not None else _time()
 
 
 def _epoch(value) -> float | None:
