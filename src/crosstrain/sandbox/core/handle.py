@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -126,6 +127,18 @@ class Sandbox:
     def flush(self) -> dict:
         """Write pending state to disk now (learner mode)."""
         return self._internal("/_crosstrain/flush", method="POST")
+
+    def advance_time(self, seconds: float, *, wait: bool = True) -> dict:
+        """Move the sandbox clock ``seconds`` forward: due schedules fire, Wait states and
+        retry delays elapse, alarm periods fill (``wait``: until the deliveries settle)."""
+        query = urllib.parse.urlencode({"seconds": seconds, "wait": int(wait)})
+        return self._internal(f"/_crosstrain/time?{query}", method="POST", timeout=60)
+
+    def events(self, **filters) -> list[dict]:
+        """The delivery log, oldest first; filter by ``source``, ``target`` (substrings of
+        ARNs), ``kind``, ``result`` (``delivered``, ``failed``, ...) or ``limit``."""
+        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
+        return self._internal(f"/_crosstrain/events?{query}")["deliveries"]
 
     def alive(self) -> bool:
         try:

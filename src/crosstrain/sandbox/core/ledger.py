@@ -29,7 +29,11 @@ LEDGER: tuple[Entry, ...] = (
         "moto",
         "Buckets, objects, versioning, SSE, multipart, presigned URLs. "
         "A bucket-policy Deny with a Condition applies regardless of the condition; "
-        "S3 Select is not implemented.",
+        "S3 Select is not implemented. Event notifications are delivered for real (crosstrain): "
+        "to Lambda, SQS, SNS and EventBridge, with AWS's record JSON, prefix/suffix filters and "
+        "the s3:TestEvent; a missing destination or a function without a permission for "
+        "s3.amazonaws.com is refused at configuration, as S3 does (queue and topic policies are "
+        "not checked).",
     ),
     Entry(
         "iam",
@@ -46,27 +50,60 @@ LEDGER: tuple[Entry, ...] = (
         "Tables, items, queries, streams. PartiQL parsing is fragile "
         "(write `pk = 'u1'` with spaces).",
     ),
-    Entry("sqs", "moto", "Queues, messages, visibility timeouts, dead-letter queues."),
     Entry(
-        "sns", "moto", "Topics and subscriptions; no delivery to HTTP endpoints off this machine."
+        "sqs",
+        "moto",
+        "Queues, messages, visibility timeouts, dead-letter queues (redrive after "
+        "maxReceiveCount); timers run on the sandbox clock, so advancing it expires visibility "
+        "timeouts.",
+    ),
+    Entry(
+        "sns",
+        "real",
+        "Topics and subscriptions (moto); delivery by crosstrain's engine to Lambda (needs a "
+        "permission for sns.amazonaws.com, checked at delivery), SQS (raw or enveloped) and "
+        "HTTP(S) on 127.0.0.1 only, with filter policies. HTTP subscriptions are confirmed at "
+        "once; messages are not signed with a real certificate; no SMS, email or mobile push.",
     ),
     Entry("kinesis", "moto", "Streams and records."),
     Entry("firehose", "moto", "Delivery streams to S3."),
-    Entry("events", "moto", "EventBridge rules and targets; scheduled rules do not fire."),
+    Entry(
+        "events",
+        "real",
+        "EventBridge rules on the default and custom buses match events to AWS's pattern "
+        "grammar (prefix, suffix, anything-but, numeric, exists, wildcard, $or, "
+        "equals-ignore-case, cidr); targets Lambda, SQS, SNS, Step Functions, other buses and "
+        "log groups, with Input, InputPath and InputTransformer, RetryPolicy and target DLQs. "
+        "Schedules (rate, cron with ? L W #, at) fire on the sandbox clock. Bad patterns and "
+        "schedule expressions are refused at PutRule. Archives, replays, API destinations, "
+        "Pipes and EventBridge Scheduler are not served.",
+    ),
     Entry("secretsmanager", "moto", "Secrets and versions; rotation Lambdas do not run."),
     Entry("ssm", "moto", "Parameter Store."),
     Entry("kms", "moto", "Keys, encrypt/decrypt, sign/verify (not real KMS cryptography)."),
     Entry("logs", "moto", "Groups, streams, put/get/filter; Logs Insights only partly."),
-    Entry("cloudwatch", "moto", "Metrics and statistics; alarms are stored but never evaluated."),
+    Entry(
+        "cloudwatch",
+        "real",
+        "Metrics and statistics (moto). Metric alarms evaluate (crosstrain) on the sandbox "
+        "clock: period, statistic or percentile, EvaluationPeriods, DatapointsToAlarm, "
+        "TreatMissingData, the four threshold comparisons; OK/ALARM/INSUFFICIENT_DATA with "
+        "DescribeAlarmHistory and SNS actions. Metric-math, anomaly-detection and composite "
+        "alarms are stored, not evaluated; Auto Scaling/EC2 actions do nothing.",
+    ),
     Entry(
         "lambda",
         "real",
         "Invoke (RequestResponse, Event, DryRun) runs python3.x zip functions in warm worker "
         "processes on the sandbox's own Python (crosstrain's packages importable like a layer); "
         "timeouts, memory limit, crashes, logs and metrics as AWS shapes them. Function URLs "
-        "answer. No other runtimes or container images; Event invocations are not retried; "
-        "event source mappings do not fire; the handler runs with the sandbox's admin key, "
-        "not its execution role.",
+        "answer. Event invocations go through the delivery engine: 2 retries (1 then 2 minutes "
+        "apart on the sandbox clock), MaximumRetryAttempts, MaximumEventAgeInSeconds, "
+        "on-success/on-failure destinations and DeadLetterConfig (not echoed by "
+        "GetFunctionConfiguration); recursive loops stop after 16 levels. SQS event source "
+        "mappings poll (batch size, batching window, filter criteria, ReportBatchItemFailures); "
+        "DynamoDB and Kinesis stream mappings do not fire. No other runtimes or container "
+        "images; the handler runs with the sandbox's admin key, not its execution role.",
     ),
     Entry(
         "apigateway",
@@ -111,7 +148,17 @@ LEDGER: tuple[Entry, ...] = (
     Entry(
         "glue", "moto", "Data catalog (databases, tables, partitions); jobs and crawlers are stubs."
     ),
-    Entry("stepfunctions", "stub", "State machines are stored; executions do not run tasks."),
+    Entry(
+        "stepfunctions",
+        "real",
+        "Executions run on moto's ASL interpreter (LocalStack's): every state type, Retry/Catch, "
+        "InputPath/Parameters/ResultSelector/ResultPath/OutputPath, intrinsic functions, JSONata, "
+        "GetExecutionHistory. Tasks call the sandbox: Lambda (crosstrain's runtime), DynamoDB, "
+        "SQS, SNS, EventBridge, aws-sdk:*, SageMaker (createTrainingJob/createTransformJob with "
+        ".sync, createModel/EndpointConfig/Endpoint). Wait states and retry intervals run on "
+        "the sandbox clock. Running executions do not resume after a restart; Activities, "
+        "Express workflows' logging and distributed Map over S3 are untested.",
+    ),
     Entry(
         "cloudformation",
         "moto",

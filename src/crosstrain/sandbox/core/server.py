@@ -27,6 +27,10 @@ TOKEN_VARIABLE = "CROSSTRAIN_SANDBOX_TOKEN"  # read once, then removed from the 
 RUNTIMES: tuple[str, ...] = (
     "crosstrain.sandbox.services.iam.runtime:IamRuntime",
     "crosstrain.sandbox.services.awslambda.runtime:LambdaRuntime",
+    # after Lambda (takes over async invokes), before the services that share its clock
+    "crosstrain.sandbox.services.events.runtime:EventsRuntime",
+    "crosstrain.sandbox.services.stepfunctions.runtime:StepFunctionsRuntime",
+    "crosstrain.sandbox.services.cloudwatch.runtime:AlarmsRuntime",
     "crosstrain.sandbox.services.sagemaker.endpoints:SageMakerRuntime",
     "crosstrain.sandbox.services.apigateway.runtime:ApiGatewayRuntime",
     "crosstrain.sandbox.services.cloudformation.runtime:CloudFormationRuntime",

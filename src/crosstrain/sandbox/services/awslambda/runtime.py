@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
@@ -80,6 +81,8 @@ class LambdaRuntime(Runtime):
         self._lock = threading.Lock()
         self._events = ThreadPoolExecutor(4, thread_name_prefix="crosstrain-lambda-event")
         self.invocations = 0
+        # Set by the events service: takes over InvocationType=Event (retries, destinations, DLQ)
+        self.on_event: Callable[[Function, bytes, Request], Response] | None = None
 
     # -- router hooks -------------------------------------------------------------------------
     def route(self, request: Request) -> Handler | None:
@@ -187,6 +190,8 @@ class LambdaRuntime(Runtime):
                 client_context = json.loads(base64.b64decode(client_context))
             except ValueError:
                 client_context = None
+        if invocation_type == "Event" and self.on_event is not None:
+            return self.on_event(function, payload, request)
         if invocation_type == "Event":
             request_id = str(uuid.uuid4())
             self._events.submit(self._invoke_quietly, function, payload, request_id, client_context)
@@ -222,6 +227,7 @@ class LambdaRuntime(Runtime):
         *,
         client_context: dict | None = None,
         request_id: str | None = None,
+        trace_id: str | None = None,
     ) -> Outcome:
         """Run the handler once and record logs and metrics (the synchronous path)."""
         request_id = request_id or str(uuid.uuid4())
@@ -232,6 +238,7 @@ class LambdaRuntime(Runtime):
             "deadline_ms": deadline_ms,
             "client_context": client_context,
             "invoked_arn": function.arn,
+            "trace_id": trace_id,
         }
         with self._lock:
             self.invocations += 1
