@@ -30,6 +30,11 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from crosstrain.sandbox.core.router import Runtime, signing_scope
+from crosstrain.sandbox.services.cloudformation import serverless
+from crosstrain.sandbox.services.cloudformation.changesets import (
+    finish_change_set,
+    patch_attributes,
+)
 from crosstrain.sandbox.services.cloudformation.resources import (
     CROSSTRAIN_TYPES,
     ResourceFailed,
@@ -177,46 +182,6 @@ def _failed_stack(backend, name, template, parsed, parameters, kwargs, failures)
     return stack
 
 
-def _finish_change_set(stack, change_set, parsed: dict) -> None:
-    """What moto's ``execute_change_set`` leaves out: the stack takes the change set's template,
-    description, parameters and outputs (CDK reads ``BootstrapVersion`` from them), and each
-    resource gets the event AWS shows for it."""
-    from moto.cloudformation.models import Event
-    from moto.core.utils import utcnow
-
-    verb = change_set.change_set_type
-    before = stack.template_dict.get("Resources") or {} if verb == "UPDATE" else {}
-    stack.template_dict = parsed
-    stack.description = parsed.get("Description")
-    if change_set.parameters:
-        stack.parameters = change_set.parameters
-    stack.output_map = stack._create_output_map()
-    final = stack.events.pop() if stack.events else None
-    resources = stack.resource_map._parsed_resources
-    for logical_id, resource in (parsed.get("Resources") or {}).items():
-        made = resources.get(logical_id)
-        if made is None or not isinstance(resource, dict):
-            continue
-        status = "UPDATE_COMPLETE" if logical_id in before else "CREATE_COMPLETE"
-        physical = getattr(made, "physical_resource_id", None) or ""
-        for state in (status.replace("COMPLETE", "IN_PROGRESS"), status):
-            stack.events.append(
-                Event(
-                    stack.stack_id,
-                    stack.name,
-                    logical_id,
-                    str(physical),
-                    resource.get("Type", ""),
-                    state,
-                    None,
-                    None,
-                )
-            )
-    if final is not None:
-        final.timestamp = utcnow()
-        stack.events.append(final)
-
-
 def _parse(template: Any) -> dict:
     from moto.cloudformation.models import Stack
 
@@ -238,16 +203,6 @@ def _failure(exc: ResourceFailed, template: dict) -> tuple[str, str, str]:
             exc.resource_type,
         )
     return logical_id, exc.resource_type, exc.reason
-
-
-def _patch_attributes() -> None:
-    """``Fn::GetAtt`` names AWS documents and moto's models lack (CDK's bootstrap template reads
-    the ``Value`` of its ``AWS::SSM::Parameter`` into the ``BootstrapVersion`` output)."""
-    from moto.ssm.models import Parameter
-
-    names = {"Value": "value", "Type": "parameter_type"}
-    Parameter.has_cfn_attr = classmethod(lambda cls, attr: attr in names)
-    Parameter.get_cfn_attribute = lambda self, attr: getattr(self, names[attr])
 
 
 def _patch_moto() -> None:
@@ -306,7 +261,7 @@ def _patch_moto() -> None:
         else:
             try:
                 original_execute(self, change_set_name, stack_name)
-                _finish_change_set(stack, change_set, parsed)
+                finish_change_set(stack, change_set, parsed)
                 return None
             except ResourceFailed as exc:
                 failures, rolled_back = [_failure(exc, parsed)], operation == "CREATE"
@@ -331,7 +286,7 @@ def _patch_moto() -> None:
             )
         return child
 
-    _patch_attributes()
+    patch_attributes()
     parsing.resource_class_from_type = resource_class_from_type
     backend_cls.create_stack = create_stack
     stack_cls.update = update
@@ -339,6 +294,8 @@ def _patch_moto() -> None:
     stack_cls.create_from_cloudformation_json = classmethod(create_nested)
     for module in (models, responses, utils):
         module.get_stack_from_s3_url = read_template
+    serverless.patch_rest_api()
+    serverless.patch_backend(backend_cls)  # last: SAM is expanded before anything else looks
 
 
 def stack_services() -> set[str]:
