@@ -87,7 +87,7 @@ def expand(template: dict, parameters: Any, region: str, account_id: str, stack:
             get_managed_policy_map=_PolicyLoader.load,
         )
     except InvalidDocumentException as exc:
-        causes = " ".join(str(cause) for cause in exc.causes)
+        causes = " ".join(getattr(c, "message", str(c)) for c in exc.causes)
         raise ValidationError(
             message=f"Transform {SAM} failed with: {exc.message} {causes}".strip()
         ) from None
