@@ -8,7 +8,12 @@ STAMP  := $(VENV)/.installed
 OLDEST_BOTO := 1.40.0
 OLDEST := .venv-oldest/.installed
 
-.PHONY: up shell test
+# The CDK scenario tests' toolchain (aws-cdk, aws-cdk-local, aws-cdk-lib, constructs), pinned by
+# the app's package-lock.json and installed inside the app: nothing global, nothing for learners.
+CDK_APP   := tests/scenarios/cdk_app
+CDK_STAMP := $(CDK_APP)/node_modules/.cdk-toolchain.installed
+
+.PHONY: up shell test cdk-toolchain
 
 # Reinstall only when the project's metadata changed (a cheap no-op otherwise).
 $(STAMP): pyproject.toml
@@ -28,7 +33,14 @@ up: $(STAMP)
 shell: $(STAMP)
 	$(BIN)/crosstrain shell
 
-test: $(STAMP) $(OLDEST)
+test: $(STAMP) $(OLDEST) $(if $(shell command -v npm),$(CDK_STAMP))
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	CROSSTRAIN_OLDEST_PYTHON=.venv-oldest/bin/python $(BIN)/python -m pytest -n 2
+
+# Needs node >= 18 and npm (Debian: apt-get install nodejs npm); .ci/run installs both.
+$(CDK_STAMP): $(CDK_APP)/package.json $(CDK_APP)/package-lock.json
+	npm ci --prefix $(CDK_APP) --no-audit --no-fund --loglevel=error
+	@touch $(CDK_STAMP)
+
+cdk-toolchain: $(CDK_STAMP)

@@ -27,9 +27,16 @@ LEDGER: tuple[Entry, ...] = (
     Entry(
         "s3",
         "moto",
-        "Buckets, objects, versioning, SSE, multipart, presigned URLs. "
-        "A bucket-policy Deny with a Condition applies regardless of the condition; "
-        "S3 Select is not implemented. Event notifications are delivered for real (crosstrain): "
+        "Buckets, objects, versioning, SSE, multipart, presigned URLs (moto). Bucket policies "
+        "are evaluated by crosstrain on every bucket and object request as AWS evaluates them: "
+        "Action/NotAction, Resource/NotResource, Principal/NotPrincipal and every IAM condition "
+        "operator, with keys from the request (aws:SecureTransport, aws:SourceIp, "
+        "aws:PrincipalAccount/Arn, s3:prefix, s3:x-amz-* headers, ...). Plain HTTP to the sandbox "
+        "counts as secure transport unless CROSSTRAIN_SECURE_TRANSPORT=tls-only. Unknown "
+        "condition keys are treated as missing (AWS's rule) and announced in the log and "
+        "/_crosstrain/health. Malformed notification ARNs answer 400. Block Public Access and "
+        "ACLs do not change a policy's decision; S3 Select is not implemented. "
+        "Event notifications are delivered for real (crosstrain): "
         "to Lambda, SQS, SNS and EventBridge, with AWS's record JSON, prefix/suffix filters and "
         "the s3:TestEvent; a missing destination or a function without a permission for "
         "s3.amazonaws.com is refused at configuration, as S3 does (queue and topic policies are "
@@ -163,11 +170,15 @@ LEDGER: tuple[Entry, ...] = (
         "cloudformation",
         "moto",
         "About 100 resource types (moto's) plus Glue::Database, Glue::Table, S3::BucketPolicy, "
-        "Lambda::Url and CDK::Metadata (crosstrain's), created synchronously. A stack with any "
+        "Lambda::Url, ApiGateway::Stage and CDK::Metadata (crosstrain's), created "
+        "synchronously; a RestApi Body (OpenAPI/Swagger) is imported. A stack with any "
         "other type fails (ROLLBACK_COMPLETE, or UPDATE_ROLLBACK_COMPLETE for an update) with a "
         "reason naming the type; `crosstrain sandbox services --cloudformation-types` lists "
-        "both kinds. TemplateURL is read from the "
-        "sandbox's S3, in any S3 URL style.",
+        "both kinds. TemplateURL is read from the sandbox's S3, in any S3 URL style. Change "
+        "sets give the stack its outputs, parameters and per-resource events. SAM templates "
+        "(AWS::Serverless-2016-10-31) are expanded by aws-sam-translator; the stack keeps the "
+        "expanded template and HttpApi events (ApiGatewayV2) fail. The AWS CDK (cdk and "
+        "cdklocal) bootstraps, deploys and destroys; bootstrap roles are not assumed.",
     ),
     Entry("ecr", "stub", "API only; there is no registry to push images to."),
 )

@@ -35,6 +35,7 @@ RUNTIMES: tuple[str, ...] = (
     "crosstrain.sandbox.services.apigateway.runtime:ApiGatewayRuntime",
     "crosstrain.sandbox.services.cloudformation.runtime:CloudFormationRuntime",
     "crosstrain.sandbox.services.athena.runtime:AthenaRuntime",
+    "crosstrain.sandbox.services.s3.runtime:S3Runtime",
 )
 
 
