@@ -239,8 +239,14 @@ def start(
         cmd += ["--state-dir", str(Path(state_dir).expanduser().resolve())]
     if account:
         cmd += ["--account", account]
-    if tls_dir is not None:
-        cmd += ["--tls-dir", str(Path(tls_dir).expanduser().resolve())]
+    from crosstrain.sandbox.core.server import LIMITS
+    from crosstrain.settings import settings
+
+    current = settings()
+    tls_dir = current.home / "tls" if tls_dir is None else tls_dir
+    cmd += ["--tls-dir", str(Path(tls_dir).expanduser().resolve())]
+    for name in LIMITS:
+        cmd += ["--" + name.replace("_", "-"), str(getattr(current, name))]
     if enforce_iam:
         cmd.append("--enforce-iam")
     if not detach:

@@ -22,6 +22,8 @@ from pathlib import Path
 
 DEFAULT_ACCOUNT = "000000000000"  # LocalStack's, so tutorials' ARNs work unchanged
 TOKEN_VARIABLE = "CROSSTRAIN_SANDBOX_TOKEN"  # read once, then removed from the environment
+# Settings the runtimes read from ``Router.settings`` (names as in crosstrain.settings).
+LIMITS = {"lambda_concurrency": int, "lambda_idle_seconds": float, "sagemaker_max_workers": int}
 
 # Data-plane runtimes, in routing order ("module:Class"); imported at start.
 RUNTIMES: tuple[str, ...] = (
@@ -74,10 +76,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="default account id (LocalStack's 000000000000; moto's is 123456789012)",
     )
     parser.add_argument("--tls-dir", type=Path, default=None, help="where the local CA lives")
+    for name, kind in LIMITS.items():  # default: crosstrain's settings (CROSSTRAIN_<NAME>)
+        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=None)
     parser.add_argument("--ready-fd", type=int, default=None)
     parser.add_argument("--die-with-parent", action="store_true")
     parser.add_argument("--log-level", default="WARNING")
     return parser.parse_args(argv)
+
+
+def limits(args: argparse.Namespace) -> dict:
+    """The runtimes' limits: as passed (``crosstrain.sandbox.start`` passes them all, so the
+    sandbox process need not load the settings machinery), else from the settings."""
+    given = {name: getattr(args, name) for name in LIMITS}
+    if any(value is None for value in given.values()):
+        from crosstrain.settings import settings
+
+        current = settings()
+        given = {k: getattr(current, k) if v is None else v for k, v in given.items()}
+    return given
 
 
 def _load(path: str):
@@ -85,13 +101,15 @@ def _load(path: str):
     return getattr(importlib.import_module(module_name), attr)
 
 
-def _prewarm(tls_dir: Path) -> None:
+def _prewarm(tls_dir: Path | None) -> None:
     """Import moto's S3 app while we wait for the first request (most first calls are S3), and
     make the local CA clients trust for HTTPS."""
     with contextlib.suppress(Exception):  # warming is an optimisation only
         import moto.s3.responses  # noqa: F401
     from crosstrain.sandbox.core.tls import ca_bundle
 
+    if tls_dir is None:
+        return
     try:
         ca_bundle(tls_dir)
     except OSError as exc:
@@ -133,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     port = server.server_port
     endpoint = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{port}"
     os.environ.setdefault("MOTO_PORT", str(port))
-    from crosstrain.sandbox.core.lifecycle import home
-
-    tls_dir = args.tls_dir or home() / "tls"
+    tls_dir = args.tls_dir  # None: HTTP only (crosstrain.sandbox.start always passes one)
     server.tls_dir = tls_dir
     threading.Thread(target=_prewarm, args=(tls_dir,), daemon=True).start()
 
@@ -151,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             "host": args.host,
             "port": port,
             "account": args.account,
-            "ca_bundle": str(tls_dir / "ca.pem"),
+            "ca_bundle": str(tls_dir / "ca.pem") if tls_dir else None,
+            **limits(args),
         },
     )
     if args.state_dir is not None:
@@ -186,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             "port": port,
             "pid": os.getpid(),
             "endpoint": endpoint,
-            "ca_bundle": str(tls_dir / "ca.pem"),
+            "ca_bundle": str(tls_dir / "ca.pem") if tls_dir else None,
             "notices": router.notices,
         },
     )

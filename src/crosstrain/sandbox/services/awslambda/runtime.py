@@ -15,7 +15,6 @@ import base64
 import json
 import logging
 import math
-import os
 import re
 import shutil
 import tempfile
@@ -61,8 +60,6 @@ log = logging.getLogger("crosstrain.sandbox.lambda")
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 256 * 1024
 TAIL_BYTES = 4096
-DEFAULT_CONCURRENCY = int(os.environ.get("CROSSTRAIN_LAMBDA_CONCURRENCY", "4"))
-IDLE_SECONDS = float(os.environ.get("CROSSTRAIN_LAMBDA_IDLE_SECONDS", "900"))
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>.+)/invocations/?$")
 _FUNCTION_PATH = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/(?P<name>[^/]+)")
 
@@ -294,8 +291,12 @@ class LambdaRuntime(Runtime):
             old = pool
             pool = WorkerPool(
                 worker_spec(self.router, self._root, function),
-                max_workers=DEFAULT_CONCURRENCY if function.reserved is None else function.reserved,
-                idle_seconds=IDLE_SECONDS,
+                max_workers=(
+                    self.router.settings["lambda_concurrency"]
+                    if function.reserved is None
+                    else function.reserved
+                ),
+                idle_seconds=self.router.settings["lambda_idle_seconds"],
                 output_dir=self._root,
                 name=f"{function.name}-{uuid.uuid4().hex[:6]}",
             )

@@ -37,7 +37,6 @@ from crosstrain.sandbox.services.sagemaker.common import (
 log = logging.getLogger("crosstrain.sandbox.sagemaker")
 
 SERVING = Path(__file__).with_name("serving.py")
-MAX_INSTANCES = int(os.environ.get("CROSSTRAIN_SAGEMAKER_MAX_WORKERS", "2"))
 INIT_TIMEOUT = 120.0  # loading a model (importing torch alone takes a second or two)
 # Single-thread math libraries: a 2-core laptop runs several workers at once.
 _THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -243,7 +242,7 @@ class Deployer:
         instances = int(settings.get("InitialInstanceCount") or 1)
         pool = WorkerPool(
             spec,
-            max_workers=max(1, min(instances, MAX_INSTANCES)),
+            max_workers=max(1, min(instances, self.router.settings["sagemaker_max_workers"])),
             idle_seconds=float("inf"),  # an endpoint's instances stay warm
             output_dir=folder,
             name=f"{endpoint.name}-{name}",

@@ -42,7 +42,7 @@ from crosstrain.sandbox.core.router import (
     signing_scope,
 )
 from crosstrain.sandbox.services.sagemaker.common import ApiError, sagemaker_backend
-from crosstrain.sandbox.services.sagemaker.deployments import MAX_INSTANCES, Deployer, Endpoint
+from crosstrain.sandbox.services.sagemaker.deployments import Deployer, Endpoint
 from crosstrain.sandbox.services.sagemaker.invocations import MAX_PAYLOAD, enter_deployment, invoke
 from crosstrain.sandbox.services.sagemaker.training import TrainingJobs
 
@@ -237,7 +237,8 @@ class SageMakerRuntime(Runtime):
                     variant.weight = float(settings["CurrentWeight"])
                 if settings.get("CurrentInstanceCount"):
                     variant.instances = int(settings["CurrentInstanceCount"])
-                    variant.pool.max_workers = min(variant.instances, MAX_INSTANCES)
+                    limit = self.router.settings["sagemaker_max_workers"]
+                    variant.pool.max_workers = min(variant.instances, limit)
                 else:  # moto blanks the counts a weights-only change leaves out; AWS keeps them
                     settings["CurrentInstanceCount"] = variant.instances
                     settings["DesiredInstanceCount"] = variant.instances
