@@ -237,13 +237,12 @@ def start(
     ]
     if state_dir is not None:
         cmd += ["--state-dir", str(Path(state_dir).expanduser().resolve())]
-    if account:
-        cmd += ["--account", account]
     from crosstrain.sandbox.core.server import LIMITS
     from crosstrain.settings import settings
 
     current = settings()
     tls_dir = current.home / "tls" if tls_dir is None else tls_dir
+    cmd += ["--account", account or current.account]
     cmd += ["--tls-dir", str(Path(tls_dir).expanduser().resolve())]
     for name in LIMITS:
         cmd += ["--" + name.replace("_", "-"), str(getattr(current, name))]

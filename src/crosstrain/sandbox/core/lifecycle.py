@@ -208,6 +208,7 @@ def up(
     ephemeral: bool = False,
     enforce_iam: bool = False,
     detach: bool = False,
+    account: str | None = None,
 ) -> Sandbox:
     """Start the embedded sandbox (learner mode keeps state in ``state_dir``)."""
     port = default_port() if port is None else port
@@ -233,6 +234,7 @@ def up(
         enforce_iam=enforce_iam,
         detach=detach,
         log_file=log_file,
+        account=account,
     )
     write_record(sandbox, state, detach)
     return sandbox
