@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from crosstrain.sandbox.core import errors, hosts, protocols
@@ -251,7 +252,11 @@ class Router:
             return lambda data: None
 
         body = b"".join(self._call_moto(request, request.environ, start_response))
-        return Response(body, status=captured["status"], headers=captured["headers"])
+        response = Response(body, status=captured["status"], headers=captured["headers"])
+        length = Headers(captured["headers"]).get("Content-Length")
+        if request.method == "HEAD" and length is not None:
+            response.headers["Content-Length"] = length  # not the empty body's 0
+        return response
 
     def denied(self, request: Request, runtime: Runtime) -> Response | None:
         """Under ``--enforce-iam``, the error a non-admin caller gets when its policies do not

@@ -68,3 +68,19 @@ def test_each_resource_has_events(sandbox):
         assert (logical_id, "CREATE_COMPLETE") in seen
     newest = events[0]
     assert (newest["LogicalResourceId"], newest["ResourceStatus"]) == ("boot", "CREATE_COMPLETE")
+
+
+def test_resources_whose_condition_is_false_are_not_listed(sandbox):
+    cf = sandbox.client("cloudformation")
+    template = {
+        "Conditions": {"Never": {"Fn::Equals": ["a", "b"]}},
+        "Resources": {
+            "Kept": {"Type": "AWS::SQS::Queue"},
+            "Skipped": {"Type": "AWS::SQS::Queue", "Condition": "Never"},
+        },
+    }
+    cf.create_stack(StackName="conditional", TemplateBody=json.dumps(template))
+    listed = cf.list_stack_resources(StackName="conditional")["StackResourceSummaries"]
+    assert [r["LogicalResourceId"] for r in listed] == ["Kept"]
+    described = cf.describe_stack_resources(StackName="conditional")["StackResources"]
+    assert [r["LogicalResourceId"] for r in described] == ["Kept"]

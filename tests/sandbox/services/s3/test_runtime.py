@@ -214,3 +214,9 @@ def test_a_well_formed_notification_arn_is_stored(sandbox, s3):
     )
     stored = s3.get_bucket_notification_configuration(Bucket="policy-bucket")
     assert stored["QueueConfigurations"][0]["QueueArn"] == arn["Attributes"]["QueueArn"]
+
+
+def test_head_object_keeps_its_length_through_the_policy_check(s3):
+    """Requests the S3 runtime forwards to moto answer exactly as moto does (HEAD included)."""
+    s3.put_object(Bucket="policy-bucket", Key="data.parquet", Body=b"x" * 1234)
+    assert s3.head_object(Bucket="policy-bucket", Key="data.parquet")["ContentLength"] == 1234

@@ -48,10 +48,16 @@ def finish_change_set(stack, change_set, parsed: dict) -> None:
         event.timestamp = now + timedelta(milliseconds=step)
 
 
-def patch_attributes() -> None:
+def patch_models() -> None:
     """``Fn::GetAtt`` names AWS documents and moto's models lack (CDK's bootstrap template reads
-    the ``Value`` of its ``AWS::SSM::Parameter`` into the ``BootstrapVersion`` output)."""
+    the ``Value`` of its ``AWS::SSM::Parameter`` into the ``BootstrapVersion`` output); a stack's
+    resources leave out those whose ``Condition`` is false (moto listed them with empty ids)."""
+    from moto.cloudformation.models import Stack
     from moto.ssm.models import Parameter
+
+    Stack.stack_resources = property(
+        lambda self: [r for r in self.resource_map.values() if r is not None]
+    )
 
     names = {"Value": "value", "Type": "parameter_type"}
     Parameter.has_cfn_attr = classmethod(lambda cls, attr: attr in names)

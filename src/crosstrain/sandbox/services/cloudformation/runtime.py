@@ -33,7 +33,7 @@ from crosstrain.sandbox.core.router import Runtime, signing_scope
 from crosstrain.sandbox.services.cloudformation import serverless
 from crosstrain.sandbox.services.cloudformation.changesets import (
     finish_change_set,
-    patch_attributes,
+    patch_models,
 )
 from crosstrain.sandbox.services.cloudformation.resources import (
     CROSSTRAIN_TYPES,
@@ -286,7 +286,7 @@ def _patch_moto() -> None:
             )
         return child
 
-    patch_attributes()
+    patch_models()
     parsing.resource_class_from_type = resource_class_from_type
     backend_cls.create_stack = create_stack
     stack_cls.update = update
