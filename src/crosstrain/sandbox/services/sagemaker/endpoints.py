@@ -58,6 +58,24 @@ def _params(request: Request) -> dict:
     return params if isinstance(params, dict) else {}
 
 
+def _apply_current(deployment, moto_endpoint, max_workers: int) -> None:
+    """Give the running variants the weights and instance counts moto's endpoint reports (set by
+    ``UpdateEndpointWeightsAndCapacities``, kept across restarts). Call with the moto lock."""
+    ours = {variant.name: variant for variant in deployment.variants}
+    for settings in moto_endpoint.production_variants:
+        variant = ours.get(settings["VariantName"])
+        if variant is None:
+            continue
+        if settings.get("CurrentWeight") is not None:
+            variant.weight = float(settings["CurrentWeight"])
+        if settings.get("CurrentInstanceCount"):
+            variant.instances = int(settings["CurrentInstanceCount"])
+            variant.pool.max_workers = min(variant.instances, max_workers)
+        else:  # moto blanks the counts a weights-only change leaves out; AWS keeps them
+            settings["CurrentInstanceCount"] = variant.instances
+            settings["DesiredInstanceCount"] = variant.instances
+
+
 class SageMakerRuntime(Runtime):
     """Serves endpoints (InvokeEndpoint, UpdateEndpoint) and runs training jobs."""
 
@@ -206,6 +224,10 @@ class SageMakerRuntime(Runtime):
         with self.router.moto_lock:
             backend = sagemaker_backend(endpoint.account, endpoint.region)
             current = backend.endpoints.get(endpoint.name) is moto_endpoint
+            if current and deployment is not None:  # weights the learner set since (restart)
+                _apply_current(
+                    deployment, moto_endpoint, self.router.settings["sagemaker_max_workers"]
+                )
             if current:
                 moto_endpoint.endpoint_status = "InService" if deployment else "Failed"
                 moto_endpoint.failure_reason = reason or None
@@ -226,22 +248,14 @@ class SageMakerRuntime(Runtime):
             endpoint = self._endpoints.get((account, region, name))
         if endpoint is None or endpoint.deployment is None:
             return
-        ours = {variant.name: variant for variant in endpoint.deployment.variants}
         with self.router.moto_lock:
             moto_endpoint = sagemaker_backend(account, region).endpoints.get(name)
-            for settings in moto_endpoint.production_variants:
-                variant = ours.get(settings["VariantName"])
-                if variant is None:
-                    continue
-                if settings.get("CurrentWeight") is not None:
-                    variant.weight = float(settings["CurrentWeight"])
-                if settings.get("CurrentInstanceCount"):
-                    variant.instances = int(settings["CurrentInstanceCount"])
-                    limit = self.router.settings["sagemaker_max_workers"]
-                    variant.pool.max_workers = min(variant.instances, limit)
-                else:  # moto blanks the counts a weights-only change leaves out; AWS keeps them
-                    settings["CurrentInstanceCount"] = variant.instances
-                    settings["DesiredInstanceCount"] = variant.instances
+            if moto_endpoint is not None:
+                _apply_current(
+                    endpoint.deployment,
+                    moto_endpoint,
+                    self.router.settings["sagemaker_max_workers"],
+                )
 
     def _lookup(self, account: str, region: str, name: str) -> Endpoint | None:
         """The endpoint, deploying it now if moto has it but we do not (after a restart)."""
