@@ -145,12 +145,14 @@ LEDGER: tuple[Entry, ...] = (
         "real",
         "Queries run for real (DuckDB) over Glue tables in sandbox S3: Parquet, ORC, CSV/TSV "
         "(LazySimpleSerDe, OpenCSVSerde), JSON lines; registered partitions, pruned by WHERE. "
+        "SQL is parsed with sqlglot's Athena dialect (Hive DDL, Trino queries: UNNEST, lambdas, "
+        "window functions, date_format/date_parse, TRY_CAST) and translated for DuckDB; "
         "SELECT/WITH/joins, SHOW, DESCRIBE, CREATE EXTERNAL TABLE, CTAS, INSERT INTO, views, "
         "CREATE/DROP DATABASE, DROP TABLE, MSCK REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION. "
-        "The dialect is DuckDB's with common Trino functions mapped, so some functions and "
-        "error texts differ; Iceberg, UNLOAD, prepared statements and federated catalogs are not "
-        "supported; no .metadata file; query history is lost on restart. Both wire protocols "
-        "botocore has used are served (json, and rest-json since botocore 1.44.18).",
+        "Some functions and error texts differ; Iceberg, UNLOAD, EXPLAIN, prepared statements "
+        "and federated catalogs are not supported; no .metadata file. Query history and named "
+        "queries survive a restart (rows are read back from the result files). Both wire "
+        "protocols botocore has used are served (json, and rest-json since botocore 1.44.18).",
     ),
     Entry(
         "glue", "moto", "Data catalog (databases, tables, partitions); jobs and crawlers are stubs."
