@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crosstrain.sandbox.core.environment import worker_env
 from crosstrain.sandbox.core.router import Router
 from crosstrain.sandbox.core.telemetry import put_log_lines
 from crosstrain.sandbox.core.workers import WorkerError, WorkerInitError, WorkerPool, WorkerSpec
@@ -262,7 +263,7 @@ class Deployer:
             "HOME": os.environ.get("HOME", str(folder)),
             "LANG": "C.UTF-8",
             **_THREADS,
-            **self.router.worker_env(),
+            **worker_env(self.router),
             "AWS_REGION": endpoint.region,
             "AWS_DEFAULT_REGION": endpoint.region,
             "SM_MODEL_DIR": str(model_dir),

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crosstrain.sandbox.core.environment import worker_env
 from crosstrain.sandbox.core.router import Router
 from crosstrain.sandbox.core.telemetry import metric, put_log_lines, put_metrics
 from crosstrain.sandbox.services.sagemaker import scriptmode
@@ -147,7 +148,7 @@ class JobRunner:
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(code_dir),
-            **self.router.worker_env(),
+            **worker_env(self.router),
             "AWS_REGION": job.region,
             "AWS_DEFAULT_REGION": job.region,
             "TRAINING_JOB_NAME": job.name,
