@@ -79,28 +79,32 @@ print(json.dumps({"wall": wall, "cpu": cpu, "mean": summary.mean_points,
 """
 
 
-def time_code(src: str, subs: Path, out: Path, jobs: int, secret: str) -> dict:
+def time_code(
+    src: str, subs: Path, out: Path, jobs: int, secret: str, python: str = sys.executable
+) -> dict:
     """Grade with the crosstrain in ``src`` (another checkout's ``src/``), in a subprocess."""
     import subprocess
 
     env = {**os.environ, "PYTHONPATH": src}
-    argv = [sys.executable, "-c", GRADE_IN_SUBPROCESS, str(subs), str(out), str(jobs), secret]
+    argv = [python, "-c", GRADE_IN_SUBPROCESS, str(subs), str(out), str(jobs), secret]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def compare(baseline_src: str, work: Path, count: int, secret: str, rounds: int) -> dict:
+def compare(
+    baseline_src: str, work: Path, count: int, secret: str, rounds: int, python: str
+) -> dict:
     """This crosstrain against ``baseline_src``, alternating, ``rounds`` times each, --jobs 2:
     seconds and CPU seconds per submission, and the ratios (new / baseline)."""
     import crosstrain
 
     ours = str(Path(crosstrain.__file__).resolve().parents[1])
     runs: dict[str, list[dict]] = {"baseline": [], "new": []}
+    sides = (("baseline", baseline_src, python), ("new", ours, sys.executable))
     for i in range(rounds):
-        for name, src in (("baseline", baseline_src), ("new", ours)):
-            runs[name].append(
-                time_code(src, work / "submissions", work / f"out-{name}-{i}", 2, secret)
-            )
+        for name, src, exe in sides:
+            out = work / f"out-{name}-{i}"
+            runs[name].append(time_code(src, work / "submissions", out, 2, secret, exe))
     figures = {}
     for name, found in runs.items():
         figures[f"{name}_wall_per_submission"] = round(
@@ -172,6 +176,12 @@ def main() -> None:
         "unpacked): alternating runs, --jobs 2, per-submission seconds and ratios only",
     )
     parser.add_argument("--rounds", type=int, default=2, help="runs of each, with --baseline-src")
+    parser.add_argument(
+        "--baseline-python",
+        default=sys.executable,
+        help="the Python the baseline runs with (a venv whose crosstrain is the baseline's, "
+        "so its `python -I` children import it too)",
+    )
     args = parser.parse_args()
     secret = "benchmark-secret"
     work = Path(args.keep or tempfile.mkdtemp(prefix="crosstrain-bench-"))
@@ -179,7 +189,9 @@ def main() -> None:
     kinds = make_class(work / "submissions", args.count)
     figures: dict = {"submissions": args.count, "cores": os.cpu_count()}
     if args.baseline_src:
-        figures |= compare(args.baseline_src, work, args.count, secret, args.rounds)
+        figures |= compare(
+            args.baseline_src, work, args.count, secret, args.rounds, args.baseline_python
+        )
         figures["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
         print(json.dumps(figures, indent=2))
         if not args.keep:
