@@ -104,3 +104,10 @@ def test_wait_until_stops_when_asked():
     stop = threading.Event()
     stop.set()
     assert clock.wait_until(clock.time() + 1000, stop) is False
+
+
+def test_reset_returns_to_wall_time():
+    clock = Clock()
+    clock.advance(5000)
+    clock.reset()
+    assert clock.offset == 0.0

@@ -119,6 +119,7 @@ class EventsRuntime(Runtime):
     def reset(self) -> None:
         self.engine.clear()
         self.scheduler.clear()
+        self.clock.reset()
         self.dlqs.clear()
         self.poller.reset()
         if self.store is not None:

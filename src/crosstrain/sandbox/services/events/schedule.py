@@ -199,6 +199,13 @@ class Clock:
             self._changed.notify_all()
         return self._offset
 
+    def reset(self) -> None:
+        """Back to wall time (a sandbox reset: nothing that was scheduled is left)."""
+        with self._changed:
+            self._offset = 0.0
+            self.generation += 1
+            self._changed.notify_all()
+
     def wait_until(self, moment: float, stop: threading.Event | None = None) -> bool:
         """Block until the clock reaches ``moment`` (epoch seconds); ``False`` if ``stop`` was
         set first. Wakes early when the clock is advanced."""

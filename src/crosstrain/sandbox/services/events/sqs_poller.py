@@ -152,7 +152,7 @@ class SqsPoller:
             self.wake()
 
     def _invoke(self, esm, messages: list) -> None:
-        from crosstrain.sandbox.services.awslambda.runtime import LambdaApiError
+        from crosstrain.sandbox.services.awslambda.functions import LambdaApiError
 
         queue_arn = esm.event_source_arn
         _, _, _, region, account, name = queue_arn.split(":", 5)

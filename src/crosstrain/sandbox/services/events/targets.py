@@ -73,7 +73,7 @@ class LambdaTarget(_Target):
     """An asynchronous invocation through crosstrain's Lambda runtime."""
 
     def deliver(self, delivery: Delivery) -> Result:
-        from crosstrain.sandbox.services.awslambda.runtime import LambdaApiError
+        from crosstrain.sandbox.services.awslambda.functions import LambdaApiError
         from crosstrain.sandbox.services.events.validation import lambda_denies
 
         lam = self.rt.lambda_runtime()

@@ -31,16 +31,30 @@ class StepFunctionsRuntime(Runtime):
         super().__init__(router)
         events = events_runtime(router)
         self.clock = events.clock if events is not None else Clock()
-        engine.enable_execution()
-        engine.install(self.clock, self._client)
+        engine.enable_execution()  # cheap; the interpreter itself loads on first use
         self._clients: dict[tuple[str, str], object] = {}
         self._stop = threading.Event()
-        self._watcher = threading.Thread(target=self._watch, name="crosstrain-sfn", daemon=True)
-        self._watcher.start()
+        self._installed = False
+        self._install_lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+
+    def ensure_installed(self) -> None:
+        """Load and wire moto's interpreter (seconds of imports) the first time it is needed,
+        not at sandbox start."""
+        if self._installed:
+            return
+        with self._install_lock:
+            if self._installed:
+                return
+            engine.install(self.clock, self._client)
+            self._watcher = threading.Thread(target=self._watch, name="crosstrain-sfn", daemon=True)
+            self._watcher.start()
+            self._installed = True
 
     def close(self) -> None:
         self._stop.set()
-        self._watcher.join(timeout=5)
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
 
     def _watch(self) -> None:
         """Executions change state in their own threads: tell persistence when they do."""
@@ -80,6 +94,7 @@ class StepFunctionsRuntime(Runtime):
         if not target.startswith(_TARGET):
             return None
         action = target[len(_TARGET) :]
+        self.ensure_installed()
         if action == "StartExecution":
             return self._start_execution
         if action in ("CreateStateMachine", "UpdateStateMachine"):
