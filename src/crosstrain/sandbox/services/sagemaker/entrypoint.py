@@ -21,6 +21,7 @@ CONTAINER_ROOT = "/opt/ml"
 CODE_CHANNELS = ("code", "sm_drivers")
 MAX_TEXT_FILE = 2 * 1024 * 1024
 PIP_SHIM = '#!/bin/sh\nexec "{python}" -m pip "$@"\n'
+PYTHON_SHIM = '#!/bin/sh\nexec "{python}" "$@"\n'
 
 
 def wanted(params: dict) -> bool:
@@ -62,13 +63,11 @@ def python_shims(folder: Path) -> Path:
     (what the container's image would have on its ``PATH``)."""
     shims = folder / "bin"
     shims.mkdir(exist_ok=True)
-    for name in ("python3", "python"):
-        link = shims / name
-        if not link.exists():
-            link.symlink_to(sys.executable)
-    for name in ("pip3", "pip"):
+    # Scripts, not symlinks: a symlinked venv interpreter would lose its venv's packages.
+    for name, template in (("python3", PYTHON_SHIM), ("python", PYTHON_SHIM), ("pip3", PIP_SHIM),
+                           ("pip", PIP_SHIM)):  # fmt: skip
         script = shims / name
-        script.write_text(PIP_SHIM.format(python=sys.executable))
+        script.write_text(template.format(python=sys.executable))
         script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return shims
 

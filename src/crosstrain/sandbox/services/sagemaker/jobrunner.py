@@ -150,7 +150,9 @@ class JobRunner:
         inputs = job.params.get("InputDataConfig") or []
         channels = scriptmode.fetch_channels(self.s3(), inputs, paths["data"], job.region)
         entrypoint.map_code_channels(channels, job.folder)
-        scriptmode.write_config(paths["config"], job.params.get("HyperParameters") or {}, inputs)
+        instance = (job.params.get("ResourceConfig") or {}).get("InstanceType") or "ml.m5.large"
+        hps = job.params.get("HyperParameters") or {}
+        scriptmode.write_config(paths["config"], hps, inputs, instance)
         env = {
             **entrypoint.environment(job.folder, self._base_environment(job, paths["code"])),
             **{str(k): str(v) for k, v in (job.params.get("Environment") or {}).items()},
