@@ -301,3 +301,21 @@ class Deployer:
                 f"({endpoint.log_group})."
             ) from None
         log_worker(self.router, endpoint, variant, result.info)
+
+
+def apply_current(deployment, moto_endpoint, max_workers: int) -> None:
+    """Give the running variants the weights and instance counts moto's endpoint reports (set by
+    ``UpdateEndpointWeightsAndCapacities``, kept across restarts). Call with the moto lock."""
+    ours = {variant.name: variant for variant in deployment.variants}
+    for settings in moto_endpoint.production_variants:
+        variant = ours.get(settings["VariantName"])
+        if variant is None:
+            continue
+        if settings.get("CurrentWeight") is not None:
+            variant.weight = float(settings["CurrentWeight"])
+        if settings.get("CurrentInstanceCount"):
+            variant.instances = int(settings["CurrentInstanceCount"])
+            variant.pool.max_workers = min(variant.instances, max_workers)
+        else:  # moto blanks the counts a weights-only change leaves out; AWS keeps them
+            settings["CurrentInstanceCount"] = variant.instances
+            settings["DesiredInstanceCount"] = variant.instances
