@@ -209,8 +209,18 @@ def test_show_and_describe_statements(shop):
     described = query(athena, "DESCRIBE `shop`.orders")
     assert described[0][0].split("\t")[0].strip() == "order_id"
     assert any("# Partition Information" in row[0] for row in described)
+    ok(athena, "CREATE VIEW recent AS SELECT * FROM orders WHERE year = 2024")
+    assert query(athena, "SHOW VIEWS IN shop LIKE 'rec*'") == [["recent"]]
     ok(athena, "DROP DATABASE other")
     assert run(athena, "SHOW TABLES IN other")["Status"]["State"] == "FAILED"
+
+
+def test_show_tblproperties(aws):
+    athena = aws["athena"]
+    ok(athena, "CREATE DATABASE shop")
+    ok(athena, ORDERS + " TBLPROPERTIES ('classification' = 'parquet', 'owner' = 'me')")
+    assert query(athena, "SHOW TBLPROPERTIES orders ('owner')") == [["owner\tme"]]
+    assert ["classification\tparquet"] in query(athena, "SHOW TBLPROPERTIES shop.orders")
 
 
 def test_msck_repair_reports_the_partitions_it_added(aws, orders):
