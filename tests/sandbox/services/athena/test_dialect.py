@@ -58,7 +58,7 @@ def test_ctas_textfile_with_a_field_delimiter_and_no_data(shop):
     ok(athena, "CREATE TABLE empty WITH (format = 'ORC') AS SELECT * FROM orders WITH NO DATA")
     assert query(athena, "SELECT count(*) FROM empty")[1] == ["0"]
     assert [c["Name"] for c in shop["glue"].get_table(DatabaseName="shop", Name="empty")["Table"][
-        "StorageDescriptor"]["Columns"]] == ["order_id", "region", "amount"]  # fmt: skip
+        "StorageDescriptor"]["Columns"]] == ["order_id", "region", "amount", "year"]  # fmt: skip
 
 
 def test_view_over_a_view_with_trino_functions(shop):
@@ -209,8 +209,18 @@ def test_show_and_describe_statements(shop):
     described = query(athena, "DESCRIBE `shop`.orders")
     assert described[0][0].split("\t")[0].strip() == "order_id"
     assert any("# Partition Information" in row[0] for row in described)
+    ok(athena, "CREATE VIEW recent AS SELECT * FROM orders WHERE year = 2024")
+    assert query(athena, "SHOW VIEWS IN shop LIKE 'rec*'") == [["recent"]]
     ok(athena, "DROP DATABASE other")
     assert run(athena, "SHOW TABLES IN other")["Status"]["State"] == "FAILED"
+
+
+def test_show_tblproperties(aws):
+    athena = aws["athena"]
+    ok(athena, "CREATE DATABASE shop")
+    ok(athena, ORDERS + " TBLPROPERTIES ('classification' = 'parquet', 'owner' = 'me')")
+    assert query(athena, "SHOW TBLPROPERTIES orders ('owner')") == [["owner\tme"]]
+    assert ["classification\tparquet"] in query(athena, "SHOW TBLPROPERTIES shop.orders")
 
 
 def test_msck_repair_reports_the_partitions_it_added(aws, orders):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 from athena_support import OUTPUT, run
 
@@ -12,15 +13,15 @@ from crosstrain import sandbox as sandbox_api
 from crosstrain.sandbox.services.athena.history import INTERRUPTED
 
 
-def wait_persisted(sb, timeout: float = 10.0) -> None:
-    """Wait until the state writer has nothing pending (readiness awaited, not slept for)."""
+def wait_recorded(state_dir: Path, query_id: str, timeout: float = 10.0) -> None:
+    """Wait until the Athena snapshot on disk holds the execution (awaited, not slept for)."""
+    snapshot = state_dir / "moto" / "athena.pkl"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = sb.health()["state"]
-        if not state["pending"] and state["generation"] > 0:
+        if snapshot.exists() and query_id.encode() in snapshot.read_bytes():
             return
         time.sleep(0.05)
-    raise AssertionError("state was not written in time")
+    raise AssertionError("the execution was not written in time")
 
 
 def test_history_results_and_named_queries_survive_a_restart(tmp_path):
@@ -71,7 +72,7 @@ def test_a_query_running_when_the_sandbox_died_comes_back_failed(tmp_path):
             QueryString="SELECT count(*) FROM range(30000000000) AS a(x) WHERE x % 7 = 3",
             ResultConfiguration={"OutputLocation": OUTPUT},
         )["QueryExecutionId"]
-        wait_persisted(sb)
+        wait_recorded(tmp_path, query_id)
         os.kill(sb.pid, signal.SIGKILL)
         sb.process.wait(timeout=10)
     finally:

@@ -71,7 +71,8 @@ def load(lock: threading.RLock) -> list[tuple[Execution, str | None]]:
     loaded = []
     for data in sorted(found, key=lambda d: d["submitted"]):
         data = dict(data)
-        token, scanned, result = data.pop("token"), data.pop("bytes_scanned"), data.pop("result")
+        token, scanned = data.pop("token", None), data.pop("bytes_scanned", 0)
+        result = data.pop("result", None)
         execution = Execution(**data, counter={"bytes": scanned}, restored_result=result)
         if execution.state in ("QUEUED", "RUNNING"):
             execution.state, execution.reason = "FAILED", INTERRUPTED

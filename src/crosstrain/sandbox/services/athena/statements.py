@@ -33,9 +33,7 @@ from crosstrain.sandbox.services.athena.queries import QueryStatements
 from crosstrain.sandbox.services.athena.s3 import SandboxS3, split_url
 from crosstrain.sandbox.services.athena.sql import QueryError, pattern_match
 
-UTILITIES = frozenset(
-    {"show_databases", "show_tables", "show_partitions", "show_columns", "describe"}
-)
+UTILITIES = frozenset({"show", "describe"})
 NOT_SUPPORTED = "NOT_SUPPORTED: Queries of this type are not supported"
 
 
@@ -113,6 +111,10 @@ class Statements(QueryStatements):
             return self.show_partitions(words)
         if words.take("COLUMNS"):
             return self.show_columns(words)
+        if words.take("VIEWS"):
+            return self.show_views(words)
+        if words.take("TBLPROPERTIES"):
+            return self.show_properties(words)
         raise QueryError(NOT_SUPPORTED)
 
     @staticmethod
@@ -136,6 +138,28 @@ class Statements(QueryStatements):
         pattern = self.like(words)
         names = self.catalog.tables(database)
         return utility("tab_name", [n for n in names if pattern_match(pattern, n)])
+
+    def show_views(self, words: Words) -> Result:
+        database = self.database
+        if words.take("IN") or words.take("FROM"):
+            database = words.ident().lower()
+        pattern = self.like(words)
+        views = self.catalog.views(database)
+        return utility("views", [n for n in views if pattern_match(pattern, n)])
+
+    def show_properties(self, words: Words) -> Result:
+        """``SHOW TBLPROPERTIES t [('name')]``: ``name<TAB>value`` lines."""
+        table, _ = self.catalog.table(*words.name(self.database))
+        wanted = None
+        if words.take("("):
+            wanted = words.string()
+            words.expect(")")
+        words.end()
+        found = table.get("Parameters") or {}
+        if wanted is not None and wanted not in found:
+            raise QueryError(f"Table {table['Name']} does not have property: {wanted}")
+        names = [wanted] if wanted is not None else sorted(found)
+        return utility("prpt_name", [f"{n}\t{found[n]}" for n in names])
 
     def show_partitions(self, words: Words) -> Result:
         reference = words.name(self.database)
