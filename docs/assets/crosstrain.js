@@ -253,6 +253,14 @@
   function linkJupyter(sandbox) {
     const jupyter = sandbox && sandbox.jupyter;
     if (!jupyter) return;
+    // A workbench terminal: crosstrain, aws and awslocal on the PATH, wired to the sandbox.
+    for (const link of document.querySelectorAll(".ct-lab__terminal")) {
+      if (!jupyter.terminal) continue;
+      link.href = jupyter.terminal;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.hidden = false;
+    }
     for (const link of document.querySelectorAll(".ct-lab__jupyter")) {
       const lab = link.closest(".ct-lab").dataset.lab;
       const notebook = link.dataset.notebook;
@@ -281,6 +289,10 @@
     if (sandbox.jupyter) {
       parts.push(" · ", el("a", { href: sandbox.jupyter.url, target: "_blank", rel: "noopener" },
         ["Open JupyterLab"]));
+      if (sandbox.jupyter.terminal) {
+        parts.push(" · ", el("a", { href: sandbox.jupyter.terminal, target: "_blank",
+          rel: "noopener" }, ["Open a terminal"]));
+      }
     }
     node.replaceChildren(el("p", {}, parts));
   }

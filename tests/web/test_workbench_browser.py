@@ -1,6 +1,7 @@
 """The workbench end to end, in Debian's chromium, from `crosstrain up`'s own process tree:
 a lab page's "Open in JupyterLab" opens the lab's notebook, its first cell runs against the
-sandbox, and the page's Check answers. Started from a shell holding real-looking AWS keys.
+sandbox, the page's Check answers, and "Open a terminal" gives a shell wired to the sandbox.
+Started from a shell holding real-looking AWS keys.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import httpx
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
 LAB = "00-sandbox-orientation"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -61,30 +61,16 @@ def workbench(tmp_path, repo_site):
     up = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(up, "crosstrain is up", timeout=180)
-        yield f"http://127.0.0.1:{port}", sandbox_port
+        yield f"http://127.0.0.1:{port}", sandbox_port, tmp_path / "workspace"
     finally:
         up.send_signal(signal.SIGINT)
         up.communicate(timeout=60)
 
 
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM}; install it with `apt-get install chromium`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        yield browser
-        browser.close()
-
-
 def test_open_in_jupyterlab_runs_the_kit_and_check_answers(workbench, browser):
     from playwright.sync_api import expect
 
-    site, sandbox_port = workbench
+    site, sandbox_port, workspace = workbench
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     seen: list[str] = []
 
@@ -113,12 +99,23 @@ def test_open_in_jupyterlab_runs_the_kit_and_check_answers(workbench, browser):
     expect(lab.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_be_attached(
         timeout=90_000
     )
-    first.locator(".jp-InputArea-editor").click()
-    lab.keyboard.press("Shift+Enter")
     output = first.locator(".jp-OutputArea-output")
-    expect(output).to_contain_text(f"talking to http://127.0.0.1:{sandbox_port}", timeout=90_000)
+    talking = f"talking to http://127.0.0.1:{sandbox_port}"
     ARTIFACTS.mkdir(exist_ok=True)
-    lab.screenshot(path=str(ARTIFACTS / "workbench-notebook.png"))
+    try:
+        # A run pressed while the kernel's connection settles can be dropped (the prompt stays
+        # "[ ]"); a learner presses again, and so does the test, a few times at most.
+        for _ in range(4):
+            first.locator(".jp-InputArea-editor").click()
+            lab.keyboard.press("Shift+Enter")
+            try:
+                expect(output).to_contain_text(talking, timeout=30_000)
+                break
+            except AssertionError:
+                continue
+        expect(output).to_contain_text(talking, timeout=1_000)
+    finally:
+        lab.screenshot(path=str(ARTIFACTS / "workbench-notebook.png"))
 
     page.bring_to_front()
     box = page.locator('.ct-check[data-step="store-dataset"]')
@@ -127,6 +124,25 @@ def test_open_in_jupyterlab_runs_the_kit_and_check_answers(workbench, browser):
     expect(box.locator(".ct-check__result")).to_contain_text("orientation-data")
     box.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "workbench-check.png"))
+
+    terminal_link = page.locator(".ct-lab__terminal")
+    expect(terminal_link).to_be_visible()
+    with context.expect_page() as opened:
+        terminal_link.click()
+    terminal = opened.value
+    expect(terminal.locator(".jp-Terminal")).to_be_visible(timeout=60_000)
+    tab = terminal.locator(".lm-TabBar-tab.jp-mod-current .lm-TabBar-tabLabel")
+    expect(tab).to_contain_text("Terminal crosstrain", timeout=60_000)  # its session is connected
+    terminal.locator(".jp-Terminal").click()
+    terminal.keyboard.type(
+        'echo "$AWS_ENDPOINT_URL $(command -v crosstrain aws | wc -l)" > t.txt\n'
+    )
+    answer = workspace / "t.txt"
+    deadline = time.monotonic() + 30
+    while not (answer.is_file() and answer.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    terminal.screenshot(path=str(ARTIFACTS / "workbench-terminal.png"))
+    assert answer.read_text().split() == [f"http://127.0.0.1:{sandbox_port}", "2"]
     assert {urlparse(url).hostname for url in seen} == {"127.0.0.1"}
     context.close()
     assert httpx.get(f"{site}/api/sandbox").json()["jupyter"]["base"].startswith("http://127.0.0.1")

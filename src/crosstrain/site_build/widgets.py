@@ -94,6 +94,7 @@ def add_lab_header(markdown: str, slug: str, manifest) -> str:
         '<button type="button" class="md-button ct-lab__reset">Reset lab</button>'
         f'<a class="md-button ct-lab__jupyter" data-notebook="{html.escape(notebook)}" hidden>'
         "Open in JupyterLab</a>"
+        '<a class="md-button ct-lab__terminal" hidden>Open a terminal</a>'
         "</div></section>\n"
     )
     first = markdown.lstrip("\n").split("\n", 1)

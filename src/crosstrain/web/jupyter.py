@@ -30,6 +30,8 @@ from crosstrain.settings import settings
 from crosstrain.web.safe_env import safe_env, shell_rc
 
 READY_TIMEOUT = 90.0
+TERMINAL_WORKSPACE = "crosstrain-terminal"
+TERMINAL_NAME = "crosstrain"  # letters only: Jupyter's terminal routes take \w+ names
 # JupyterLab front-end plugins learners do not get: nbgrader's (instructor tools) and the ones
 # that would fetch news from the internet.
 DISABLED_LAB_PLUGINS = ("@jupyter/nbgrader", "@jupyterlab/apputils-extension:announcements")
@@ -59,9 +61,19 @@ class Jupyter:
     def url(self) -> str:
         return f"{self.base}lab?token={self.token}"
 
+    @property
+    def terminal_url(self) -> str:
+        """JupyterLab opened on a workbench terminal (the workspace :func:`add_terminal` saves)."""
+        return f"{self.base}lab/workspaces/{TERMINAL_WORKSPACE}?token={self.token}"
+
     def info(self) -> dict:
         """What the site needs to link into it (``/api/sandbox`` serves this)."""
-        return {"url": self.url, "base": self.base, "token": self.token}
+        return {
+            "url": self.url,
+            "base": self.base,
+            "token": self.token,
+            "terminal": self.terminal_url,
+        }
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -153,10 +165,33 @@ def start_jupyter(workspace: Path, sandbox, port: int | None = None) -> Jupyter:
     jupyter = Jupyter(process, f"http://127.0.0.1:{port}/", token, log)
     try:
         wait_ready(jupyter)
+        add_terminal(jupyter)
     except BaseException:
         jupyter.stop()
         raise
     return jupyter
+
+
+def add_terminal(jupyter: Jupyter) -> None:
+    """Save a JupyterLab workspace whose layout is one terminal, so a link can open a terminal
+    (JupyterLab has no URL that opens one; opening a workspace restores its widgets)."""
+    import httpx
+
+    terminal = f"terminal:{TERMINAL_NAME}"
+    layout = {
+        "main": {
+            "dock": {"type": "tab-area", "currentIndex": 0, "widgets": [terminal]},
+            "current": terminal,
+        },
+        "left": {"collapsed": False, "visible": True, "current": "filebrowser"},
+        "right": {"collapsed": True, "visible": True, "widgets": []},
+    }
+    workspace = {
+        "data": {"layout-restorer:data": layout, terminal: {"data": {"name": TERMINAL_NAME}}},
+        "metadata": {"id": TERMINAL_WORKSPACE},
+    }
+    url = f"{jupyter.base}lab/api/workspaces/{TERMINAL_WORKSPACE}"
+    httpx.put(url, params={"token": jupyter.token}, json=workspace, timeout=10).raise_for_status()
 
 
 def wait_ready(jupyter: Jupyter) -> None:
