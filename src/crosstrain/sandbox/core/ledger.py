@@ -177,7 +177,8 @@ LEDGER: tuple[Entry, ...] = (
         "other type fails (ROLLBACK_COMPLETE, or UPDATE_ROLLBACK_COMPLETE for an update) with a "
         "reason naming the type; `crosstrain sandbox services --cloudformation-types` lists "
         "both kinds. TemplateURL is read from the sandbox's S3, in any S3 URL style. Change "
-        "sets give the stack its outputs, parameters and per-resource events. SAM templates "
+        "sets give the stack its outputs and per-resource events (Parameters keep the values "
+        "the stack was created with). SAM templates "
         "(AWS::Serverless-2016-10-31) are expanded by aws-sam-translator; the stack keeps the "
         "expanded template and HttpApi events (ApiGatewayV2) fail. The AWS CDK (cdk and "
         "cdklocal) bootstraps, deploys and destroys; bootstrap roles are not assumed.",

@@ -107,3 +107,9 @@ def test_an_invalid_sam_template_fails_with_the_translators_reason(sandbox):
             StackName="broken", TemplateBody=json.dumps(broken)
         )
     assert f"Transform {SAM} failed with" in exc.value.response["Error"]["Message"]
+
+
+def test_validate_template_accepts_a_sam_template(sandbox):
+    cf = sandbox.client("cloudformation")
+    answer = cf.validate_template(TemplateBody=_template("s3://sam-artifacts/counter.zip"))
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
