@@ -48,7 +48,10 @@ LEDGER: tuple[Entry, ...] = (
         "Users, roles, policies, keys. AWS-managed policies load when a request first names "
         "them (ListPolicies --scope AWS lists those loaded). Enforcement only with --enforce-iam "
         "(the admin key `test` always passes); without it Lambda accepts role ARNs that do not "
-        "exist, as LocalStack does. SimulatePrincipalPolicy is not implemented.",
+        "exist, as LocalStack does. SimulatePrincipalPolicy and SimulateCustomPolicy answer "
+        "allowed / explicitDeny / implicitDeny with matched statements, using moto's statement "
+        "evaluation (Action/NotAction, Resource/NotResource wildcards, StringEquals conditions "
+        "only; other condition operators count as met; SCPs and session policies are ignored).",
     ),
     Entry("sts", "moto", "GetCallerIdentity, AssumeRole across account ids."),
     Entry(
@@ -135,10 +138,17 @@ LEDGER: tuple[Entry, ...] = (
         "requirements.txt is not installed, each variant runs min(instance count, 2) workers. "
         "Variants, weights, UpdateEndpoint (blue/green), ModelError, logs and metrics work; "
         "async, serverless scaling, multi-model and data capture do not. Training jobs run "
-        "script mode only (sagemaker_program + sagemaker_submit_directory) as one local "
-        "process (algo-1; no distributed training, no GPUs, File input mode). Processing, "
-        "transform and tuning jobs are stubs that run nothing. ListTrainingJobs filters, sorts "
-        "and pages as AWS does; DeleteTrainingJob forgets a finished job.",
+        "script mode (sagemaker_program + sagemaker_submit_directory, the SDK v2 estimators) or "
+        "a ContainerEntrypoint (the SDK v3 ModelTrainer's sm_drivers launcher) as one local "
+        "process on the sandbox's Python (algo-1; /opt/ml mapped to the job's folder; no "
+        "distributed training, no GPUs, File input mode). Image URIs (ECR, any account) are "
+        "accepted and never pulled: every image maps to this local serving and training. "
+        "Processing, transform and tuning jobs are stubs that run nothing. ListTrainingJobs "
+        "filters, sorts and pages as AWS does; DeleteTrainingJob forgets a finished job; "
+        "Describe/List replies leave out unset structures as AWS does. The SageMaker Python SDK "
+        "v2 and v3 run unchanged (docs/sandbox/sagemaker-sdk.md). After a restart, endpoints, "
+        "their configs, variant weights and training job records are kept; a job running at "
+        "the stop is Failed.",
     ),
     Entry(
         "athena",

@@ -7,7 +7,8 @@
 as the container would, with the sandbox's Python as ``python3`` (no image is pulled), in the
 job's folder laid out like ``/opt/ml``: the absolute path ``/opt/ml`` is mapped to the job's
 folder in the command and in the text files of the code channels (``code``, ``sm_drivers``),
-since a process outside a container cannot mount its own ``/opt/ml``.
+since a process outside a container cannot mount its own ``/opt/ml``. ``pip install`` in a job
+only checks (``PIP_DRY_RUN``): requirements come from the sandbox's Python, never installed.
 """
 
 from __future__ import annotations
@@ -76,4 +77,7 @@ def environment(folder: Path, base: dict[str, str]) -> dict[str, str]:
     """``base`` with the shims first on ``PATH`` (no ``PYTHONPATH``: the launcher sets its own)."""
     env = {k: v for k, v in base.items() if k != "PYTHONPATH"}
     env["PATH"] = os.pathsep.join([str(python_shims(folder)), base.get("PATH", "")])
+    # A launcher's `pip install -r requirements.txt` must not change the sandbox's own Python:
+    # pip only checks (what is already installed passes; anything missing fails the job).
+    env.update(PIP_DRY_RUN="1", PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
     return env

@@ -18,6 +18,7 @@ from sagemaker.core.helper.session_helper import Session
 from sagemaker.core.resources import Endpoint, EndpointConfig, Model, TrainingJob
 from sagemaker.core.shapes import ContainerDefinition, ProductionVariant
 from sagemaker.core.training.configs import Compute, InputData, SourceCode
+from sagemaker.serve.model_builder import ModelBuilder
 from sagemaker.train.model_trainer import ModelTrainer
 
 TRAIN_SCRIPT = """
@@ -134,6 +135,20 @@ answer = endpoint.invoke(body=json.dumps(probe), content_type="application/json"
 core_predictions = json.loads(answer.body.read())
 endpoint.delete()
 
+# The same artifact through ModelBuilder: an image and model data (the model carries its code).
+builder = ModelBuilder(
+    s3_model_data_url=artifact,
+    image_uri=image,
+    role_arn=ROLE,
+    instance_type="ml.m5.large",
+    sagemaker_session=session,
+)
+builder.build(model_name="v3-builder-model")
+built = builder.deploy(endpoint_name="v3-builder", initial_instance_count=1)
+answer = built.invoke(body=json.dumps(probe), content_type="application/json")
+builder_predictions = json.loads(answer.body.read())
+built.delete()
+
 print(
     json.dumps(
         {
@@ -141,6 +156,7 @@ print(
             "image": job.algorithm_specification.training_image,
             "model_data": artifact,
             "core_predictions": core_predictions,
+            "builder_predictions": builder_predictions,
         }
     )
 )
