@@ -125,36 +125,26 @@ def _localstack_defaults(account: str) -> None:
     moto.core.DEFAULT_ACCOUNT_ID = moto.core.models.DEFAULT_ACCOUNT_ID = account
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.die_with_parent:
-        _die_with_parent()
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
+def _bind(args: argparse.Namespace):
+    """The HTTP+HTTPS server on the asked address (its app is set once the router is built)."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    _localstack_defaults(args.account)
     from crosstrain.sandbox.core.tls import DualProtocolServer, scheme_of
 
-    placeholder = lambda environ, start_response: []  # noqa: E731 - replaced below
-    try:
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
+    class Handler(MotoRequestHandler):
+        def make_environ(self) -> dict:
+            environ = super().make_environ()
+            environ["wsgi.url_scheme"] = scheme_of(self.connection)
+            return environ
 
-        class Handler(MotoRequestHandler):
-            def make_environ(self) -> dict:
-                environ = super().make_environ()
-                environ["wsgi.url_scheme"] = scheme_of(self.connection)
-                return environ
+    placeholder = lambda environ, start_response: []  # noqa: E731 - replaced by the router
+    server = DualProtocolServer(args.host, args.port, placeholder, handler=Handler)
+    server.tls_dir = args.tls_dir  # None: HTTP only (crosstrain.sandbox.start always passes one)
+    return server
 
-        server = DualProtocolServer(args.host, args.port, placeholder, handler=Handler)
-    except OSError as exc:
-        _report(args.ready_fd, {"ready": False, "error": f"{exc.strerror or exc}"})
-        return 3
-    port = server.server_port
-    endpoint = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{port}"
-    os.environ.setdefault("MOTO_PORT", str(port))
-    tls_dir = args.tls_dir  # None: HTTP only (crosstrain.sandbox.start always passes one)
-    server.tls_dir = tls_dir
-    threading.Thread(target=_prewarm, args=(tls_dir,), daemon=True).start()
 
+def _router(args: argparse.Namespace, endpoint: str, port: int):
+    """The router with its state restored, its runtimes loaded and its start token."""
     from crosstrain.sandbox.core import iam
     from crosstrain.sandbox.core.router import Router
 
@@ -167,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             "host": args.host,
             "port": port,
             "account": args.account,
-            "ca_bundle": str(tls_dir / "ca.pem") if tls_dir else None,
+            "ca_bundle": str(args.tls_dir / "ca.pem") if args.tls_dir else None,
             **limits(args),
         },
     )
@@ -184,7 +174,25 @@ def main(argv: list[str] | None = None) -> int:
         iam.enable()
     for path in RUNTIMES:
         router.add_runtime(_load(path))
-    server.app = router
+    return router
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.die_with_parent:
+        _die_with_parent()
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
+    _localstack_defaults(args.account)
+    try:
+        server = _bind(args)
+    except OSError as exc:
+        _report(args.ready_fd, {"ready": False, "error": f"{exc.strerror or exc}"})
+        return 3
+    port = server.server_port
+    endpoint = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{port}"
+    os.environ.setdefault("MOTO_PORT", str(port))
+    threading.Thread(target=_prewarm, args=(args.tls_dir,), daemon=True).start()
+    router = server.app = _router(args, endpoint, port)
 
     stopping = threading.Event()
 
@@ -196,17 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     router.on_shutdown = lambda: stop(None, None)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    _report(
-        args.ready_fd,
-        {
-            "ready": True,
-            "port": port,
-            "pid": os.getpid(),
-            "endpoint": endpoint,
-            "ca_bundle": str(tls_dir / "ca.pem") if tls_dir else None,
-            "notices": router.notices,
-        },
-    )
+    ready = {"ready": True, "port": port, "pid": os.getpid(), "endpoint": endpoint}
+    ready |= {"ca_bundle": router.settings["ca_bundle"], "notices": router.notices}
+    _report(args.ready_fd, ready)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -64,6 +64,27 @@ _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>.+)/invocations/?$")
 _FUNCTION_PATH = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/(?P<name>[^/]+)")
 
 
+def _payload_refused(payload: bytes, invocation_type: str) -> Response | None:
+    """The error AWS gives a payload that is too large or not JSON, else ``None``."""
+    limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
+    if len(payload) > limit:
+        return aws_error(
+            "RequestTooLargeException",
+            f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+            413,
+        )
+    if payload.strip():
+        try:
+            json.loads(payload)
+        except ValueError as exc:
+            return aws_error(
+                "InvalidRequestContentException",
+                f"Could not parse request body into json: {exc}",
+                400,
+            )
+    return None
+
+
 class LambdaRuntime(Runtime):
     """Serves ``Invoke`` (RequestResponse, Event, DryRun) by running the handler."""
 
@@ -162,22 +183,9 @@ class LambdaRuntime(Runtime):
         except LambdaApiError as exc:
             return exc.response
         payload = request.get_data()
-        limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
-        if len(payload) > limit:
-            return aws_error(
-                "RequestTooLargeException",
-                f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
-                413,
-            )
-        if payload.strip():
-            try:
-                json.loads(payload)
-            except ValueError as exc:
-                return aws_error(
-                    "InvalidRequestContentException",
-                    f"Could not parse request body into json: {exc}",
-                    400,
-                )
+        refused = _payload_refused(payload, invocation_type)
+        if refused is not None:
+            return refused
         headers = {"X-Amz-Executed-Version": function.version}
         if invocation_type == "DryRun":
             return Response(status=204, headers=headers)
