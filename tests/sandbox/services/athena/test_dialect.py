@@ -61,6 +61,26 @@ def test_ctas_textfile_with_a_field_delimiter_and_no_data(shop):
         "StorageDescriptor"]["Columns"]] == ["order_id", "region", "amount", "year"]  # fmt: skip
 
 
+def test_unload_writes_partitioned_files_a_table_can_read(shop, orders):
+    athena = shop["athena"]
+    unloaded = ok(
+        athena,
+        "UNLOAD (SELECT order_id, region, year FROM orders WHERE region <> ')') "
+        "TO 's3://lake/unloaded/' WITH (format = 'JSON', partitioned_by = ARRAY['year'])",
+    )
+    result = athena.get_query_results(QueryExecutionId=unloaded["QueryExecutionId"])
+    assert result["UpdateCount"] == len(orders)
+    again = run(athena, "UNLOAD (SELECT 1 AS x) TO 's3://lake/unloaded/'")
+    assert again["Status"]["StateChangeReason"].startswith("HIVE_PATH_ALREADY_EXISTS")
+    ok(
+        athena,
+        "CREATE EXTERNAL TABLE copied (order_id bigint, region string) PARTITIONED BY (year int) "
+        "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' LOCATION 's3://lake/unloaded/'",
+    )
+    ok(athena, "MSCK REPAIR TABLE copied")
+    assert query(athena, "SELECT count(*) FROM copied WHERE year = 2023")[1] == ["300"]
+
+
 def test_view_over_a_view_with_trino_functions(shop):
     athena = shop["athena"]
     ok(athena, "CREATE VIEW eu AS SELECT order_id, amount, year FROM orders WHERE region = 'eu'")
@@ -255,5 +275,7 @@ def test_syntax_errors_and_unsupported_statements(aws):
     assert bad["Status"]["StateChangeReason"].startswith("SYNTAX_ERROR: line 2:")
     two = run(athena, "SELECT 1; SELECT 2", database="default")
     assert two["Status"]["StateChangeReason"] == "Only one sql statement is allowed."
+    unbalanced = run(athena, "UNLOAD (SELECT (1) TO 's3://lake/x/'", database="default")
+    assert unbalanced["Status"]["StateChangeReason"].startswith("SYNTAX_ERROR")
     explain = run(athena, "EXPLAIN SELECT 1", database="default")
     assert explain["Status"]["StateChangeReason"].startswith("NOT_SUPPORTED")

@@ -54,7 +54,7 @@ class Statements(QueryStatements):
             self.runtime.router.mark_dirty({"glue"})
         method = self.dispatch(tree)
         kind = method.__name__
-        dml = kind in ("select", "insert_into")
+        dml = kind in ("select", "insert_into", "unload")
         self.execution.statement_type = "DML" if dml else "UTILITY" if kind in UTILITIES else "DDL"
         if isinstance(tree, exp.Command):
             return method(self, Words(sql))
@@ -95,6 +95,7 @@ class Statements(QueryStatements):
                 "MSCK REPAIR": Statements.msck_repair,
                 "CREATE": Statements.create_database,
                 "ALTER": Statements.add_partitions,  # several partitions at once
+                "UNLOAD": QueryStatements.unload,
             }.get(str(tree.this).upper())
             if command is not None:
                 return command
