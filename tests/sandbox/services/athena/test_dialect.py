@@ -84,6 +84,7 @@ def test_unload_writes_partitioned_files_a_table_can_read(shop, orders):
 def test_view_over_a_view_with_trino_functions(shop):
     athena = shop["athena"]
     ok(athena, "CREATE VIEW eu AS SELECT order_id, amount, year FROM orders WHERE region = 'eu'")
+    assert query(athena, "SHOW CREATE VIEW eu")[0] == ["CREATE VIEW eu AS"]
     ok(
         athena,
         "CREATE OR REPLACE VIEW eu_days AS SELECT year, "
@@ -241,6 +242,27 @@ def test_show_tblproperties(aws):
     ok(athena, ORDERS + " TBLPROPERTIES ('classification' = 'parquet', 'owner' = 'me')")
     assert query(athena, "SHOW TBLPROPERTIES orders ('owner')") == [["owner\tme"]]
     assert ["classification\tparquet"] in query(athena, "SHOW TBLPROPERTIES shop.orders")
+
+
+def test_show_create_table_gives_ddl_that_recreates_the_table(aws):
+    athena = aws["athena"]
+    ok(athena, "CREATE DATABASE shop")
+    ok(
+        athena,
+        "CREATE EXTERNAL TABLE notes (id int COMMENT 'key', tags array<string>) COMMENT 'n' "
+        "PARTITIONED BY (dt string) ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde' "
+        "WITH SERDEPROPERTIES ('separatorChar' = ';') LOCATION 's3://lake/notes/' "
+        "TBLPROPERTIES ('skip.header.line.count' = '1')",
+    )
+    ddl = "\n".join(row[0] for row in query(athena, "SHOW CREATE TABLE notes"))
+    assert ddl.startswith("CREATE EXTERNAL TABLE `notes`")
+    ok(athena, "CREATE DATABASE copy")
+    ok(athena, ddl, database="copy")
+    glue = aws["glue"]
+    original = glue.get_table(DatabaseName="shop", Name="notes")["Table"]
+    copied = glue.get_table(DatabaseName="copy", Name="notes")["Table"]
+    for key in ("StorageDescriptor", "PartitionKeys", "Parameters", "Description"):
+        assert copied[key] == original[key], key
 
 
 def test_msck_repair_reports_the_partitions_it_added(aws, orders):

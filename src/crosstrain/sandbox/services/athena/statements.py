@@ -21,7 +21,11 @@ from crosstrain.sandbox.services.athena.catalog import (
     discover_partitions,
     partition_location,
 )
-from crosstrain.sandbox.services.athena.definitions import create_table_input, describe_lines
+from crosstrain.sandbox.services.athena.definitions import (
+    create_statement,
+    create_table_input,
+    describe_lines,
+)
 from crosstrain.sandbox.services.athena.executions import Execution, Result, ddl, utility
 from crosstrain.sandbox.services.athena.grammar import (
     Words,
@@ -116,6 +120,10 @@ class Statements(QueryStatements):
             return self.show_views(words)
         if words.take("TBLPROPERTIES"):
             return self.show_properties(words)
+        if words.take("CREATE") and (words.take("TABLE") or words.take("VIEW")):
+            table, _ = self.catalog.table(*words.name(self.database))
+            words.end()
+            return utility("createtab_stmt", create_statement(table).splitlines())
         raise QueryError(NOT_SUPPORTED)
 
     @staticmethod
