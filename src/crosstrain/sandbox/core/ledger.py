@@ -158,8 +158,8 @@ LEDGER: tuple[Entry, ...] = (
         "SQL is parsed with sqlglot's Athena dialect (Hive DDL, Trino queries: UNNEST, lambdas, "
         "window functions, date_format/date_parse, TRY_CAST) and translated for DuckDB; "
         "SELECT/WITH/joins, SHOW, DESCRIBE, CREATE EXTERNAL TABLE, CTAS, INSERT INTO, views, "
-        "CREATE/DROP DATABASE, DROP TABLE, MSCK REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION. "
-        "Some functions and error texts differ; Iceberg, UNLOAD, EXPLAIN, prepared statements "
+        "CREATE/DROP DATABASE, DROP TABLE, MSCK REPAIR TABLE, ALTER TABLE ADD/DROP PARTITION, "
+        "UNLOAD. Some functions and error texts differ; Iceberg, EXPLAIN, prepared statements "
         "and federated catalogs are not supported; no .metadata file. Query history and named "
         "queries survive a restart (rows are read back from the result files). Both wire "
         "protocols botocore has used are served (json, and rest-json since botocore 1.44.18).",

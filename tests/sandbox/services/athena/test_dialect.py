@@ -61,9 +61,30 @@ def test_ctas_textfile_with_a_field_delimiter_and_no_data(shop):
         "StorageDescriptor"]["Columns"]] == ["order_id", "region", "amount", "year"]  # fmt: skip
 
 
+def test_unload_writes_partitioned_files_a_table_can_read(shop, orders):
+    athena = shop["athena"]
+    unloaded = ok(
+        athena,
+        "UNLOAD (SELECT order_id, region, year FROM orders WHERE region <> ')') "
+        "TO 's3://lake/unloaded/' WITH (format = 'JSON', partitioned_by = ARRAY['year'])",
+    )
+    result = athena.get_query_results(QueryExecutionId=unloaded["QueryExecutionId"])
+    assert result["UpdateCount"] == len(orders)
+    again = run(athena, "UNLOAD (SELECT 1 AS x) TO 's3://lake/unloaded/'")
+    assert again["Status"]["StateChangeReason"].startswith("HIVE_PATH_ALREADY_EXISTS")
+    ok(
+        athena,
+        "CREATE EXTERNAL TABLE copied (order_id bigint, region string) PARTITIONED BY (year int) "
+        "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' LOCATION 's3://lake/unloaded/'",
+    )
+    ok(athena, "MSCK REPAIR TABLE copied")
+    assert query(athena, "SELECT count(*) FROM copied WHERE year = 2023")[1] == ["300"]
+
+
 def test_view_over_a_view_with_trino_functions(shop):
     athena = shop["athena"]
     ok(athena, "CREATE VIEW eu AS SELECT order_id, amount, year FROM orders WHERE region = 'eu'")
+    assert query(athena, "SHOW CREATE VIEW eu")[0] == ["CREATE VIEW eu AS"]
     ok(
         athena,
         "CREATE OR REPLACE VIEW eu_days AS SELECT year, "
@@ -223,6 +244,27 @@ def test_show_tblproperties(aws):
     assert ["classification\tparquet"] in query(athena, "SHOW TBLPROPERTIES shop.orders")
 
 
+def test_show_create_table_gives_ddl_that_recreates_the_table(aws):
+    athena = aws["athena"]
+    ok(athena, "CREATE DATABASE shop")
+    ok(
+        athena,
+        "CREATE EXTERNAL TABLE notes (id int COMMENT 'key', tags array<string>) COMMENT 'n' "
+        "PARTITIONED BY (dt string) ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde' "
+        "WITH SERDEPROPERTIES ('separatorChar' = ';') LOCATION 's3://lake/notes/' "
+        "TBLPROPERTIES ('skip.header.line.count' = '1')",
+    )
+    ddl = "\n".join(row[0] for row in query(athena, "SHOW CREATE TABLE notes"))
+    assert ddl.startswith("CREATE EXTERNAL TABLE `notes`")
+    ok(athena, "CREATE DATABASE copy")
+    ok(athena, ddl, database="copy")
+    glue = aws["glue"]
+    original = glue.get_table(DatabaseName="shop", Name="notes")["Table"]
+    copied = glue.get_table(DatabaseName="copy", Name="notes")["Table"]
+    for key in ("StorageDescriptor", "PartitionKeys", "Parameters", "Description"):
+        assert copied[key] == original[key], key
+
+
 def test_msck_repair_reports_the_partitions_it_added(aws, orders):
     athena = aws["athena"]
     ok(athena, "CREATE DATABASE shop")
@@ -255,5 +297,7 @@ def test_syntax_errors_and_unsupported_statements(aws):
     assert bad["Status"]["StateChangeReason"].startswith("SYNTAX_ERROR: line 2:")
     two = run(athena, "SELECT 1; SELECT 2", database="default")
     assert two["Status"]["StateChangeReason"] == "Only one sql statement is allowed."
+    unbalanced = run(athena, "UNLOAD (SELECT (1) TO 's3://lake/x/'", database="default")
+    assert unbalanced["Status"]["StateChangeReason"].startswith("SYNTAX_ERROR")
     explain = run(athena, "EXPLAIN SELECT 1", database="default")
     assert explain["Status"]["StateChangeReason"].startswith("NOT_SUPPORTED")

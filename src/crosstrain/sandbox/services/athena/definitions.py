@@ -133,6 +133,65 @@ def storage(properties: exp.Properties) -> tuple[str, str, str, dict[str, str]]:
     return input_format, output_format, library, serde_params
 
 
+def create_statement(table: dict) -> str:
+    """The CREATE statement of a Glue table (SHOW CREATE TABLE), written by sqlglot as Hive DDL."""
+    if table.get("TableType") == "VIRTUAL_VIEW":
+        return f"CREATE VIEW {table['Name']} AS\n{view_sql(table)}"
+    sd = table["StorageDescriptor"]
+
+    def text(value: str) -> exp.Literal:
+        return exp.Literal.string(value)
+
+    def column(spec: dict) -> exp.ColumnDef:
+        comment = spec.get("Comment")
+        return exp.ColumnDef(
+            this=exp.to_identifier(spec["Name"], quoted=True),
+            kind=exp.DataType.build(spec["Type"], dialect="hive"),
+            constraints=[exp.ColumnConstraint(kind=exp.CommentColumnConstraint(this=text(comment)))]
+            if comment
+            else [],
+        )
+
+    found: list[exp.Expression] = [exp.ExternalProperty()]
+    if table.get("Description"):
+        found.append(exp.SchemaCommentProperty(this=text(table["Description"])))
+    if table.get("PartitionKeys"):
+        keys = exp.Schema(expressions=[column(k) for k in table["PartitionKeys"]])
+        found.append(exp.PartitionedByProperty(this=keys))
+    serde = sd.get("SerdeInfo") or {}
+    if serde.get("SerializationLibrary"):
+        pairs = [
+            exp.Property(this=text(k), value=text(v))
+            for k, v in (serde.get("Parameters") or {}).items()
+        ]
+        found.append(
+            exp.RowFormatSerdeProperty(
+                this=text(serde["SerializationLibrary"]),
+                serde_properties=exp.SerdeProperties(expressions=pairs, with_=True)
+                if pairs
+                else None,
+            )
+        )
+    if sd.get("InputFormat") and sd.get("OutputFormat"):
+        formats = exp.InputOutputFormat(
+            input_format=text(sd["InputFormat"]), output_format=text(sd["OutputFormat"])
+        )
+        found.append(exp.FileFormatProperty(this=formats, hive_format=True))
+    found.append(exp.LocationProperty(this=text(sd.get("Location") or "")))
+    for key, value in (table.get("Parameters") or {}).items():
+        if key != "EXTERNAL":
+            found.append(exp.Property(this=text(key), value=text(value)))
+    create = exp.Create(
+        this=exp.Schema(
+            this=exp.Table(this=exp.to_identifier(table["Name"], quoted=True)),
+            expressions=[column(c) for c in sd.get("Columns", [])],
+        ),
+        kind="TABLE",
+        properties=exp.Properties(expressions=found),
+    )
+    return create.sql(dialect="hive", pretty=True)
+
+
 def describe_lines(table: dict) -> list[str]:
     """DESCRIBE output in Hive's padded, tab-separated layout."""
 

@@ -175,12 +175,13 @@ class Words:
     """A cursor over sqlglot's tokens of one statement sqlglot has no grammar for.
 
     sqlglot (30.x) parses neither Hive's SHOW statements nor MSCK REPAIR TABLE, CREATE DATABASE
-    with COMMENT / LOCATION / DBPROPERTIES, or ALTER TABLE ADD PARTITION: it returns them as an
-    opaque ``Command``. These few statements are read here, from its tokens (quoting, escapes
-    and comments are sqlglot's).
+    with COMMENT / LOCATION / DBPROPERTIES, ALTER TABLE ADD PARTITION of several partitions, or
+    Athena's UNLOAD: it returns them as an opaque ``Command``. These few statements are read
+    here, from its tokens (quoting, escapes and comments are sqlglot's).
     """
 
     def __init__(self, sql: str):
+        self.sql = sql
         self.tokens = [t for t in tokens(sql) if t.token_type != TokenType.SEMICOLON]
         self.i = 0
 
@@ -255,6 +256,38 @@ class Words:
             raise self.error("a value")
         self.i += 1
         return token.text
+
+    def parenthesized(self) -> str:
+        """The text between the next ``(`` and its ``)`` (an UNLOAD's query)."""
+        if not self.peek("("):
+            raise self.error("(")
+        start, depth = self.i, 0
+        for at in range(start, len(self.tokens)):
+            kind = self.tokens[at].token_type
+            depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(kind, 0)
+            if depth == 0:
+                self.i = at + 1
+                return self.sql[self.tokens[start].end + 1 : self.tokens[at].start]
+        raise QueryError("SYNTAX_ERROR: unbalanced parentheses")
+
+    def options(self) -> dict[str, str | list[str]]:
+        """``(key = 'v', key2 = ARRAY['a', 'b'], ...)`` (an UNLOAD's WITH), keys lower case."""
+        found: dict[str, str | list[str]] = {}
+        self.expect("(")
+        while not self.take(")"):
+            key = self.ident().lower()
+            self.expect("=")
+            if self.take("ARRAY"):
+                self.expect("[")
+                values = []
+                while not self.take("]"):
+                    values.append(self.value())
+                    self.take(",")
+                found[key] = values
+            else:
+                found[key] = self.value()
+            self.take(",")
+        return found
 
     def properties(self) -> dict[str, str]:
         """``('k' = 'v', ...)``."""

@@ -1,9 +1,9 @@
-"""The Athena statements DuckDB runs: SELECT, CREATE TABLE AS SELECT, INSERT INTO, CREATE VIEW.
+"""The Athena statements DuckDB runs: SELECT, CTAS, INSERT INTO, CREATE VIEW, UNLOAD.
 
 Each runs in a fresh DuckDB connection with the tables it reads registered
 (:meth:`QueryStatements.session`). CTAS and INSERT INTO write the rows as the table's files in
 sandbox S3, a file per partition, and register new partitions in the Glue catalog
-(:meth:`QueryStatements.write`).
+(:meth:`QueryStatements.write`); UNLOAD writes such files and no table.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from crosstrain.sandbox.services.athena.definitions import ctas_options, ctas_ta
 from crosstrain.sandbox.services.athena.executions import Execution, Result, ddl
 from crosstrain.sandbox.services.athena.grammar import (
     DIALECT,
+    Words,
     duck_type,
     duckdb_sql,
+    parse,
     result_names,
     table_ref,
 )
-from crosstrain.sandbox.services.athena.s3 import SandboxS3, folder
+from crosstrain.sandbox.services.athena.s3 import SandboxS3, folder, split_url
 from crosstrain.sandbox.services.athena.sql import (
     CATALOG,
     PRESTO_MACROS,
@@ -37,6 +39,8 @@ from crosstrain.sandbox.services.athena.sql import (
     unescape,
 )
 from crosstrain.sandbox.services.athena.tables import TableLoader, encode_rows, split_partitions
+
+UNLOAD_FORMATS = {"PARQUET": "parquet", "ORC": "orc", "JSON": "json", "TEXTFILE": "csv"}
 
 
 class QueryStatements:
@@ -203,24 +207,69 @@ class QueryStatements:
         """
         table, _ = self.catalog.table(database, name)
         keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
-        location = folder(table["StorageDescriptor"]["Location"])
-        kind = table_format(table)
         serde = table["StorageDescriptor"].get("SerdeInfo") or {}
         delimiter = unescape((serde.get("Parameters") or {}).get("field.delim", "\x01"))
-        partitions, files = [], []
+        location = folder(table["StorageDescriptor"]["Location"])
+        written = self.write_files(location, data, keys, table_format(table), delimiter)
+        partitions = []
+        for values, where, _ in written if keys else []:
+            sd = copy.deepcopy(table["StorageDescriptor"])
+            sd["Location"] = where
+            partitions.append({"Values": values, "StorageDescriptor": sd})
+        if partitions:
+            self.catalog.add_partitions(database, name, partitions)
+        return [file for _, _, file in written]
+
+    def write_files(self, location: str, data, keys: list[str], kind: str, delimiter: str):
+        """Rows as files under ``location``, a ``key=value/`` folder per partition.
+
+        Returns [(partition values, partition folder, file URL)].
+        """
+        written = []
         for number, (values, part) in enumerate(split_partitions(data, keys)):
             where = location + "".join(f"{k}={v}/" for k, v in zip(keys, values, strict=True))
             content, extension = encode_rows(part, kind, delimiter)
-            files.append(f"{where}{self.execution.id}_{number:05d}{extension}")
-            self.s3.write(files[-1], content, "application/octet-stream")
-            if keys:
-                sd = copy.deepcopy(table["StorageDescriptor"])
-                sd["Location"] = where
-                partitions.append({"Values": values, "StorageDescriptor": sd})
-        if partitions:
-            self.catalog.add_partitions(database, name, partitions)
+            file = f"{where}{self.execution.id}_{number:05d}{extension}"
+            self.s3.write(file, content, "application/octet-stream")
+            written.append((values, where, file))
         self.runtime.router.mark_dirty({"s3"})
-        return files
+        return written
+
+    def unload(self, words: Words) -> Result:
+        """``UNLOAD (SELECT ...) TO 's3://...' WITH (format = ..., partitioned_by = ...)``."""
+        words.expect("UNLOAD")
+        query = parse(words.parenthesized())
+        if not isinstance(query, exp.Query):
+            raise QueryError("SYNTAX_ERROR: UNLOAD (SELECT ...) TO 's3://...'")
+        words.expect("TO")
+        target = words.string()
+        if target is None:
+            raise words.error("'s3://...'")
+        options = words.options() if words.take("WITH") else {}
+        words.end()
+        location = folder(target)
+        split_url(location)
+        kind = str(options.get("format", "PARQUET")).upper()
+        if kind not in UNLOAD_FORMATS:
+            raise QueryError(f"NOT_SUPPORTED: format '{kind}' in UNLOAD")
+        if self.s3.list(location):
+            raise QueryError(
+                f"HIVE_PATH_ALREADY_EXISTS: Target directory for UNLOAD already exists: {location}"
+            )
+        keys = [str(k).lower() for k in options.get("partitioned_by", [])]
+        with self.session(query) as (con, sql):
+            data, columns = self.materialize(con, sql, query)
+        if [c for c, _ in columns[len(columns) - len(keys) :]] != keys:
+            raise QueryError(
+                "HIVE_COLUMN_ORDER_MISMATCH: Partition keys must be the last columns of the query "
+                f"and in the same order as partitioned_by: {keys}"
+            )
+        delimiter = unescape(str(options.get("field_delimiter", "\x01")))
+        written = self.write_files(location, data, keys, UNLOAD_FORMATS[kind], delimiter)
+        manifest = f"{folder(self.execution.output_location)}{self.execution.id}-manifest.csv"
+        body = "".join(file + "\n" for _, _, file in written)
+        self.s3.write(manifest, body.encode(), "text/csv")
+        return Result([], [], "DML", header=False, update_count=data.num_rows)
 
     def create_view(self, tree: exp.Create) -> Result:
         if not isinstance(tree.this, exp.Table) or not isinstance(tree.expression, exp.Query):

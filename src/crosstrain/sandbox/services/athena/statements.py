@@ -21,7 +21,11 @@ from crosstrain.sandbox.services.athena.catalog import (
     discover_partitions,
     partition_location,
 )
-from crosstrain.sandbox.services.athena.definitions import create_table_input, describe_lines
+from crosstrain.sandbox.services.athena.definitions import (
+    create_statement,
+    create_table_input,
+    describe_lines,
+)
 from crosstrain.sandbox.services.athena.executions import Execution, Result, ddl, utility
 from crosstrain.sandbox.services.athena.grammar import (
     Words,
@@ -54,7 +58,7 @@ class Statements(QueryStatements):
             self.runtime.router.mark_dirty({"glue"})
         method = self.dispatch(tree)
         kind = method.__name__
-        dml = kind in ("select", "insert_into")
+        dml = kind in ("select", "insert_into", "unload")
         self.execution.statement_type = "DML" if dml else "UTILITY" if kind in UTILITIES else "DDL"
         if isinstance(tree, exp.Command):
             return method(self, Words(sql))
@@ -95,6 +99,7 @@ class Statements(QueryStatements):
                 "MSCK REPAIR": Statements.msck_repair,
                 "CREATE": Statements.create_database,
                 "ALTER": Statements.add_partitions,  # several partitions at once
+                "UNLOAD": QueryStatements.unload,
             }.get(str(tree.this).upper())
             if command is not None:
                 return command
@@ -115,6 +120,10 @@ class Statements(QueryStatements):
             return self.show_views(words)
         if words.take("TBLPROPERTIES"):
             return self.show_properties(words)
+        if words.take("CREATE") and (words.take("TABLE") or words.take("VIEW")):
+            table, _ = self.catalog.table(*words.name(self.database))
+            words.end()
+            return utility("createtab_stmt", create_statement(table).splitlines())
         raise QueryError(NOT_SUPPORTED)
 
     @staticmethod
