@@ -122,7 +122,7 @@ class Sandbox:
 
     def reset(self) -> dict:
         """Clear every resource in the sandbox (milliseconds)."""
-        return self._internal("/_crosstrain/reset", method="POST")
+        return self._internal("/_crosstrain/reset", method="POST", timeout=60.0)
 
     def flush(self) -> dict:
         """Write pending state to disk now (learner mode)."""
