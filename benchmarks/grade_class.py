@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/grade_class.py            # 60 submissions, all three runs
     .venv/bin/python benchmarks/grade_class.py --count 12 --skip-nbgrader
+    .venv/bin/python benchmarks/grade_class.py --count 12 --baseline-src /tmp/main/src
 
 Submissions are a third each: correct (the solution), partial (the solution notebook with the
 starter's Lambda handler: 8/10) and broken (the untouched starter: 0/10). The baseline is nbgrader
@@ -63,6 +64,65 @@ def time_crosstrain(subs: Path, out: Path, jobs: int, secret: str) -> tuple[floa
     return time.monotonic() - started - 3, data
 
 
+GRADE_IN_SUBPROCESS = """
+import json, resource, sys, time
+from crosstrain.grading.batch import grade
+subs, out, jobs, secret = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+started = time.monotonic()
+summary = grade(subs, "00-sandbox-orientation", out, jobs=jobs, secret=secret, progress=False)
+wall = time.monotonic() - started
+time.sleep(3)
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+print(json.dumps({"wall": wall, "cpu": cpu, "mean": summary.mean_points,
+                  "statuses": summary.statuses}))
+"""
+
+
+def time_code(
+    src: str, subs: Path, out: Path, jobs: int, secret: str, python: str = sys.executable
+) -> dict:
+    """Grade with the crosstrain in ``src`` (another checkout's ``src/``), in a subprocess."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": src}
+    argv = [python, "-c", GRADE_IN_SUBPROCESS, str(subs), str(out), str(jobs), secret]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(
+    baseline_src: str, work: Path, count: int, secret: str, rounds: int, python: str
+) -> dict:
+    """This crosstrain against ``baseline_src``, alternating, ``rounds`` times each, --jobs 2:
+    seconds and CPU seconds per submission, and the ratios (new / baseline)."""
+    import crosstrain
+
+    ours = str(Path(crosstrain.__file__).resolve().parents[1])
+    runs: dict[str, list[dict]] = {"baseline": [], "new": []}
+    sides = (("baseline", baseline_src, python), ("new", ours, sys.executable))
+    for i in range(rounds):
+        for name, src, exe in sides:
+            out = work / f"out-{name}-{i}"
+            runs[name].append(time_code(src, work / "submissions", out, 2, secret, exe))
+    figures = {}
+    for name, found in runs.items():
+        figures[f"{name}_wall_per_submission"] = round(
+            sum(r["wall"] for r in found) / rounds / count, 2
+        )
+        figures[f"{name}_cpu_per_submission"] = round(
+            sum(r["cpu"] for r in found) / rounds / count, 2
+        )
+        figures[f"{name}_mean_points"] = found[-1]["mean"]
+        figures[f"{name}_statuses"] = found[-1]["statuses"]
+    for what in ("wall", "cpu"):
+        base = figures[f"baseline_{what}_per_submission"]
+        figures[f"{what}_ratio_new_vs_baseline"] = round(
+            figures[f"new_{what}_per_submission"] / base, 3
+        )
+    return figures
+
+
 def time_nbgrader(work: Path, kinds: dict[str, str], secret: str) -> tuple[float, dict]:
     """nbgrader autograding the equivalent notebooks, one student after the other."""
     from nbgrader.api import Gradebook
@@ -110,12 +170,33 @@ def main() -> None:
     parser.add_argument("--skip-jobs1", action="store_true")
     parser.add_argument("--skip-nbgrader", action="store_true")
     parser.add_argument("--keep", help="keep the outputs in this folder")
+    parser.add_argument(
+        "--baseline-src",
+        help="compare with the crosstrain in this src/ folder (e.g. `git archive main` "
+        "unpacked): alternating runs, --jobs 2, per-submission seconds and ratios only",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each, with --baseline-src")
+    parser.add_argument(
+        "--baseline-python",
+        default=sys.executable,
+        help="the Python the baseline runs with (a venv whose crosstrain is the baseline's, "
+        "so its `python -I` children import it too)",
+    )
     args = parser.parse_args()
     secret = "benchmark-secret"
     work = Path(args.keep or tempfile.mkdtemp(prefix="crosstrain-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     kinds = make_class(work / "submissions", args.count)
     figures: dict = {"submissions": args.count, "cores": os.cpu_count()}
+    if args.baseline_src:
+        figures |= compare(
+            args.baseline_src, work, args.count, secret, args.rounds, args.baseline_python
+        )
+        figures["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
+        print(json.dumps(figures, indent=2))
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        return
 
     t2, s2 = time_crosstrain(work / "submissions", work / "out-jobs2", 2, secret)
     figures["jobs2_seconds"] = round(t2, 1)

@@ -34,19 +34,21 @@ def wait_for(fetch, done, timeout: float = 90.0):
         time.sleep(0.05)
 
 
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
 def lambda_role(sandbox, name: str) -> str:
     """Create an IAM role Lambda may assume; return its ARN."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
     role = sandbox.client("iam").create_role(
-        RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
+        RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
     )
     return role["Role"]["Arn"]

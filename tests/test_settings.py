@@ -12,16 +12,10 @@ from crosstrain.settings import ENV_PREFIX, Settings, default, reference, settin
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "crosstrain"
 # Variables that are not settings: a protocol between crosstrain's own processes.
-INTERNAL = {"CROSSTRAIN_WORKER_PARENT", "CROSSTRAIN_NBGRADER_HIDDEN"}
+INTERNAL = {"CROSSTRAIN_WORKER_PARENT", "CROSSTRAIN_NBGRADER_HIDDEN", "CROSSTRAIN_SANDBOX_TOKEN"}
 # Modules still reading settings by hand, each being converted by the engineer who owns its room
 # (issue #19). Remove a line when its module calls crosstrain.settings.settings() instead.
-PENDING = {
-    "sandbox/core/lifecycle.py",  # CROSSTRAIN_HOME, CROSSTRAIN_SANDBOX_PORT
-    "sandbox/services/awslambda/runtime.py",  # CROSSTRAIN_LAMBDA_* (read at import time)
-    "sandbox/services/sagemaker/deployments.py",  # CROSSTRAIN_SAGEMAKER_MAX_WORKERS (import time)
-    "labs/catalog.py",  # CROSSTRAIN_CONTENT_DIR
-    "labs/workspace.py",  # CROSSTRAIN_WORKSPACE
-}
+PENDING: set[str] = set()
 READER = re.compile(r"""(?:environ\.get|environ\.pop|getenv|environ\[)\(?\s*["'](CROSSTRAIN_\w+)""")
 
 

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from botocore.exceptions import ClientError
 
+from crosstrain.labs.checkkit import error_code, public_access
 from crosstrain.labs.checks import Fail, Score, check
 
 BUCKET, KEY, TABLE, FUNCTION = "orientation-data", "raw/customers.csv", "customers", "revenue"
-PUBLIC_GROUPS = ("AllUsers", "AuthenticatedUsers")
 # (event, expected revenue) the learner may see on the lab page; grading adds hidden draws.
 PUBLIC_CASES = [({"plan_price": 19.99, "months": 7}, 139.93), ({"plan_price": 49, "months": 0}, 0)]
 WANTED_CONFIG = {"Handler": "handler.handler", "Timeout": 10, "MemorySize": 128}
@@ -18,10 +18,6 @@ WANTED_CONFIG = {"Handler": "handler.handler", "Timeout": 10, "MemorySize": 128}
 def dataset(ctx) -> bytes:
     """The dataset as shipped in the lab (trusted copy, not the learner's)."""
     return (ctx.lab.lab_dir / "data" / "customers.csv").read_bytes()
-
-
-def error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
 
 
 def bucket_names(ctx) -> list[str]:
@@ -58,25 +54,6 @@ def dataset_uploaded(ctx):
     return f"s3://{BUCKET}/{KEY} holds the dataset ({len(body)} bytes)"
 
 
-def public_access(s3) -> list[str]:
-    """What makes the bucket public: ACL grants to everyone, or a policy allowing Principal *."""
-    found = []
-    for grant in s3.get_bucket_acl(Bucket=BUCKET)["Grants"]:
-        uri = grant["Grantee"].get("URI", "")
-        if uri.rsplit("/", 1)[-1] in PUBLIC_GROUPS:
-            found.append(f"the ACL grants {grant['Permission']} to {uri.rsplit('/', 1)[-1]}")
-    try:
-        policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
-    except ClientError:
-        policy = {}
-    for statement in policy.get("Statement", []):
-        principal = statement.get("Principal")
-        everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-        if statement.get("Effect") == "Allow" and everyone:
-            found.append("the bucket policy allows Principal '*'")
-    return found
-
-
 @check(
     "store-dataset",
     points=2,
@@ -94,7 +71,7 @@ def bucket_protected(ctx):
     s3 = ctx.client("s3")
     if BUCKET not in bucket_names(ctx):
         raise Fail(f"there is no bucket {BUCKET}")
-    public = public_access(s3)
+    public = public_access(s3, BUCKET)
     if public:
         raise Fail("the bucket is public: " + "; ".join(public), hint="public")
     versioning = s3.get_bucket_versioning(Bucket=BUCKET).get("Status", "never enabled")

@@ -10,10 +10,7 @@ import contextlib
 import functools
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -24,7 +21,9 @@ from botocore.exceptions import ClientError
 
 from crosstrain import datasets
 from crosstrain.datasets.schema import CUSTOMERS
+from crosstrain.labs.checkkit import frame_from_plain
 from crosstrain.labs.checks import Fail, check
+from crosstrain.labs.learnercode import LearnerCodeError
 
 BUCKET, DATABASE, TABLE = "churn-lake", "churn_lake", "customers"
 RAW = {
@@ -245,9 +244,11 @@ def raw_landed(ctx):
 
 # ---------------------------------------------------------------- step 2: clean-customers
 
+# Runs in the submission's confinement (the learner-code service), never in the checker.
 RUNNER = """
 import importlib.util, sys, traceback
 import pandas as pd
+from crosstrain.labs.checkkit import frame_to_plain
 
 
 class NoCrosstrain:
@@ -262,6 +263,7 @@ spec = importlib.util.spec_from_file_location("learner_clean", source)
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 read = dict(dtype=str, keep_default_na=False)
+found = {}
 for folder in folders:
     try:
         result = module.clean_customers(
@@ -270,45 +272,37 @@ for folder in folders:
         )
         if not isinstance(result, pd.DataFrame):
             raise TypeError(f"clean_customers returned {type(result).__name__}, not a DataFrame")
-        result.reset_index(drop=True).to_parquet(folder + "/out.parquet", index=False)
+        found[folder] = frame_to_plain(result.reset_index(drop=True))
     except Exception as exc:
-        with open(folder + "/error.txt", "w") as fh:
-            fh.write(traceback.format_exception_only(exc)[-1].strip())
+        found[folder] = traceback.format_exception_only(exc)[-1].strip()
+answer(found)
 """
 
 
 @functools.lru_cache(maxsize=4)
-def run_learner_clean(source: str, runs: tuple[tuple[int, int], ...]) -> dict:
-    """The learner's clean_customers on each (seed, size), in one separate process.
-
-    Returns {(seed, size): DataFrame or error text}.
-    """
+def run_learner_clean(learner, source: str, runs: tuple[tuple[int, int], ...]) -> dict:
+    """The learner's clean_customers on each (seed, size), in one run of the learner-code
+    service. Returns {(seed, size): DataFrame or error text}."""
+    files = {}
     with tempfile.TemporaryDirectory() as tmp:
-        folders = [Path(tmp) / str(i) for i in range(len(runs))]
-        for folder, (seed, n) in zip(folders, runs, strict=True):
-            datasets.write_raw(raw_data(seed, n), folder)
-        env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "SYSTEMROOT") if k in os.environ}
+        for i, (seed, n) in enumerate(runs):
+            datasets.write_raw(raw_data(seed, n), Path(tmp) / str(i))
+        for path in sorted(Path(tmp).rglob("*")):
+            if path.is_file():
+                files[str(path.relative_to(tmp))] = path.read_bytes()
+    folders = [str(i) for i in range(len(runs))]
+    try:
+        found = learner.run(RUNNER, files=files, args=[source, *folders], timeout=90)
+    except LearnerCodeError as exc:
+        return dict.fromkeys(runs, str(exc))
+    results = {}
+    for folder, run in zip(folders, runs, strict=True):
+        got = found.get(folder) if isinstance(found, dict) else None
         try:
-            proc = subprocess.run(
-                [sys.executable, "-I", "-c", RUNNER, source, *map(str, folders)],
-                cwd=Path(source).parent,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=90,
-            )
-        except subprocess.TimeoutExpired:
-            return dict.fromkeys(runs, "clean_customers did not finish within 90 s")
-        if proc.returncode:
-            lines = proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"]
-            return dict.fromkeys(runs, lines[-1])
-        found = {}
-        for folder, run in zip(folders, runs, strict=True):
-            error = folder / "error.txt"
-            found[run] = (
-                error.read_text() if error.exists() else pd.read_parquet(folder / "out.parquet")
-            )
-        return found
+            results[run] = frame_from_plain(got) if isinstance(got, dict) else str(got)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            results[run] = "its answer is not a table"
+    return results
 
 
 def cleaned(ctx, seed: int, n: int) -> pd.DataFrame:
@@ -316,7 +310,7 @@ def cleaned(ctx, seed: int, n: int) -> pd.DataFrame:
     if not path.is_file():
         raise Fail(f"there is no {CLEAN_FILE} in your workspace")
     runs = tuple((s, size) for _, s, size in datasets_to_check(ctx))
-    result = run_learner_clean(str(path.resolve()), runs)[(seed, n)]
+    result = run_learner_clean(ctx.learner, str(path.resolve()), runs)[(seed, n)]
     if isinstance(result, str):
         raise Fail(f"clean_customers crashed: {result}")
     return result

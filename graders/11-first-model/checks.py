@@ -7,12 +7,8 @@ metadata and its threshold with what the data says.
 """
 
 import functools
+import io
 import json
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from crosstrain import datasets
 from crosstrain.labs.checks import Fail, check
+from crosstrain.labs.learnercode import LearnerCodeError
 
 BUCKET, PREFIX = "churn-models", "first-model/"
 MODEL_KEY, METADATA_KEY = f"{PREFIX}model.joblib", f"{PREFIX}metadata.json"
@@ -57,29 +54,30 @@ def check_sets(ctx) -> list[tuple[str, int]]:
     return found
 
 
+# Runs in the submission's confinement (the learner-code service), never in the checker.
 SCORER = """
 import json, sys, traceback
 import joblib
 import pandas as pd
 
-model = joblib.load(sys.argv[1])
+model = joblib.load("model.joblib")
 info = {"type": type(model).__module__ + "." + type(model).__name__}
 if hasattr(model, "steps"):
     info["steps"] = [type(step).__name__ for _, step in model.steps]
 names = getattr(model, "feature_names_in_", None)
 info["features_in"] = None if names is None else [str(n) for n in names]
-for folder in sys.argv[2:]:
+found = {}
+for folder in sys.argv[1:]:
     try:
         frame = pd.read_parquet(folder + "/x.parquet")
         if not hasattr(model, "predict_proba"):
             raise TypeError(f"a {type(model).__name__} has no predict_proba")
         used = info["features_in"]
         X = frame[used] if used else frame.drop(columns="customer_id")
-        result = info | {"proba": [float(p) for p in model.predict_proba(X)[:, 1]]}
+        found[folder] = info | {"proba": [float(p) for p in model.predict_proba(X)[:, 1]]}
     except Exception as exc:
-        result = {"error": traceback.format_exception_only(exc)[-1].strip()}
-    with open(folder + "/out.json", "w") as fh:
-        json.dump(result, fh)
+        found[folder] = {"error": traceback.format_exception_only(exc)[-1].strip()}
+answer(found)
 """
 
 
@@ -96,43 +94,46 @@ def download(ctx, key: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=8)
-def score(model_bytes: bytes, seeds: tuple[int, ...]) -> dict:
-    """The model's answers on each seed's check data, from one separate process.
+def score(learner, model_bytes: bytes, seeds: tuple[int, ...]) -> dict:
+    """The model's answers on each seed's check data, from one run of the learner-code service
+    (the model is loaded there, never here). Returns {seed: {"type", "steps", "features_in",
+    "proba"} or an error text}."""
+    files = {"model.joblib": model_bytes}
+    for seed in seeds:
+        buffer = io.BytesIO()
+        check_frame(seed).drop(columns=datasets.LABEL).to_parquet(buffer)
+        files[f"{seed}/x.parquet"] = buffer.getvalue()
+    try:
+        found = learner.run(SCORER, files=files, args=[str(s) for s in seeds], timeout=90)
+    except LearnerCodeError as exc:
+        return dict.fromkeys(seeds, f"it could not be loaded and scored in isolation: {exc}")
+    results = {}
+    for seed in seeds:
+        info = found.get(str(seed)) if isinstance(found, dict) else None
+        results[seed] = plain_scores(info, len(check_frame(seed)))
+    return results
 
-    Returns {seed: {"type", "steps", "features_in", "proba"} or an error text}.
-    """
-    with tempfile.TemporaryDirectory() as tmp:
-        model = Path(tmp) / "model.joblib"
-        model.write_bytes(model_bytes)
-        folders = [Path(tmp) / str(seed) for seed in seeds]
-        for folder, seed in zip(folders, seeds, strict=True):
-            folder.mkdir()
-            check_frame(seed).drop(columns=datasets.LABEL).to_parquet(folder / "x.parquet")
-        env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "SYSTEMROOT") if k in os.environ}
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-I", "-c", SCORER, str(model), *map(str, folders)],
-                cwd=tmp,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=90,
-            )
-        except subprocess.TimeoutExpired:
-            return dict.fromkeys(seeds, "scoring did not finish within 90 s")
-        if proc.returncode:
-            error = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-            return dict.fromkeys(seeds, error)
-        found = {}
-        for folder, seed in zip(folders, seeds, strict=True):
-            info = json.loads((folder / "out.json").read_text())
-            found[seed] = info.get("error", info)
-        return found
+
+def plain_scores(info, rows: int) -> dict | str:
+    """The scorer's answer for one data set if it has the shape the checks read, else why not
+    (the answer comes from the learner's process: its shape is checked, not trusted)."""
+    if isinstance(info, dict) and isinstance(info.get("error"), str):
+        return info["error"]
+    ok = (
+        isinstance(info, dict)
+        and isinstance(info.get("type"), str)
+        and isinstance(info.get("steps", []), list)
+        and (info.get("features_in") is None or isinstance(info.get("features_in"), list))
+        and isinstance(info.get("proba"), list)
+        and len(info["proba"]) == rows
+        and all(isinstance(p, int | float) for p in info["proba"])
+    )
+    return info if ok else "its answer is not one score per customer"
 
 
 def scored(ctx, seed: int) -> dict:
     seeds = tuple(s for _, s in check_sets(ctx))
-    result = score(download(ctx, MODEL_KEY), seeds)[seed]
+    result = score(ctx.learner, download(ctx, MODEL_KEY), seeds)[seed]
     if isinstance(result, str):
         raise Fail(
             f"the model in s3://{BUCKET}/{MODEL_KEY} cannot score raw customer features: {result}",

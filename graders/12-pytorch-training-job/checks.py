@@ -12,20 +12,16 @@ import functools
 import io
 import json
 import math
-import os
 import re
-import subprocess
-import sys
-import tarfile
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from botocore.exceptions import ClientError
 
 from crosstrain import datasets
+from crosstrain.labs.checkkit import untar
 from crosstrain.labs.checks import Fail, check
+from crosstrain.labs.learnercode import LearnerCodeError
 
 BUCKET = "churn-training"
 CHANNELS = {
@@ -157,19 +153,6 @@ def failure_summary(reason: str) -> str:
 # ---------------------------------------------------------------- the artifact
 
 
-def untar(data: bytes) -> dict[str, bytes]:
-    """The regular files of a tar.gz, by path; raises ValueError when it is not one."""
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-            return {
-                member.name.removeprefix("./"): archive.extractfile(member).read()
-                for member in archive.getmembers()
-                if member.isfile()
-            }
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise ValueError(f"not a tar.gz archive ({exc})") from None
-
-
 def spec_problems(spec) -> list[str]:
     """What keeps ``spec`` (preprocess.json) from being the contract ``prepare`` reads."""
     if not isinstance(spec, dict):
@@ -230,13 +213,14 @@ def check_sets(ctx) -> list[tuple[str, int]]:
     return found
 
 
+# Runs in the submission's confinement (the learner-code service), never in the checker.
 SCORER = """
 import json, sys
 import numpy as np
 import torch
 
 torch.set_num_threads(1)
-model_path, out_path, *inputs = sys.argv[1:]
+model_path, *inputs = sys.argv[1:]
 info = {}
 try:
     model = torch.jit.load(model_path, map_location="cpu")
@@ -273,38 +257,43 @@ else:
     except Exception as exc:
         text = str(exc).strip().splitlines()
         info["forward_error"] = f"{type(exc).__name__}: {text[-1] if text else ''}"[:300]
-with open(out_path, "w") as fh:
-    json.dump(info, fh)
+answer(info)
 """
 
 
 @functools.lru_cache(maxsize=4)
-def run_model(model_bytes: bytes, matrices: tuple[bytes, ...]) -> dict:
-    """Load model.pt and score each matrix (``.npy`` bytes) twice, in a separate process."""
-    with tempfile.TemporaryDirectory() as tmp:
-        model, out = Path(tmp) / "model.pt", Path(tmp) / "out.json"
-        model.write_bytes(model_bytes)
-        inputs = []
-        for i, data in enumerate(matrices):
-            inputs.append(Path(tmp) / f"x{i}.npy")
-            inputs[-1].write_bytes(data)
-        env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "SYSTEMROOT") if k in os.environ}
-        env["OMP_NUM_THREADS"] = "1"
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-I", "-c", SCORER, str(model), str(out), *map(str, inputs)],
-                cwd=tmp,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=90,
-            )
-        except subprocess.TimeoutExpired:
-            return {"forward_error": "loading and scoring did not finish within 90 s"}
-        if proc.returncode or not out.is_file():
-            tail = proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"]
-            return {"forward_error": tail[-1][:300]}
-        return json.loads(out.read_text())
+def run_model(learner, model_bytes: bytes, matrices: tuple[bytes, ...]) -> dict:
+    """Load model.pt and score each matrix (``.npy`` bytes) twice, in the learner-code service
+    (TorchScript is loaded there, never here)."""
+    files = {"model.pt": model_bytes} | {f"x{i}.npy": data for i, data in enumerate(matrices)}
+    args = ["model.pt", *(f"x{i}.npy" for i in range(len(matrices)))]
+    try:
+        info = learner.run(SCORER, files=files, args=args, timeout=90)
+    except LearnerCodeError as exc:
+        return {"forward_error": f"it could not be loaded and scored in isolation: {exc}"}
+    return info if plain_outputs(info, len(matrices)) else {"forward_error": "no usable answer"}
+
+
+def plain_outputs(info, sets: int) -> bool:
+    """Whether the scorer's answer has the shape the checks read (it comes from the learner's
+    process: its shape is checked, not trusted)."""
+    if not isinstance(info, dict):
+        return False
+    if "load_error" in info or "forward_error" in info:
+        return all(isinstance(info.get(k, ""), str) for k in ("load_error", "forward_error"))
+    outputs = info.get("outputs")
+    return (
+        isinstance(info.get("train_mode"), list)
+        and isinstance(outputs, list)
+        and len(outputs) == sets
+        and all(
+            isinstance(o, dict)
+            and isinstance(o.get("shape"), list)
+            and isinstance(o.get("max_diff"), int | float)
+            and (o.get("scores") is None or isinstance(o.get("scores"), list))
+            for o in outputs
+        )
+    )
 
 
 def npy(matrix: np.ndarray) -> bytes:
@@ -351,7 +340,7 @@ def scored(ctx) -> dict:
     if validation is not None and set(FEATURES) | {LABEL} <= set(validation.columns):
         sets.append(("the validation channel", validation))
     matrices = tuple(npy(prepare(frame, spec)) for _, frame in sets)
-    result = run_model(files["model.pt"], matrices)
+    result = run_model(ctx.learner, files["model.pt"], matrices)
     return {
         "job": job,
         "name": name,

@@ -16,6 +16,8 @@ import zipfile
 
 from botocore.exceptions import ClientError
 
+from crosstrain.labs import checkkit
+from crosstrain.labs.checkkit import error_code
 from crosstrain.labs.checks import Fail, check
 
 BUCKET = "churn-serving-artifacts"
@@ -29,23 +31,7 @@ MEMORY, TIMEOUT = (512, 3008), (10, 30)
 HARD_CODED = re.compile(
     r"""["']https?://(localhost|127\.0\.0\.1|[\w.-]*localstack[\w.-]*)(:\d+)?[^"']*["']"""
 )
-CATEGORICAL = ["plan", "contract_type", "payment_method", "region"]
-NUMERIC = [
-    "tenure_months",
-    "age",
-    "monthly_fee",
-    "list_price",
-    "fee_vs_list",
-    "failed_payments_12m",
-    "months_of_usage",
-    "active_days_3m",
-    "sessions_3m",
-    "data_gb_3m",
-    "usage_change",
-    "tickets_12m",
-    "open_tickets",
-    "satisfaction_mean",
-]
+CATEGORICAL, NUMERIC = checkkit.CATEGORICAL, checkkit.NUMERIC
 PUBLIC_ROWS = [0, 1, 2, 7, 11]  # learner-seed customers the lab page's example also uses
 
 
@@ -122,10 +108,6 @@ def expected(batch: list[dict]) -> dict[str, float]:
 
 
 # -- sandbox helpers -------------------------------------------------------------------------
-
-
-def error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
 
 
 def function_config(ctx) -> dict:

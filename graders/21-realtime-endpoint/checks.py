@@ -20,6 +20,7 @@ import uuid
 
 from botocore.exceptions import ClientError
 
+from crosstrain.labs.checkkit import error_code, untar
 from crosstrain.labs.checks import Fail, check
 
 BUCKET = "churn-endpoint-artifacts"
@@ -152,10 +153,6 @@ def expected(ctx, version: str, rows) -> list[float]:
 # -- the endpoint ----------------------------------------------------------------------------
 
 
-def error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
-
-
 def names(items: list[str]) -> str:
     return ", ".join(items[:6]) or "none"
 
@@ -270,9 +267,8 @@ def compare(ctx, answer: Answer, rows, what: str) -> str:
 def members(archive: bytes) -> dict[str, bytes]:
     """The files of a tar.gz, by name without a leading ./ (raises Fail if it is not one)."""
     try:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            return {m.name.removeprefix("./"): tar.extractfile(m).read() for m in tar if m.isfile()}
-    except (tarfile.TarError, OSError, EOFError) as exc:
+        return untar(archive, mode="r:gz")
+    except ValueError as exc:
         raise Fail(f"{KEYS['v1']} is not a gzipped tar archive ({exc})") from None
 
 

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
+from crosstrain.labs import checkkit
+from crosstrain.labs.checkkit import allows, error_code, public_access, wildcard_grants
 from crosstrain.labs.checks import Fail, check
 
 STACK, DEPLOY_BUCKET, CODE_KEY = "churn-serving", "churn-iac-deploy", "code/churn-scorer.zip"
@@ -25,34 +27,10 @@ TYPES = {
     "AWS::Lambda::Function": "the scoring function",
 }
 DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
-PUBLIC_GROUPS = ("AllUsers", "AuthenticatedUsers")
 NEW_MEMORY = 1024
 # Live function settings compared with the template, to find changes made by hand.
 DRIFT_FIELDS = ("MemorySize", "Timeout", "Runtime", "Handler")
-FEATURES = [
-    "plan",
-    "contract_type",
-    "payment_method",
-    "region",
-    "tenure_months",
-    "age",
-    "monthly_fee",
-    "list_price",
-    "fee_vs_list",
-    "failed_payments_12m",
-    "months_of_usage",
-    "active_days_3m",
-    "sessions_3m",
-    "data_gb_3m",
-    "usage_change",
-    "tickets_12m",
-    "open_tickets",
-    "satisfaction_mean",
-]
-
-
-def error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
+FEATURES = checkkit.FEATURES
 
 
 # -- the stack and its template ---------------------------------------------------------------
@@ -199,24 +177,6 @@ def stack_deployed(ctx):
     return f"{STACK} is {found['StackStatus']} with a bucket, a table, a role and a function"
 
 
-def public_access(s3, bucket: str) -> list[str]:
-    found = []
-    for grant in s3.get_bucket_acl(Bucket=bucket)["Grants"]:
-        group = grant["Grantee"].get("URI", "").rsplit("/", 1)[-1]
-        if group in PUBLIC_GROUPS:
-            found.append(f"the ACL grants {grant['Permission']} to {group}")
-    try:
-        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
-    except ClientError:
-        policy = {}
-    for statement in policy.get("Statement", []):
-        principal = statement.get("Principal")
-        everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-        if statement.get("Effect") == "Allow" and everyone:
-            found.append("the bucket policy allows Principal '*'")
-    return found
-
-
 @check(
     "deploy-stack",
     points=2,
@@ -296,23 +256,6 @@ def document_of(value) -> dict:
         return ast.literal_eval(value)
 
 
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def allows(documents: list[tuple[str, dict]], action: str, resource: str) -> bool:
-    for _, document in documents:
-        for statement in as_list(document.get("Statement", [])):
-            if statement.get("Effect") != "Allow" or action not in as_list(statement.get("Action")):
-                continue
-            for pattern in as_list(statement.get("Resource", [])):
-                if resource == pattern or (
-                    pattern.endswith("*") and resource.startswith(pattern[:-1])
-                ):
-                    return True
-    return False
-
-
 @check(
     "deploy-stack",
     points=2,
@@ -334,14 +277,9 @@ def role_least_privilege(ctx):
     if not config["Role"].endswith(f"/{role['PhysicalResourceId']}"):
         raise Fail(f"the function runs as {config['Role']}, not the stack's role")
     documents = role_policies(ctx, role)
-    for where, document in documents:
-        for statement in as_list(document.get("Statement", [])):
-            if statement.get("Effect", "Allow") != "Allow":
-                continue
-            wild = [a for a in as_list(statement.get("Action", [])) if "*" in str(a)]
-            if wild or "NotAction" in statement:
-                shown = ", ".join(map(str, wild)) or "NotAction"
-                raise Fail(f"the role's {where} allows {shown}", hint="wildcard")
+    wild = wildcard_grants(documents)
+    if wild:
+        raise Fail(wild[0], hint="wildcard")
     bucket = the(ctx, "AWS::S3::Bucket")["PhysicalResourceId"]
     table = the(ctx, "AWS::DynamoDB::Table")["PhysicalResourceId"]
     table_arn = ctx.client("dynamodb").describe_table(TableName=table)["Table"]["TableArn"]

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         description="The address the sandbox and site bind; anything but loopback opens them up.",
     )
 
+    account: str = Field(
+        "000000000000",
+        pattern=r"^\d{12}$",
+        description="The sandbox's default AWS account id (LocalStack's; moto's is 123456789012).",
+    )
+
     # -- sandbox limits ------------------------------------------------------------------------
     lambda_concurrency: int = Field(
         4, ge=1, description="Warm Lambda workers kept per function at most."

@@ -84,16 +84,17 @@ def test_secret_appears_in_no_output(hostile_batch):
             assert SECRET_VALUE not in path.read_text(errors="replace"), path
 
 
-def learner_uids(jobs: int = 2) -> set[int]:
-    """The uids jailed submissions run as: one per slot, or nobody's where bare uids fail."""
+def learner_uids() -> range:
+    """The uids jailed submissions run as: fresh ones from the run's range, or nobody's where
+    bare uids fail."""
     user = default_isolation().user
-    return {user + slot for slot in range(jobs)} if isinstance(user, int) else {65534}
+    return range(user, 2**31) if isinstance(user, int) else range(65534, 65535)
 
 
 def learner_output(batch, student: str) -> str:
     store = GradeStore(batch["out"], batch["summary"].lab)
     try:
-        result = next(r for r in store.results() if r["student"] == student)
+        result = next(r.as_dict() for r in store.results() if r.student == student)
     finally:
         store.close()
     return "".join(run["output"] for run in result["runs"])

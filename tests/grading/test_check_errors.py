@@ -1,4 +1,8 @@
-"""A check that cannot decide makes the grade provisional: status error, retried next run."""
+"""A check that cannot decide costs its points and says so; the grade is final, never a trap.
+
+A learner can make a check crash or overrun on purpose (issue #17, class 6): were that an
+``error``, the grade would stay pending and be regraded forever.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def crashes(ctx):
 """
 
 
-def test_a_crashing_check_leaves_the_student_to_retry(tmp_path, repo_root, monkeypatch):
+def test_a_crashing_check_gives_a_final_grade_with_a_message(tmp_path, repo_root, monkeypatch):
     content = tmp_path / "content"
     for part in ("labs", "graders", "solutions"):
         shutil.copytree(repo_root / part, content / part)
@@ -31,5 +35,8 @@ def test_a_crashing_check_leaves_the_student_to_retry(tmp_path, repo_root, monke
     nb = new_notebook(cells=[new_code_cell("x = 1")])
     nbformat.write(nb, tmp_path / "subs" / "ann" / "orientation.ipynb")
     summary = grade(tmp_path / "subs", "00", tmp_path / "out", jobs=1, progress=False)
-    assert summary.statuses == {"error": 1}
-    assert GradeStore(tmp_path / "out", "00-sandbox-orientation").done() == {}
+    assert summary.statuses == {"graded": 1}
+    store = GradeStore(tmp_path / "out", "00-sandbox-orientation")
+    assert list(store.done()) == ["ann"]  # final: not regraded by the next run
+    (result,) = store.results()
+    assert "check crashes could not decide (the check crashed: RuntimeError" in result.message

@@ -42,7 +42,7 @@ def answers_check(sandbox, tmp_path):
     deploy(sandbox, MEMORISED)
 
     def run(secret):
-        return run_lab_checks(lab, specs, sandbox, tmp_path, secret)[0]
+        return run_lab_checks(lab, specs, sandbox, tmp_path, secret)[0].as_dict()
 
     return run
 

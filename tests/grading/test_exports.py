@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from crosstrain.grading.exports import write_outputs
+from crosstrain.grading.results import GradeResult
 from crosstrain.labs.catalog import get_lab
 from crosstrain.labs.checks import load_checks
 
@@ -20,7 +21,7 @@ def lab():
     return get_lab("00-sandbox-orientation")
 
 
-def result(lab, student: str, passing: bool) -> dict:
+def result(lab, student: str, passing: bool) -> GradeResult:
     checks = []
     for spec in load_checks(lab):
         hidden_fail = not passing and spec.name == "function_answers"
@@ -43,21 +44,23 @@ def result(lab, student: str, passing: bool) -> dict:
             }
         )
     steps = {s.id: (s.points if passing else 0) for s in lab.manifest.steps}
-    return {
-        "student": student,
-        "lab": lab.slug,
-        "status": "graded",
-        "message": "all code ran",
-        "points": sum(steps.values()),
-        "max_points": lab.manifest.points,
-        "steps": steps,
-        "checks": checks,
-        "runs": [{"file": "orientation.ipynb", "status": "ok", "message": "ran to the end"}],
-        "notes": [],
-        "fingerprint": "x",
-        "graded_at": "2026-11-27T00:00:00+00:00",
-        "seconds": 3.0,
-    }
+    return GradeResult.from_dict(
+        {
+            "student": student,
+            "lab": lab.slug,
+            "status": "graded",
+            "message": "all code ran",
+            "points": sum(steps.values()),
+            "max_points": lab.manifest.points,
+            "steps": steps,
+            "checks": checks,
+            "runs": [{"file": "orientation.ipynb", "status": "ok", "message": "ran to the end"}],
+            "notes": [],
+            "fingerprint": "x",
+            "graded_at": "2026-11-27T00:00:00+00:00",
+            "seconds": 3.0,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +117,7 @@ def test_item_analysis_lists_pass_rates_and_charts(out):
 def test_gradebook_cells_cannot_become_formulas(tmp_path, lab):
     from crosstrain.grading.exports import gradebook_csv
 
-    evil = result(lab, "=HYPERLINK(1)", False) | {"message": "=cmd|' /C calc'!A0"}
+    evil = result(lab, "=HYPERLINK(1)", False)
+    evil.message = "=cmd|' /C calc'!A0"
     text = gradebook_csv(lab, [evil])
     assert "\n'=HYPERLINK(1)," in text and ",'=cmd" in text

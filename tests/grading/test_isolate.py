@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 
-from crosstrain.grading.isolate import learner_env, run_file
+from crosstrain.grading.isolate import Confinement, learner_env, run_file
 from crosstrain.grading.limits import Limits
 
 
@@ -23,7 +23,7 @@ def run(tmp_path):
     def go(source: str, limits: Limits = Limits(), timeout: float = 5, name: str = "s.py"):
         (work / name).write_text(source)
         env = learner_env({"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, home)
-        return run_file(name, work, folder, env, limits, timeout)
+        return run_file(name, work, Confinement(folder, env, limits), timeout)
 
     return go
 
@@ -99,7 +99,7 @@ def test_notebook_cell_error_names_the_cell(run, tmp_path):
 
 
 def test_missing_file_is_reported(tmp_path):
-    report = run_file("absent.py", tmp_path, tmp_path, {}, Limits(), 5)
+    report = run_file("absent.py", tmp_path, Confinement(tmp_path, {}, Limits()), 5)
     assert report.status == "missing"
 
 
@@ -129,12 +129,13 @@ def test_a_run_started_after_the_batch_stopped_ends_at_once(tmp_path):
     (work / "loop.py").write_text("while True:\n    pass\n")
     stop = threading.Event()
     stop.set()  # Ctrl-C came between the batch's last look at `stop` and this run
-    report = run_file("loop.py", work, folder, learner_env({}, home), Limits(), 60, stop=stop)
+    unit = Confinement(folder, learner_env({}, home), Limits(), stop=stop)
+    report = run_file("loop.py", work, unit, 60)
     assert report.status not in ("ok", "timeout"), report  # never ran the 60 s it was allowed
 
 
 def test_a_tree_deeper_than_recursion_allows_is_measured(tmp_path):
-    from crosstrain.grading.batch import unlink_escaping_links
+    from crosstrain.grading.stages import unlink_escaping_links
     from crosstrain.grading.supervise import folder_bytes
 
     deep = tmp_path

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from crosstrain.grading import jail
-from crosstrain.grading.isolate import default_isolation, hand_over, learner_env, run_file
+from crosstrain.grading.isolate import (
+    Confinement,
+    default_isolation,
+    hand_over,
+    learner_env,
+    run_file,
+)
 from crosstrain.grading.limits import Limits
 from crosstrain.labs.catalog import content_root
 
@@ -87,7 +93,8 @@ def test_jailed_script_sees_only_its_own_world(tmp_path):
     hand_over(folder, "nobody")
     plan = jail.make_plan(hide=[graders], keep=[folder, *jail.python_paths()])
     env = learner_env({}, home)
-    report = run_file("peek.py", work, folder, env, Limits(), 60, "nobody", plan)
+    unit = Confinement(folder, env, Limits(), user="nobody", plan=plan)
+    report = run_file("peek.py", work, unit, 60)
     assert report.status == "ok", report.output
     seen = dict(line.split(" ", 1) for line in report.output.splitlines() if " " in line)
     assert seen["uid"] == "65534"

@@ -47,6 +47,24 @@ def test_author_test_fails_when_a_check_is_broken(content):
     assert "starter scores zero" in bad
 
 
+@pytest.mark.slow
+def test_an_undeclared_hint_is_reported_to_the_author(content):
+    """Grading treats an undeclared hint as final for the student; the self-test catches it."""
+    shutil.rmtree(content / "graders" / DEMO / "misconceptions")
+    checks = content / "graders" / DEMO / "checks.py"
+    text = checks.read_text()
+    broken = text.replace(
+        'raise Fail(f"there is no bucket',
+        "raise Fail(hint='typo', message=f\"there is no bucket",
+        1,
+    )
+    assert broken != text
+    checks.write_text(broken)
+    report = self_test(get_lab(DEMO))
+    bad = {f.name: f.detail for f in report.findings if not f.ok}
+    assert "hint 'typo'" in bad["no check reports a check bug"]
+
+
 def test_a_stale_starter_and_a_missing_widget_are_findings(content):
     from crosstrain.labs.selftest import static_findings
 

@@ -54,6 +54,11 @@ def sandbox() -> None:
 @click.option("--enforce-iam", is_flag=True, help="Check IAM policies for non-admin keys.")
 @click.option("--detach", is_flag=True, help="Run in the background; stop with `sandbox down`.")
 @click.option(
+    "--account",
+    default=None,
+    help=f"Default account id (default {default('account')}, LocalStack's; moto's: 123456789012).",
+)
+@click.option(
     "--backend",
     type=click.Choice(["embedded", "endpoint", "aws"]),
     default="embedded",
@@ -72,6 +77,7 @@ def sandbox_up(
     ephemeral,
     enforce_iam,
     detach,
+    account,
     backend,
     endpoint_url,
     profile,
@@ -99,6 +105,7 @@ def sandbox_up(
         ephemeral=ephemeral,
         enforce_iam=enforce_iam,
         detach=detach,
+        account=account,
     )
     if not detach:
         _serve_foreground(sb)

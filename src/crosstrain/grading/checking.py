@@ -13,7 +13,9 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crosstrain.grading.results import GradedCheck
 from crosstrain.labs.checks import PASSED, CheckContext, HiddenData, run_check
+from crosstrain.labs.learnercode import LOCAL, LearnerCode
 
 HIDDEN_FAILED = (
     "passes the public cases but not the hidden ones (hidden cases are not shown: "
@@ -34,22 +36,27 @@ class TrackedHidden(HiddenData):
         return object.__getattribute__(self, name)
 
 
-def run_lab_checks(lab, specs, sandbox, workspace: Path, secret: str | None) -> list[dict]:
-    """Every check's result as a dict, with ``public_message`` (what the learner may see)."""
+def run_lab_checks(
+    lab, specs, sandbox, workspace: Path, secret: str | None, learner: LearnerCode | None = None
+) -> list[GradedCheck]:
+    """Every check's result, with ``public_message`` (what the learner may see). Checks run
+    learner code through ``learner`` (grading passes the submission's jailed service)."""
     clients: dict = {}
+    learner = learner or LOCAL
     out = []
     for spec in specs:
         hidden = TrackedHidden(secret.encode(), lab.slug) if secret else None
-        ctx = CheckContext(lab, sandbox, workspace, hidden, _clients=clients)
-        result = run_check(spec, ctx).as_dict()
-        result["hidden"] = bool(hidden and hidden.drawn)
-        result["public_message"] = result["message"]
-        if result["hidden"]:
-            if result["status"] == PASSED:
-                result["public_message"] = HIDDEN_PASSED
+        ctx = CheckContext(lab, sandbox, workspace, hidden, _clients=clients, learner=learner)
+        found = run_check(spec, ctx)
+        result = GradedCheck(**vars(found), hidden=bool(hidden and hidden.drawn))
+        result.public_message = result.message
+        if result.hidden:
+            if result.status == PASSED:
+                result.public_message = HIDDEN_PASSED
             else:
-                public = run_check(spec, CheckContext(lab, sandbox, workspace, None, clients))
-                result["public_message"] = (
+                public_ctx = CheckContext(lab, sandbox, workspace, None, clients, learner)
+                public = run_check(spec, public_ctx)
+                result.public_message = (
                     HIDDEN_FAILED if public.passed else f"public case: {public.message}"
                 )
         out.append(result)

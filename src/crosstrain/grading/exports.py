@@ -11,9 +11,15 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
+
+from crosstrain.grading.outfiles import atomic_write, safe_name
+from crosstrain.grading.reports import write_item_analysis
+
+if TYPE_CHECKING:
+    from crosstrain.grading.results import GradeResult
 
 STATUS_WORDS = {
     "graded": "graded",
@@ -24,15 +30,7 @@ STATUS_WORDS = {
 }
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename (never half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def gradebook_csv(lab, results: list[dict]) -> str:
+def gradebook_csv(lab, results: list[GradeResult]) -> str:
     """One row per student: points per step, total, max and status."""
     import io
 
@@ -42,8 +40,8 @@ def gradebook_csv(lab, results: list[dict]) -> str:
     header = ["student", *(f"{s} ({lab.manifest.step(s).points})" for s in steps)]
     writer.writerow([*header, "total", "max", "status", "message"])
     for r in results:
-        row = [cell(r["student"]), *(r["steps"].get(s, 0) for s in steps)]
-        writer.writerow([*row, r["points"], r["max_points"], r["status"], cell(r["message"])])
+        row = [cell(r.student), *(r.steps.get(s, 0) for s in steps)]
+        writer.writerow([*row, r.points, r.max_points, r.status, cell(r.message)])
     return buffer.getvalue()
 
 
@@ -52,151 +50,145 @@ def cell(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def feedback_markdown(lab, r: dict) -> str:
+def feedback_markdown(lab, r: GradeResult) -> str:
     """What passed, what failed and what to do next, for one learner."""
     lines = [
-        f"# {lab.manifest.title}: feedback for {r['student']}",
+        f"# {lab.manifest.title}: feedback for {r.student}",
         "",
-        f"**Score: {r['points']} / {r['max_points']}** ({STATUS_WORDS.get(r['status'], '')})",
+        f"**Score: {r.points} / {r.max_points}** ({STATUS_WORDS.get(r.status, '')})",
         "",
     ]
-    if r["status"] != "graded":
-        lines += [f"> {r['message']}", ""]
-    for run in r["runs"]:
-        lines.append(f"- `{run['file']}`: {run['message']}")
-    if r["runs"]:
+    if r.status != "graded":
+        lines += [f"> {r.message}", ""]
+    for run in r.runs:
+        lines.append(f"- `{run.file}`: {run.message}")
+    if r.runs:
         lines.append("")
     for step in lab.manifest.steps:
-        got = r["steps"].get(step.id, 0)
+        got = r.steps.get(step.id, 0)
         lines += [f"## {step.title} — {got} / {step.points}", ""]
-        for c in (c for c in r["checks"] if c["step"] == step.id):
-            mark = "✅ passed" if c["status"] == "passed" else f"❌ {c['status']}"
-            lines.append(f"- {mark} ({c['points']}/{c['max_points']}): {c['public_message']}")
-            if c["status"] != "passed" and c.get("hint"):
-                lines.append(f"  - **Hint:** {c['hint']}")
+        for c in (c for c in r.checks if c.step == step.id):
+            mark = "✅ passed" if c.status == "passed" else f"❌ {c.status}"
+            lines.append(f"- {mark} ({c.points}/{c.max_points}): {c.public_message}")
+            if c.status != "passed" and c.hint:
+                lines.append(f"  - **Hint:** {c.hint}")
         lines.append("")
-    for note in r["notes"]:
+    for note in r.notes:
         lines.append(f"- note: {note}")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def feedback_html(lab, r: dict) -> str:
+def feedback_html(lab, r: GradeResult) -> str:
     """The same feedback as a small, self-contained HTML page (no scripts, no CDN)."""
     e = html.escape
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{e(lab.manifest.title)}: {e(r['student'])}</title>",
+        f"<title>{e(lab.manifest.title)}: {e(r.student)}</title>",
         "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto}"
         ".passed{color:#1a7f37}.failed,.error{color:#cf222e}.hint{color:#555}</style>",
         "</head><body>",
-        f"<h1>{e(lab.manifest.title)}</h1><p>Feedback for <b>{e(r['student'])}</b></p>",
-        f"<p><b>Score: {r['points']} / {r['max_points']}</b> "
-        f"({e(STATUS_WORDS.get(r['status'], ''))})</p>",
+        f"<h1>{e(lab.manifest.title)}</h1><p>Feedback for <b>{e(r.student)}</b></p>",
+        f"<p><b>Score: {r.points} / {r.max_points}</b> ({e(STATUS_WORDS.get(r.status, ''))})</p>",
     ]
-    if r["status"] != "graded":
-        parts.append(f"<blockquote>{e(r['message'])}</blockquote>")
-    if r["runs"]:
+    if r.status != "graded":
+        parts.append(f"<blockquote>{e(r.message)}</blockquote>")
+    if r.runs:
         parts.append("<ul>")
-        for run in r["runs"]:
-            parts.append(f"<li><code>{e(run['file'])}</code>: {e(run['message'])}</li>")
+        for run in r.runs:
+            parts.append(f"<li><code>{e(run.file)}</code>: {e(run.message)}</li>")
         parts.append("</ul>")
     for step in lab.manifest.steps:
-        parts.append(f"<h2>{e(step.title)} — {r['steps'].get(step.id, 0)} / {step.points}</h2>")
+        parts.append(f"<h2>{e(step.title)} — {r.steps.get(step.id, 0)} / {step.points}</h2>")
         parts.append("<ul>")
-        for c in (c for c in r["checks"] if c["step"] == step.id):
-            word = "passed" if c["status"] == "passed" else c["status"]
+        for c in (c for c in r.checks if c.step == step.id):
+            word = "passed" if c.status == "passed" else c.status
             item = (
-                f"<li class='{e(c['status'])}'><b>{e(word)}</b> "
-                f"({c['points']}/{c['max_points']}): {e(c['public_message'])}"
+                f"<li class='{e(c.status)}'><b>{e(word)}</b> "
+                f"({c.points}/{c.max_points}): {e(c.public_message)}"
             )
-            if c["status"] != "passed" and c.get("hint"):
-                item += f"<br><span class='hint'>Hint: {e(c['hint'])}</span>"
+            if c.status != "passed" and c.hint:
+                item += f"<br><span class='hint'>Hint: {e(c.hint)}</span>"
             parts.append(item + "</li>")
         parts.append("</ul>")
-    parts += [f"<p class='hint'>note: {e(n)}</p>" for n in r["notes"]]
+    parts += [f"<p class='hint'>note: {e(n)}</p>" for n in r.notes]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
-def junit_xml(lab, results: list[dict]) -> str:
+def junit_xml(lab, results: list[GradeResult]) -> str:
     """One test suite per student, one test case per check (public messages only)."""
     suites = ET.Element("testsuites", name=lab.slug)
     for r in results:
-        checks = r["checks"]
+        checks = r.checks
         suite = ET.SubElement(
             suites,
             "testsuite",
-            name=r["student"],
+            name=r.student,
             tests=str(max(1, len(checks))),
-            failures=str(sum(c["status"] == "failed" for c in checks)),
-            errors=str(sum(c["status"] == "error" for c in checks) + (not checks)),
+            failures=str(sum(c.status == "failed" for c in checks)),
+            errors=str(sum(c.status == "error" for c in checks) + (not checks)),
         )
         if not checks:
-            case = ET.SubElement(suite, "testcase", classname=r["student"], name="submission")
-            ET.SubElement(case, "error", message=r["message"]).text = r["message"]
+            case = ET.SubElement(suite, "testcase", classname=r.student, name="submission")
+            ET.SubElement(case, "error", message=r.message).text = r.message
         for c in checks:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"{r['student']}.{c['step']}",
-                name=c["check"],
-                time=str(c["seconds"]),
+                classname=f"{r.student}.{c.step}",
+                name=c.check,
+                time=str(c.seconds),
             )
-            if c["status"] != "passed":
-                tag = "failure" if c["status"] == "failed" else "error"
-                node = ET.SubElement(case, tag, message=c["public_message"])
-                node.text = f"{c['points']}/{c['max_points']} points. hint: {c.get('hint', '')}"
+            if c.status != "passed":
+                tag = "failure" if c.status == "failed" else "error"
+                node = ET.SubElement(case, tag, message=c.public_message)
+                node.text = f"{c.points}/{c.max_points} points. hint: {c.hint}"
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def gradescope_json(lab, r: dict) -> str:
+def gradescope_json(lab, r: GradeResult) -> str:
     """Gradescope's autograder ``results.json`` shape for one student."""
     tests = [
         {
-            "name": f"{c['step']}: {c['check']}",
-            "score": c["points"],
-            "max_score": c["max_points"],
-            "status": "passed" if c["status"] == "passed" else "failed",
-            "output": c["public_message"]
-            + (f"\nHint: {c['hint']}" if c["status"] != "passed" and c.get("hint") else ""),
+            "name": f"{c.step}: {c.check}",
+            "score": c.points,
+            "max_score": c.max_points,
+            "status": "passed" if c.status == "passed" else "failed",
+            "output": c.public_message
+            + (f"\nHint: {c.hint}" if c.status != "passed" and c.hint else ""),
             "visibility": "visible",
         }
-        for c in r["checks"]
+        for c in r.checks
     ]
     data = {
-        "score": r["points"],
-        "execution_time": r["seconds"],
-        "output": r["message"],
+        "score": r.points,
+        "execution_time": r.seconds,
+        "output": r.message,
         "visibility": "visible",
         "tests": tests,
     }
     if not tests:
         data["tests"] = [
-            {"name": "submission", "score": 0, "max_score": r["max_points"], "output": r["message"]}
+            {"name": "submission", "score": 0, "max_score": r.max_points, "output": r.message}
         ]
     return json.dumps(data, indent=2) + "\n"
 
 
-def write_outputs(out: Path, lab, specs, results: list[dict]) -> list[str]:
+def write_outputs(out: Path, lab, specs, results: list[GradeResult]) -> list[str]:
     """Write every output file for ``results``; return their paths relative to ``out``."""
-    from crosstrain.grading.reports import write_item_analysis
-
     written = {
         "gradebook.csv": gradebook_csv(lab, results),
-        "results.json": json.dumps({"lab": lab.slug, "results": results}, indent=2) + "\n",
+        "results.json": json.dumps(
+            {"lab": lab.slug, "results": [r.as_dict() for r in results]}, indent=2
+        )
+        + "\n",
         "junit.xml": junit_xml(lab, results),
     }
     for r in results:
-        name = safe_name(r["student"])
+        name = safe_name(r.student)
         written[f"feedback/{name}.md"] = feedback_markdown(lab, r)
         written[f"feedback/{name}.html"] = feedback_html(lab, r)
         written[f"gradescope/{name}/results.json"] = gradescope_json(lab, r)
     for rel, text in written.items():
         atomic_write(out / rel, text)
     return [*written, *write_item_analysis(out, lab, specs, results)]
-
-
-def safe_name(student: str) -> str:
-    """A student id usable as a file name."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in student)
-    return cleaned.lstrip(".") or "student"

@@ -18,38 +18,32 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from crosstrain.grading import jail
 from crosstrain.grading.limits import Limits
-from crosstrain.grading.nbrun import MARKER
+from crosstrain.grading.results import RAN, RunReport, RunStatus
+from crosstrain.labs.nbrun import MARKER
+
+__all__ = [
+    "RAN",
+    "Confinement",
+    "Isolation",
+    "RunReport",
+    "default_isolation",
+    "hand_over",
+    "kill_live",
+    "learner_env",
+    "run_file",
+    "run_supervised",
+    "sandbox_env",
+]
 
 _LIVE: set[subprocess.Popen] = set()
 _LIVE_LOCK = threading.Lock()
 SLACK = 30.0  # seconds the supervisor itself may take beyond the learner's time limit
 SANDBOX_KEYS = ("AWS_", "LOCALSTACK_", "EDGE_PORT", "DISABLE_DEPRECATION_NOTICE")
-OK, FAILED, TIMEOUT, MEMORY = "ok", "failed", "timeout", "memory"
-RAN = "ran to the end"
-
-
-@dataclass
-class RunReport:
-    """How one notebook or script ran: status, a sentence, seconds and the kept output."""
-
-    file: str
-    status: str
-    message: str
-    seconds: float = 0.0
-    output: str = ""
-    output_bytes: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.status == OK
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -96,7 +90,7 @@ def _runs_python(user: str | int, plan: dict | None) -> bool:
             jail.enter(plan)
         jail.drop_to(user)
 
-    probe = [sys.executable, "-I", "-c", "import crosstrain.grading.nbrun, nbclient"]
+    probe = jail.python_module("crosstrain.grading.probe")
     try:
         done = subprocess.run(probe, preexec_fn=prepare, capture_output=True, timeout=60, cwd="/")
     except (OSError, subprocess.SubprocessError):
@@ -153,6 +147,7 @@ def learner_env(sandbox_env: dict[str, str], home: Path) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "MPLBACKEND": "Agg",
         "JUPYTER_PLATFORM_DIRS": "1",
+        "PYTHONPATH": jail.crosstrain_path(),  # the crosstrain the grader runs, nothing else
     }
     for key, value in sandbox_env.items():
         if key.startswith(SANDBOX_KEYS) and not key.startswith("CROSSTRAIN"):
@@ -169,7 +164,27 @@ def sandbox_env(home: Path) -> dict[str, str]:
         if key in ("PATH", "LANG", "LC_ALL", "TZ")
         or (key.startswith("CROSSTRAIN_") and "SECRET" not in key)
     }
-    return inherited | _own_env(home)
+    # The sandbox runs the grader's own crosstrain (``python -m``, so PYTHONPATH says which).
+    return inherited | _own_env(home) | {"PYTHONPATH": jail.crosstrain_path()}
+
+
+def machine_report() -> dict[str, str]:
+    """How grading isolates learner code on this machine, one line per layer (``doctor``)."""
+    from crosstrain.grading import netns, unit
+
+    isolation = default_isolation()
+    fresh = isinstance(isolation.user, int)
+    return {
+        "learner code": isolation.describe(),
+        "uids": "a fresh uid per submission, from a range each run reserves (lock file)"
+        if fresh
+        else "one shared user (bare uids are refused or grading is not run as root)",
+        "supervision unit": unit.describe(),
+        "network": "a network namespace per submission, its own loopback"
+        if netns.available()
+        else "shared with the machine: submissions graded side by side can reach each other's "
+        "sandbox port (grade with --jobs 1, or as root on Linux)",
+    }
 
 
 def hand_over(folder: Path, user: str | int | None) -> None:
@@ -182,39 +197,53 @@ def hand_over(folder: Path, user: str | int | None) -> None:
             os.lchown(name, uid, gid)
 
 
-def supervise(
-    argv: list[str],
-    *,
-    cwd: Path,
-    folder: Path,
-    env: dict[str, str],
-    limits: Limits,
-    timeout: float,
-    run_as: str | int | None,
-    plan: dict | None = None,
-    stop: threading.Event | None = None,
-) -> dict:
-    """Run ``argv`` under the supervisor (jailed by ``plan`` if given); return its report.
+@dataclass(frozen=True)
+class Confinement:
+    """Where and how one submission's code runs (the same for its notebooks, scripts and the
+    learner-code service): ``folder`` (whose disk use is capped), the environment, the limits,
+    the user, the jail ``plan`` and the batch's ``stop`` event."""
 
-    Once ``stop`` is set, a supervisor that starts anyway is told to stop at once (the batch
+    folder: Path
+    env: dict[str, str]
+    limits: Limits
+    user: str | int | None = None
+    plan: dict | None = None
+    stop: threading.Event | None = None
+    cgroup: dict | None = None  # {"kind", "procs", "dirs"} of the submission's unit
+    netns: str | None = None  # the submission's network namespace, to join
+    nproc: int | None = None  # no cgroup: RLIMIT_NPROC of its (fresh, own) uid instead
+
+    def with_env(self, env: dict[str, str]) -> Confinement:
+        return replace(self, env=env)
+
+
+def run_supervised(argv: list[str], *, cwd: Path, unit: Confinement, timeout: float) -> dict:
+    """Run ``argv`` under the supervisor (:mod:`crosstrain.grading.supervise`), confined by
+    ``unit``; return the supervisor's report.
+
+    Once ``unit.stop`` is set, a supervisor that starts anyway is told to stop at once (the batch
     was interrupted between its last look at ``stop`` and this start)."""
+    limits = unit.limits
     config = {
         "argv": argv,
         "cwd": str(cwd),
-        "env": env,
-        "folder": str(folder),
+        "env": unit.env,
+        "folder": str(unit.folder),
         "timeout": timeout,
         "memory_mb": limits.memory_mb,
         "output_kb": limits.output_kb,
         "disk_mb": limits.disk_mb,
         "max_processes": limits.max_processes,
-        "run_as": run_as,
-        "jail": plan,
+        "run_as": unit.user,
+        "jail": unit.plan,
+        "cgroup": unit.cgroup,
+        "netns": unit.netns,
+        "nproc": unit.nproc,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-I", "-m", "crosstrain.grading.supervise"],
-        cwd=folder,
-        env=env,
+        jail.python_module("crosstrain.grading.supervise"),
+        cwd=unit.folder,
+        env=unit.env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -222,7 +251,7 @@ def supervise(
     )
     with _LIVE_LOCK:
         _LIVE.add(proc)
-        if stop is not None and stop.is_set():
+        if unit.stop is not None and unit.stop.is_set():
             proc.terminate()
     try:
         out, err = proc.communicate(json.dumps(config).encode(), timeout=timeout + SLACK)
@@ -271,11 +300,14 @@ def describe(rel: str, report: dict, limits: Limits, timeout: float, notebook: b
         output_bytes=report.get("output_bytes", 0),
     )
     messages = {
-        "timeout": (TIMEOUT, f"timed out after {timeout:g} s"),
-        "memory": (MEMORY, f"ran out of memory (limit {limits.memory_mb} MB)"),
-        "disk": ("disk", f"wrote more than {limits.disk_mb} MB to disk"),
-        "processes": ("processes", f"started more than {limits.max_processes} processes"),
-        "supervisor": ("error", f"could not be run: {report.get('error', 'no report')}"),
+        "timeout": (RunStatus.TIMEOUT, f"timed out after {timeout:g} s"),
+        "memory": (RunStatus.MEMORY, f"ran out of memory (limit {limits.memory_mb} MB)"),
+        "disk": (RunStatus.DISK, f"wrote more than {limits.disk_mb} MB to disk"),
+        "processes": (
+            RunStatus.PROCESSES,
+            f"started more than {limits.max_processes} processes",
+        ),
+        "supervisor": (RunStatus.ERROR, f"could not be run: {report.get('error', 'no report')}"),
     }
     if verdict in messages:
         status, message = messages[verdict]
@@ -284,57 +316,41 @@ def describe(rel: str, report: dict, limits: Limits, timeout: float, notebook: b
     marked = [line for line in output.splitlines() if line.startswith(MARKER)]
     if notebook and marked:
         result = json.loads(marked[-1][len(MARKER) :])
-        status = OK if result.get("ok") and code == 0 else FAILED
+        status = RunStatus.OK if result.get("ok") and code == 0 else RunStatus.FAILED
         message = result.get("message", "")
         if result.get("ename") == "MemoryError":
-            status, message = MEMORY, f"ran out of memory (limit {limits.memory_mb} MB): {message}"
+            status = RunStatus.MEMORY
+            message = f"ran out of memory (limit {limits.memory_mb} MB): {message}"
     elif code == 0:
-        status, message = OK, RAN
+        status, message = RunStatus.OK, RAN
     elif code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-        status, message = FAILED, f"was killed by {name}"
+        status, message = RunStatus.FAILED, f"was killed by {name}"
         if -code == signal.SIGXFSZ:
-            status, message = "disk", f"wrote a file larger than {limits.disk_mb} MB"
+            status, message = RunStatus.DISK, f"wrote a file larger than {limits.disk_mb} MB"
     else:
         line = last_line(output)
-        status, message = FAILED, f"exited with code {code}" + (f": {line}" if line else "")
+        status = RunStatus.FAILED
+        message = f"exited with code {code}" + (f": {line}" if line else "")
         if line.startswith("MemoryError"):
-            status, message = MEMORY, f"ran out of memory (limit {limits.memory_mb} MB)"
+            status = RunStatus.MEMORY
+            message = f"ran out of memory (limit {limits.memory_mb} MB)"
     killed = report.get("killed", 0)
     if killed:
         message += f"; {killed} process(es) it left running were stopped"
     return RunReport(**base, status=status, message=message)
 
 
-def run_file(
-    rel: str,
-    workspace: Path,
-    folder: Path,
-    env: dict[str, str],
-    limits: Limits,
-    timeout: float,
-    run_as: str | int | None = None,
-    plan: dict | None = None,
-    stop: threading.Event | None = None,
-) -> RunReport:
-    """Run the notebook or script ``rel`` of ``workspace`` isolated; never raises for its faults."""
+def run_file(rel: str, workspace: Path, unit: Confinement, timeout: float) -> RunReport:
+    """Run the notebook or script ``rel`` of ``workspace`` confined by ``unit``; never raises
+    for the learner's faults."""
     path = workspace / rel
     if not path.is_file() or path.is_symlink():
-        return RunReport(rel, "missing", "file not found in the submission")
+        return RunReport(rel, RunStatus.MISSING, "file not found in the submission")
     notebook = path.suffix == ".ipynb"
     if notebook:
-        argv = [sys.executable, "-I", "-m", "crosstrain.grading.nbrun", str(path), str(timeout)]
+        argv = jail.python_module("crosstrain.labs.nbrun", str(path), str(timeout))
     else:
         argv = [sys.executable, path.name]
-    report = supervise(
-        argv,
-        cwd=path.parent,
-        folder=folder,
-        env=env,
-        limits=limits,
-        timeout=timeout,
-        run_as=run_as,
-        plan=plan,
-        stop=stop,
-    )
-    return describe(rel, report, limits, timeout, notebook)
+    report = run_supervised(argv, cwd=path.parent, unit=unit, timeout=timeout)
+    return describe(rel, report, unit.limits, timeout, notebook)

@@ -13,8 +13,9 @@ still watches and limits every learner process.
 >>> enter(plan)  # in the child, between fork and exec (a ``preexec_fn``)
 
 As a launcher for a command started from a threaded process (where ``preexec_fn`` is unsafe):
-``python -I -m crosstrain.grading.jail PLAN_JSON USER_JSON -- COMMAND...`` enters the jail,
-becomes USER and executes COMMAND in its place (same pid, inherited file descriptors kept).
+``python -I -m crosstrain.grading.jail SPEC_JSON -- COMMAND...`` joins the unit's cgroups and
+network namespace, enters the jail, becomes the user and executes COMMAND in its place (same
+pid, inherited file descriptors kept).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x2, 0x4, 0x8
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 PR_SET_NO_NEW_PRIVS = 38
@@ -42,11 +44,30 @@ class JailError(OSError):
 
 def python_paths() -> list[Path]:
     """What learner code needs to run this Python and import crosstrain, nbclient and the rest."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths.add(crosstrain_path())
+    return sorted(Path(p).resolve() for p in paths)
+
+
+def crosstrain_path() -> str:
+    """The folder this process imports crosstrain from (its parent: ``src/`` or site-packages)."""
     import crosstrain
 
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    paths.add(str(Path(crosstrain.__file__).resolve().parents[1]))
-    return sorted(Path(p).resolve() for p in paths)
+    return str(Path(crosstrain.__file__).resolve().parents[1])
+
+
+# ``python -I`` ignores PYTHONPATH and the current folder (no sitecustomize or .pth tricks from
+# a learner's folder); this puts back exactly the crosstrain the grader itself runs.
+_BOOT = (
+    "import runpy, sys; sys.path.insert(0, sys.argv[1]); module = sys.argv[2]; "
+    "sys.argv = [module, *sys.argv[3:]]; runpy.run_module(module, run_name='__main__', "
+    "alter_sys=True)"
+)
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    """``python -I -m module args...``, importing the grader's own crosstrain."""
+    return [sys.executable, "-I", "-c", _BOOT, crosstrain_path(), module, *args]
 
 
 def shut_ancestors(path: Path) -> list[Path]:
@@ -144,18 +165,50 @@ def drop_to(user: str | int) -> None:
     os.setuid(uid)
 
 
-def launcher(plan: dict, user: str | int) -> list[str]:
-    """The command prefix that runs what follows it jailed, as ``user`` (see the module doc)."""
-    spec = [json.dumps(plan), json.dumps(user)]
-    return [sys.executable, "-I", "-m", "crosstrain.grading.jail", *spec, "--"]
+def enter_netns(path: str) -> None:
+    """Join the network namespace at ``path`` (as root, before the jail and the user change)."""
+    libc = _libc()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        _call(libc.setns(fd, CLONE_NEWNET), "join the network namespace")
+    finally:
+        os.close(fd)
+
+
+def launcher(
+    plan: dict | None,
+    user: str | int | None,
+    *,
+    procs: list[str] | None = None,
+    netns: str | None = None,
+    nproc: int | None = None,
+) -> list[str]:
+    """The command prefix that runs what follows it in the submission's unit (``procs``: its
+    cgroups), network namespace, jail and user (see the module doc)."""
+    spec = {"plan": plan, "user": user, "procs": procs or [], "netns": netns, "nproc": nproc}
+    spec = json.dumps(spec)
+    return [*python_module("crosstrain.grading.jail", spec), "--"]
 
 
 def main(argv: list[str]) -> None:
-    plan, user, separator, *command = argv
+    spec, separator, *command = argv
     if separator != "--" or not command:
-        raise SystemExit("usage: python -m crosstrain.grading.jail PLAN USER -- COMMAND...")
-    enter(json.loads(plan))
-    drop_to(json.loads(user))
+        raise SystemExit("usage: python -m crosstrain.grading.jail SPEC_JSON -- COMMAND...")
+    config = json.loads(spec)
+    if config.get("nproc"):
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NPROC, (config["nproc"], config["nproc"]))
+    if config.get("procs"):
+        from crosstrain.grading import unit
+
+        unit.join(config["procs"])
+    if config.get("netns"):
+        enter_netns(config["netns"])
+    if config.get("plan") is not None:
+        enter(config["plan"])
+    if config.get("user") is not None:
+        drop_to(config["user"])
     os.execv(command[0], command)
 
 

@@ -21,6 +21,8 @@ class Limits:
     output_kb: int = 64  # captured stdout+stderr kept per run (head and tail)
     disk_mb: int = 512  # the submission's folder and any one file it writes
     max_processes: int = 64  # live processes in the tree
+    sandbox_mb: int = 1024  # the submission's unit holds memory_mb + this (sandbox, workers)
+    max_tasks: int = 1024  # processes and threads in the submission's unit (cgroup pids.max)
     max_files: int = 2000  # files in a submission
     max_file_mb: int = 50  # one file in a submission
     max_total_mb: int = 200  # a submission, uncompressed

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crosstrain.grading.outfiles import atomic_write
+
+if TYPE_CHECKING:
+    from crosstrain.grading.results import GradeResult
 
 
-def analyse(specs, results: list[dict]) -> dict:
+def analyse(specs, results: list[GradeResult]) -> dict:
     """Numbers for the report: per check pass rate, hint counts and the totals."""
-    graded = [r for r in results if r["checks"]]
+    graded = [r for r in results if r.checks]
     rates = []
     for spec in specs:
-        seen = [c for r in graded for c in r["checks"] if c["check"] == spec.name]
-        passed = sum(c["status"] == "passed" for c in seen)
+        seen = [c for r in graded for c in r.checks if c.check == spec.name]
+        passed = sum(c.status == "passed" for c in seen)
         rates.append(
             {
                 "step": spec.step,
@@ -27,18 +33,15 @@ def analyse(specs, results: list[dict]) -> dict:
             }
         )
     hints = Counter(
-        (c["check"], c.get("hint", ""))
-        for r in graded
-        for c in r["checks"]
-        if c["status"] != "passed" and c.get("hint")
+        (c.check, c.hint) for r in graded for c in r.checks if c.status != "passed" and c.hint
     )
     return {
         "students": len(results),
         "checked": len(graded),
         "rates": rates,
         "hints": [{"check": k[0], "hint": k[1], "count": n} for k, n in hints.most_common(10)],
-        "totals": [r["points"] for r in results],
-        "statuses": Counter(r["status"] for r in results),
+        "totals": [r.points for r in results],
+        "statuses": Counter(str(r.status) for r in results),
     }
 
 
@@ -59,7 +62,7 @@ def markdown(lab, data: dict) -> str:
         "| step | check | passed | pass rate |",
         "|---|---|---|---|",
     ]
-    for row in sorted(data["rates"], key=lambda r: r["rate"]):
+    for row in sorted(data["rates"], key=lambda row: row["rate"]):
         lines.append(
             f"| {row['step']} | {row['check']} | {row['passed']}/{row['attempts']} "
             f"| {row['rate']:.0%} |"
@@ -86,8 +89,8 @@ def charts(out: Path, lab, data: dict) -> list[str]:
     rates = data["rates"]
     fig = Figure(figsize=(8, 0.5 * len(rates) + 1.5))
     ax = fig.subplots()
-    labels = [f"{r['step']}: {r['check']}" for r in rates]
-    ax.barh(labels[::-1], [r["rate"] * 100 for r in rates][::-1], color="#2f81f7")
+    labels = [f"{row['step']}: {row['check']}" for row in rates]
+    ax.barh(labels[::-1], [row["rate"] * 100 for row in rates][::-1], color="#2f81f7")
     ax.set_xlim(0, 100)
     ax.set_xlabel("learners passing (%)")
     ax.set_title(f"{lab.slug}: pass rate per check")
@@ -109,10 +112,8 @@ def charts(out: Path, lab, data: dict) -> list[str]:
     return ["charts/pass-rate.png", "charts/totals.png"]
 
 
-def write_item_analysis(out: Path, lab, specs, results: list[dict]) -> list[str]:
+def write_item_analysis(out: Path, lab, specs, results: list[GradeResult]) -> list[str]:
     """Write the item analysis markdown and charts; return their relative paths."""
-    from crosstrain.grading.exports import atomic_write
-
     data = analyse(specs, results)
     atomic_write(out / "item-analysis.md", markdown(lab, data))
     return ["item-analysis.md", *charts(out, lab, data)]

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.grading.results import GradeResult, GradeStatus
 
 FILENAME = "grades.sqlite"
 SCHEMA = """
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS results (
     data TEXT NOT NULL
 );
 """
-RETRIED = ("error",)
+RETRIED = (str(GradeStatus.ERROR),)
 
 
 class GradeStore:
@@ -53,27 +54,28 @@ class GradeStore:
         query = f"SELECT student, fingerprint FROM results WHERE status NOT IN ({marks})"
         return dict(self.db.execute(query, RETRIED).fetchall())
 
-    def save(self, result: dict) -> None:
+    def save(self, result: GradeResult) -> None:
         """Replace the student's row with ``result`` in one committed transaction."""
+        data = result.as_dict()
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    result["student"],
-                    result["status"],
-                    result["points"],
-                    result["max_points"],
-                    result["fingerprint"],
-                    result["graded_at"],
-                    json.dumps(result),
+                    data["student"],
+                    data["status"],
+                    data["points"],
+                    data["max_points"],
+                    data["fingerprint"],
+                    data["graded_at"],
+                    json.dumps(data),
                 ),
             )
 
-    def results(self) -> list[dict]:
+    def results(self) -> list[GradeResult]:
         """Every stored result, by student id."""
         rows = self.db.execute("SELECT data FROM results ORDER BY student")
-        return [json.loads(data) for (data,) in rows.fetchall()]
+        return [GradeResult.from_dict(json.loads(data)) for (data,) in rows.fetchall()]
 
     def close(self) -> None:
         self.db.close()

@@ -23,7 +23,7 @@ from collections import deque
 
 import psutil
 
-from crosstrain.grading import jail
+from crosstrain.grading import jail, unit
 
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
@@ -165,6 +165,8 @@ def limiter(config: dict):
     cpu = int(config["timeout"]) + 30
     user = config.get("run_as")
     plan = config.get("jail")
+    cgroup = config.get("cgroup") or {}
+    netns = config.get("netns")
 
     supervisor = os.getpid()
 
@@ -173,6 +175,12 @@ def limiter(config: dict):
         resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        if config.get("nproc"):
+            resource.setrlimit(resource.RLIMIT_NPROC, (config["nproc"], config["nproc"]))
+        if cgroup:
+            unit.join(cgroup["procs"])
+        if netns:
+            jail.enter_netns(netns)
         if plan is not None:
             jail.enter(plan)
         if user is not None:
@@ -190,7 +198,8 @@ def supervise(config: dict) -> dict:
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    parent = os.getppid()
+    cgroup = config.get("cgroup") or {}
+    ooms = unit.oom_kills(cgroup["kind"], _dirs(cgroup)) if cgroup else 0
     started = time.monotonic()
     proc = subprocess.Popen(
         config["argv"],
@@ -203,6 +212,41 @@ def supervise(config: dict) -> dict:
         start_new_session=True,
     )
     capture = Capture(proc.stdout, config["output_kb"] * 1024)
+    verdict, peak = watch(proc, config, started, stopping)
+    if proc.poll() is None:  # a limit was hit: stop the command before sweeping its tree
+        proc.send_signal(signal.SIGSTOP)
+        kill_all(exclude=proc.pid)
+        proc.kill()
+        returncode, leftovers = proc.wait(), 0
+    else:
+        returncode = proc.wait()
+        leftovers = kill_all()
+    reap()
+    capture.thread.join(timeout=5)
+    if verdict == "orphaned":
+        sys.exit(1)
+    if not verdict and cgroup and unit.oom_kills(cgroup["kind"], _dirs(cgroup)) > ooms:
+        verdict = "memory"  # the unit's limit (shared memory counted): the kernel killed
+    return {
+        "verdict": verdict,
+        "returncode": returncode,
+        "seconds": round(time.monotonic() - started, 3),
+        "peak_rss_mb": round(peak / MB, 1),
+        "killed": leftovers,
+        "output": capture.text(),
+        "output_bytes": capture.total,
+    }
+
+
+def _dirs(cgroup: dict) -> dict:
+    from pathlib import Path
+
+    return {k: Path(v) for k, v in cgroup["dirs"].items()}
+
+
+def watch(proc, config: dict, started: float, stopping: threading.Event) -> tuple[str, int]:
+    """Poll until the command ends or breaks a limit; return (verdict, peak resident bytes)."""
+    parent = os.getppid()
     timeout, memory_cap = config["timeout"], config["memory_mb"] * MB
     disk_cap, max_procs = config["disk_mb"] * MB, config["max_processes"]
     verdict, peak, next_disk = "", 0, 0.0
@@ -231,27 +275,7 @@ def supervise(config: dict) -> dict:
                 verdict = "disk"
         if verdict:
             break
-    if proc.poll() is None:  # a limit was hit: stop the command before sweeping its tree
-        proc.send_signal(signal.SIGSTOP)
-        kill_all(exclude=proc.pid)
-        proc.kill()
-        returncode, leftovers = proc.wait(), 0
-    else:
-        returncode = proc.wait()
-        leftovers = kill_all()
-    reap()
-    capture.thread.join(timeout=5)
-    if verdict == "orphaned":
-        sys.exit(1)
-    return {
-        "verdict": verdict,
-        "returncode": returncode,
-        "seconds": round(time.monotonic() - started, 3),
-        "peak_rss_mb": round(peak / MB, 1),
-        "killed": leftovers,
-        "output": capture.text(),
-        "output_bytes": capture.total,
-    }
+    return verdict, peak
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib.util
-import os
 import sys
 import traceback
 from dataclasses import dataclass
@@ -23,8 +22,10 @@ from crosstrain.labs.manifest import Manifest, Step, load_manifest
 
 def content_root() -> Path:
     """The folder holding ``labs/``: ``CROSSTRAIN_CONTENT_DIR``, else the package's checkout."""
-    configured = os.environ.get("CROSSTRAIN_CONTENT_DIR")
-    root = Path(configured).expanduser() if configured else Path(__file__).resolve().parents[3]
+    from crosstrain.settings import settings
+
+    configured = settings().content_dir
+    root = configured if configured else Path(__file__).resolve().parents[3]
     if not (root / "labs").is_dir():
         where = "CROSSTRAIN_CONTENT_DIR" if configured else "the crosstrain checkout"
         raise CrosstrainError(

@@ -24,11 +24,13 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.labs.learnercode import LOCAL, LearnerCode
+from crosstrain.labs.results import CheckResult, Status
 
 if TYPE_CHECKING:
     from crosstrain.labs.catalog import Lab
@@ -37,9 +39,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_HINT = "default"
-PASSED, FAILED, ERROR = "passed", "failed", "error"
-# A step whose reference solve ran (lab skip): it passes; whether it scores is a setting.
-SKIPPED = "skipped"
+PASSED, FAILED, ERROR, SKIPPED = Status.PASSED, Status.FAILED, Status.ERROR, Status.SKIPPED
 
 
 @dataclass(frozen=True)
@@ -101,29 +101,6 @@ class Score:
     hint: str | None = None
 
 
-@dataclass
-class CheckResult:
-    """What one check found: status, points, what it saw and what to do next."""
-
-    lab: str
-    step: str
-    check: str
-    status: str
-    points: int
-    max_points: int
-    message: str
-    hint: str = ""
-    hint_id: str = ""
-    seconds: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        return self.status in (PASSED, SKIPPED)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
 @dataclass(frozen=True)
 class HiddenData:
     """Grading-only data: random draws derived from a course secret, unknowable in advance."""
@@ -150,6 +127,8 @@ class CheckContext:
     workspace: Path
     hidden: HiddenData | None = None
     _clients: dict = field(default_factory=dict, repr=False)
+    # Where learner code a check must run (load a model, call a function) runs: never here.
+    learner: LearnerCode = field(default_factory=lambda: LOCAL, repr=False)
 
     @property
     def manifest(self) -> Manifest:

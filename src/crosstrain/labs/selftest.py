@@ -133,108 +133,127 @@ def static_findings(lab: Lab) -> list[Finding]:
 
 def self_test(lab: Lab, report: Callable[[Finding], None] | None = None) -> SelfTestReport:
     """Run the self-test contract for ``lab``; ``report`` sees each finding as it is made."""
-    out = SelfTestReport(lab.slug)
-
-    def add(name: str, ok: bool, detail: str = "") -> None:
-        finding = Finding(name, ok, detail)
-        out.findings.append(finding)
-        if report:
-            report(finding)
-
+    run = _Run(lab, SelfTestReport(lab.slug), report)
     try:
-        specs = load_checks(lab)
-        solves = load_solves(lab)
-        cases = load_misconceptions(lab)
+        specs, solves, cases = load_checks(lab), load_solves(lab), load_misconceptions(lab)
     except CrosstrainError as exc:
-        add("content loads", False, str(exc))
-        return out
-    add(
+        run.add("content loads", False, str(exc))
+        return run.out
+    run.add(
         "content loads",
         True,
         f"{len(specs)} checks, {len(solves.steps)} solves, {len(cases)} misconceptions",
     )
     for finding in static_findings(lab):
-        add(finding.name, finding.ok, finding.detail)
-
-    reached: set[tuple[str, str]] = set()
-
-    def checks(sb, workspace, step=None, secret=SECRET) -> list[CheckResult]:
-        results = run_checks(lab, sb, workspace, step, secret)
-        reached.update((r.check, r.hint_id) for r in results if r.status == FAILED)
-        return results
-
-    def total(results: list[CheckResult]) -> int:
-        return sum(r.points for r in results)
-
-    with fresh(lab) as (sb, workspace):
-        for step in lab.manifest.steps:
-            before = checks(sb, workspace, step.id)
-            ok = all(r.status == FAILED for r in before)
-            add(f"{step.id}: fails before its solve", ok, "" if ok else summary(before))
-            try:
-                run_solve(solves.steps[step.id], lab, sb, workspace)
-            except CrosstrainError as exc:
-                add(f"{step.id}: solve runs", False, str(exc))
-                break
-            after = checks(sb, workspace, step.id)
-            ok = all(r.passed for r in after)
-            add(f"{step.id}: passes after the solves up to it", ok, "" if ok else summary(after))
-        else:
-            try:
-                run_teardown(lab, sb, workspace, solves)
-                left = total(checks(sb, workspace))
-                for spec in solves.upto(lab, None):
-                    run_solve(spec, lab, sb, workspace)
-                again = checks(sb, workspace)
-                ok = all(r.passed for r in again)
-                detail = f"{left} points left after teardown" + (
-                    "" if ok else f"; {summary(again)}"
-                )
-                add("teardown, then the solves redo the lab", ok, detail)
-            except CrosstrainError as exc:
-                add("teardown, then the solves redo the lab", False, str(exc))
-
-    full = lab.manifest.points
-    with fresh(lab, extra_from=lab.solution_dir) as (sb, workspace):
-        for attempt in ("first", "second"):
-            runs = run_submission(lab, workspace, sb)
-            crashed = [f"{o.file}: {o.error}" for o in runs if not o.ok]
-            results = checks(sb, workspace)
-            ok = not crashed and total(results) == full
-            detail = f"{total(results)}/{full} points"
-            if not ok:
-                detail += "; " + "; ".join(crashed) + summary(results)
-            add(f"solution scores full points ({attempt} run)", ok, detail)
-
-    with fresh(lab) as (sb, workspace):
-        run_submission(lab, workspace, sb)
-        results = checks(sb, workspace)
-        ok = total(results) == 0
-        add(
-            "starter scores zero",
-            ok,
-            f"{total(results)}/{full} points" + ("" if ok else "; " + summary(results)),
-        )
-
+        run.add(finding.name, finding.ok, finding.detail)
+    run.steps_in_order(solves)
+    run.solution_and_starter()
     for case in cases:
-        name = f"misconception {case.path.stem}: hint {case.hint!r}"
-        with fresh(lab) as (sb, workspace):
-            try:
-                for spec in solves.before(lab, case.step):
-                    run_solve(spec, lab, sb, workspace)
-                case.apply(SolveContext(lab, sb, workspace, allowed=None))
-            except Exception as exc:  # noqa: BLE001 - a broken case is a finding
-                add(name, False, f"setting up the case failed: {type(exc).__name__}: {exc}")
-                continue
-            results = checks(sb, workspace, case.step)
-            hinted = any(r.status == FAILED and r.hint_id == case.hint for r in results)
-            ok = hinted and not all(r.passed for r in results)
-            add(name, ok, case.description if ok else summary(results))
-
-    out.unreached_hints = [
+        run.misconception(case, solves)
+    bugs = sorted(run.bugs)
+    run.add("no check reports a check bug", not bugs, "; ".join(bugs))
+    run.out.unreached_hints = [
         f"{spec.name}:{hint}"
         for spec in specs
         for hint in spec.hint_ids
-        if (spec.name, hint) not in reached
+        if (spec.name, hint) not in run.reached
     ]
-    return out
+    return run.out
+
+
+@dataclass
+class _Run:
+    """One self-test run: the findings so far and what the checks said along the way."""
+
+    lab: Lab
+    out: SelfTestReport
+    report: Callable[[Finding], None] | None
+    reached: set[tuple[str, str]] = field(default_factory=set)
+    bugs: set[str] = field(default_factory=set)  # an undeclared hint, a wrong return type
+
+    def add(self, name: str, ok: bool, detail: str = "") -> None:
+        finding = Finding(name, ok, detail)
+        self.out.findings.append(finding)
+        if self.report:
+            self.report(finding)
+
+    def checks(self, sb, workspace, step=None, secret=SECRET) -> list[CheckResult]:
+        results = run_checks(self.lab, sb, workspace, step, secret)
+        self.reached.update((r.check, r.hint_id) for r in results if r.status == FAILED)
+        self.bugs.update(f"{r.check}: {r.message}" for r in results if "check bug" in r.message)
+        return results
+
+    def steps_in_order(self, solves) -> None:
+        """Each step fails before its solve and passes after; teardown, then a redo."""
+        lab = self.lab
+        with fresh(lab) as (sb, workspace):
+            for step in lab.manifest.steps:
+                before = self.checks(sb, workspace, step.id)
+                ok = all(r.status == FAILED for r in before)
+                self.add(f"{step.id}: fails before its solve", ok, "" if ok else summary(before))
+                try:
+                    run_solve(solves.steps[step.id], lab, sb, workspace)
+                except CrosstrainError as exc:
+                    self.add(f"{step.id}: solve runs", False, str(exc))
+                    return
+                after = self.checks(sb, workspace, step.id)
+                ok = all(r.passed for r in after)
+                detail = "" if ok else summary(after)
+                self.add(f"{step.id}: passes after the solves up to it", ok, detail)
+            self.redo(solves, sb, workspace)
+
+    def redo(self, solves, sb, workspace) -> None:
+        name = "teardown, then the solves redo the lab"
+        try:
+            run_teardown(self.lab, sb, workspace, solves)
+            left = total(self.checks(sb, workspace))
+            for spec in solves.upto(self.lab, None):
+                run_solve(spec, self.lab, sb, workspace)
+            again = self.checks(sb, workspace)
+        except CrosstrainError as exc:
+            self.add(name, False, str(exc))
+            return
+        ok = all(r.passed for r in again)
+        self.add(
+            name, ok, f"{left} points left after teardown" + ("" if ok else f"; {summary(again)}")
+        )
+
+    def solution_and_starter(self) -> None:
+        """The solution scores full points twice in a row; the starter scores zero."""
+        lab, full = self.lab, self.lab.manifest.points
+        with fresh(lab, extra_from=lab.solution_dir) as (sb, workspace):
+            for attempt in ("first", "second"):
+                runs = run_submission(lab, workspace, sb)
+                crashed = [f"{o.file}: {o.error}" for o in runs if not o.ok]
+                results = self.checks(sb, workspace)
+                ok = not crashed and total(results) == full
+                detail = f"{total(results)}/{full} points"
+                if not ok:
+                    detail += "; " + "; ".join(crashed) + summary(results)
+                self.add(f"solution scores full points ({attempt} run)", ok, detail)
+        with fresh(lab) as (sb, workspace):
+            run_submission(lab, workspace, sb)
+            results = self.checks(sb, workspace)
+            ok = total(results) == 0
+            detail = f"{total(results)}/{full} points" + ("" if ok else "; " + summary(results))
+            self.add("starter scores zero", ok, detail)
+
+    def misconception(self, case, solves) -> None:
+        """The case, set up after the solves before its step, fails with its expected hint."""
+        name = f"misconception {case.path.stem}: hint {case.hint!r}"
+        with fresh(self.lab) as (sb, workspace):
+            try:
+                for spec in solves.before(self.lab, case.step):
+                    run_solve(spec, self.lab, sb, workspace)
+                case.apply(SolveContext(self.lab, sb, workspace, allowed=None))
+            except Exception as exc:  # noqa: BLE001 - a broken case is a finding
+                self.add(name, False, f"setting up the case failed: {type(exc).__name__}: {exc}")
+                return
+            results = self.checks(sb, workspace, case.step)
+        hinted = any(r.status == FAILED and r.hint_id == case.hint for r in results)
+        ok = hinted and not all(r.passed for r in results)
+        self.add(name, ok, case.description if ok else summary(results))
+
+
+def total(results: list[CheckResult]) -> int:
+    return sum(r.points for r in results)

@@ -36,25 +36,11 @@ def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:
 
 
 def run_notebook(path: Path, env: dict[str, str], timeout: int) -> RunOutcome:
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    """Run the notebook with :mod:`crosstrain.labs.nbrun` (the runner grading uses too)."""
+    from crosstrain.labs.nbrun import execute
 
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    try:
-        client.execute(env=env, cwd=str(path.parent), stderr=subprocess.DEVNULL)
-    except CellExecutionError as exc:
-        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cell failed"
-        return RunOutcome(path.name, False, last)
-    except (CellTimeoutError, DeadKernelError, TimeoutError) as exc:
-        return RunOutcome(path.name, False, f"{type(exc).__name__}: {exc}")
-    return RunOutcome(path.name, True)
+    report = execute(path, timeout, env=env)
+    return RunOutcome(path.name, bool(report["ok"]), "" if report["ok"] else report["message"])
 
 
 def run_script(path: Path, env: dict[str, str], timeout: int) -> RunOutcome:

@@ -6,7 +6,6 @@ starter. Backups go to ``<root>/.backups/NN-slug-<time>/``.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,8 +19,9 @@ IGNORED = {"lab.yaml", "__pycache__", ".ipynb_checkpoints", ".DS_Store"}
 
 def workspace_root(root: str | Path | None = None) -> Path:
     """Where workspaces live: ``root``, else ``CROSSTRAIN_WORKSPACE``, else ``./workspace``."""
-    chosen = root or os.environ.get("CROSSTRAIN_WORKSPACE") or "workspace"
-    return Path(chosen).expanduser().resolve()
+    from crosstrain.settings import settings
+
+    return Path(root or settings().workspace).expanduser().resolve()
 
 
 def lab_workspace(lab: Lab, root: str | Path | None = None) -> Path:

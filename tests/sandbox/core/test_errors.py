@@ -21,8 +21,8 @@ def test_an_unimplemented_action_is_not_implemented_in_json(sandbox):
 
 def test_an_unimplemented_action_is_not_implemented_in_query_xml(sandbox):
     with pytest.raises(ClientError) as caught:
-        sandbox.client("iam").simulate_principal_policy(
-            PolicySourceArn="arn:aws:iam::000000000000:user/u", ActionNames=["s3:GetObject"]
+        sandbox.client("iam").generate_service_last_accessed_details(
+            Arn="arn:aws:iam::000000000000:role/r"
         )
     assert caught.value.response["Error"]["Code"] == "NotImplemented"
 
@@ -48,6 +48,13 @@ def test_errors_take_the_shape_of_the_protocol(service, marker):
 
 
 def test_html_is_recognised():
-    assert errors.is_html([("Content-Type", "text/html; charset=utf-8")], b"")
+    assert errors.is_html([("Content-Type", "text/html; charset=utf-8")], b"<p>Not Found</p>")
+    assert not errors.is_html([("Content-Type", "text/html; charset=utf-8")], b"")
     assert errors.is_html([], b"<!doctype html><html>")
     assert not errors.is_html([("Content-Type", "application/json")], b"{}")
+
+
+def test_a_head_on_a_missing_bucket_stays_a_404(sandbox):
+    with pytest.raises(ClientError) as caught:
+        sandbox.client("s3").head_bucket(Bucket="not-made-yet")
+    assert caught.value.response["Error"] == {"Code": "404", "Message": "Not Found"}

@@ -20,7 +20,8 @@ def test_services_json_lists_the_ledger():
     assert result.exit_code == 0
     rows = {row["service"]: row for row in json.loads(result.output)}
     assert rows["s3"]["mode"] == "moto"
-    assert "alarms are stored but never evaluated" in rows["cloudwatch"]["note"]
+    assert rows["cloudwatch"]["mode"] == "real"
+    assert "Metric alarms evaluate" in rows["cloudwatch"]["note"]
 
 
 def test_services_table_is_printed():

@@ -53,6 +53,11 @@ def aws_error(service: str | None, code: str, message: str, status: int = 400) -
 
 
 def is_html(headers: list[tuple[str, str]], body: bytes) -> bool:
-    """An HTML page (what moto's web framework answers when moto itself has no answer)."""
+    """An HTML page (what moto's web framework answers when moto itself has no answer).
+
+    An empty body is never one: it is moto's answer to a HEAD (``HeadBucket`` on a missing
+    bucket is a 404 the SDKs read as "create it")."""
+    if not body:
+        return False
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     return "text/html" in content_type or body[:15].lower().startswith(b"<!doctype html")

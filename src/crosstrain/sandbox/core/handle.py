@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -127,6 +128,18 @@ class Sandbox:
         """Write pending state to disk now (learner mode)."""
         return self._internal("/_crosstrain/flush", method="POST")
 
+    def advance_time(self, seconds: float, *, wait: bool = True) -> dict:
+        """Move the sandbox clock ``seconds`` forward: due schedules fire, Wait states and
+        retry delays elapse, alarm periods fill (``wait``: until the deliveries settle)."""
+        query = urllib.parse.urlencode({"seconds": seconds, "wait": int(wait)})
+        return self._internal(f"/_crosstrain/time?{query}", method="POST", timeout=60)
+
+    def events(self, **filters) -> list[dict]:
+        """The delivery log, oldest first; filter by ``source``, ``target`` (substrings of
+        ARNs), ``kind``, ``result`` (``delivered``, ``failed``, ...) or ``limit``."""
+        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
+        return self._internal(f"/_crosstrain/events?{query}")["deliveries"]
+
     def alive(self) -> bool:
         try:
             self.health()
@@ -184,6 +197,28 @@ def terminate(pid: int, timeout: float = 10.0, process: subprocess.Popen | None 
         process.wait(timeout=5)
 
 
+def _server_command(
+    options: dict, state_dir: str | Path | None, account: str | None, tls_dir: str | Path | None
+) -> list[str]:
+    """``python -m crosstrain.sandbox.core.server`` with its options; what is not given comes
+    from crosstrain's settings (read here, so the sandbox process never needs to)."""
+    from crosstrain.sandbox.core.server import LIMITS
+    from crosstrain.settings import settings
+
+    current = settings()
+    tls_dir = current.home / "tls" if tls_dir is None else tls_dir
+    cmd = [sys.executable, "-m", "crosstrain.sandbox.core.server"]
+    for name, value in options.items():
+        cmd += [f"--{name}", str(value)]
+    if state_dir is not None:
+        cmd += ["--state-dir", str(Path(state_dir).expanduser().resolve())]
+    cmd += ["--account", account or current.account]
+    cmd += ["--tls-dir", str(Path(tls_dir).expanduser().resolve())]
+    for name in LIMITS:
+        cmd += ["--" + name.replace("_", "-"), str(getattr(current, name))]
+    return cmd
+
+
 def start(
     port: int = 0,
     *,
@@ -208,26 +243,8 @@ def start(
     """
     token = secrets.token_hex(16)
     read_fd, write_fd = os.pipe()
-    cmd = [
-        *(launcher or []),
-        sys.executable,
-        "-m",
-        "crosstrain.sandbox.core.server",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--region",
-        region,
-        "--ready-fd",
-        str(write_fd),
-    ]
-    if state_dir is not None:
-        cmd += ["--state-dir", str(Path(state_dir).expanduser().resolve())]
-    if account:
-        cmd += ["--account", account]
-    if tls_dir is not None:
-        cmd += ["--tls-dir", str(Path(tls_dir).expanduser().resolve())]
+    options = {"host": host, "port": port, "region": region, "ready-fd": write_fd}
+    cmd = [*(launcher or []), *_server_command(options, state_dir, account, tls_dir)]
     if enforce_iam:
         cmd.append("--enforce-iam")
     if not detach:

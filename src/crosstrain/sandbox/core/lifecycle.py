@@ -26,28 +26,33 @@ from crosstrain.sandbox.core.handle import (
 )
 from crosstrain.sandbox.core.ports import port_holder, port_is_free
 
-DEFAULT_PORT = 4566
 AWS_OPT_IN_FLAG = "--i-understand-this-uses-real-aws"
 
 
 def home() -> Path:
-    """crosstrain's per-user folder (``CROSSTRAIN_HOME``, default ``~/.crosstrain``)."""
-    return Path(os.environ.get("CROSSTRAIN_HOME", "~/.crosstrain")).expanduser()
+    """crosstrain's per-user folder (setting ``home``: ``CROSSTRAIN_HOME``)."""
+    from crosstrain.settings import settings
+
+    return settings().home
 
 
 def default_state_dir() -> Path:
-    return home() / "sandbox"
+    from crosstrain.settings import settings
+
+    return settings().state_dir
 
 
 def default_port() -> int:
-    try:
-        return int(os.environ.get("CROSSTRAIN_SANDBOX_PORT", DEFAULT_PORT))
-    except ValueError:
-        raise SandboxError("CROSSTRAIN_SANDBOX_PORT must be a port number") from None
+    """The sandbox's port (setting ``sandbox_port``: ``CROSSTRAIN_SANDBOX_PORT``)."""
+    from crosstrain.settings import settings
+
+    return settings().sandbox_port
 
 
 def run_file(port: int) -> Path:
-    return home() / "run" / f"sandbox-{port}.json"
+    from crosstrain.settings import settings
+
+    return settings().run_dir / f"sandbox-{port}.json"
 
 
 # -- backends ----------------------------------------------------------------------------------
@@ -203,6 +208,7 @@ def up(
     ephemeral: bool = False,
     enforce_iam: bool = False,
     detach: bool = False,
+    account: str | None = None,
 ) -> Sandbox:
     """Start the embedded sandbox (learner mode keeps state in ``state_dir``)."""
     port = default_port() if port is None else port
@@ -228,6 +234,7 @@ def up(
         enforce_iam=enforce_iam,
         detach=detach,
         log_file=log_file,
+        account=account,
     )
     write_record(sandbox, state, detach)
     return sandbox

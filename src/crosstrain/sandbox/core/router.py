@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from crosstrain.sandbox.core import errors, hosts, protocols
@@ -178,21 +179,6 @@ class Router:
                 self.state.mark_all_dirty()
             self.state.mark_dirty(services)
 
-    def worker_env(self) -> dict[str, str]:
-        """How every process the sandbox starts reaches it (and only it) with AWS clients: the
-        endpoint, the admin key, LocalStack's variables and the local CA for HTTPS."""
-        host, _, port = self.endpoint_url.split("://", 1)[1].rpartition(":")
-        env = {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": self.admin_access_key,
-            "AWS_SECRET_ACCESS_KEY": self.admin_access_key,
-            "LOCALSTACK_HOSTNAME": host,
-            "EDGE_PORT": port,
-        }
-        if self.settings.get("ca_bundle"):
-            env["AWS_CA_BUNDLE"] = self.settings["ca_bundle"]
-        return env
-
     def client(self, service: str, **kwargs):
         """A boto3 client bound to this sandbox (for runtimes that call other services)."""
         from crosstrain.sandbox.core.clients import make_client
@@ -251,7 +237,11 @@ class Router:
             return lambda data: None
 
         body = b"".join(self._call_moto(request, request.environ, start_response))
-        return Response(body, status=captured["status"], headers=captured["headers"])
+        response = Response(body, status=captured["status"], headers=captured["headers"])
+        length = Headers(captured["headers"]).get("Content-Length")
+        if request.method == "HEAD" and length is not None:
+            response.headers["Content-Length"] = length  # not the empty body's 0
+        return response
 
     def denied(self, request: Request, runtime: Runtime) -> Response | None:
         """Under ``--enforce-iam``, the error a non-admin caller gets when its policies do not

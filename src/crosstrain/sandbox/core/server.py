@@ -22,15 +22,22 @@ from pathlib import Path
 
 DEFAULT_ACCOUNT = "000000000000"  # LocalStack's, so tutorials' ARNs work unchanged
 TOKEN_VARIABLE = "CROSSTRAIN_SANDBOX_TOKEN"  # read once, then removed from the environment
+# Settings the runtimes read from ``Router.settings`` (names as in crosstrain.settings).
+LIMITS = {"lambda_concurrency": int, "lambda_idle_seconds": float, "sagemaker_max_workers": int}
 
 # Data-plane runtimes, in routing order ("module:Class"); imported at start.
 RUNTIMES: tuple[str, ...] = (
     "crosstrain.sandbox.services.iam.runtime:IamRuntime",
     "crosstrain.sandbox.services.awslambda.runtime:LambdaRuntime",
+    # after Lambda (takes over async invokes), before the services that share its clock
+    "crosstrain.sandbox.services.events.runtime:EventsRuntime",
+    "crosstrain.sandbox.services.stepfunctions.runtime:StepFunctionsRuntime",
+    "crosstrain.sandbox.services.cloudwatch.runtime:AlarmsRuntime",
     "crosstrain.sandbox.services.sagemaker.endpoints:SageMakerRuntime",
     "crosstrain.sandbox.services.apigateway.runtime:ApiGatewayRuntime",
     "crosstrain.sandbox.services.cloudformation.runtime:CloudFormationRuntime",
     "crosstrain.sandbox.services.athena.runtime:AthenaRuntime",
+    "crosstrain.sandbox.services.s3.runtime:S3Runtime",
 )
 
 
@@ -69,10 +76,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="default account id (LocalStack's 000000000000; moto's is 123456789012)",
     )
     parser.add_argument("--tls-dir", type=Path, default=None, help="where the local CA lives")
+    for name, kind in LIMITS.items():  # default: crosstrain's settings (CROSSTRAIN_<NAME>)
+        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=None)
     parser.add_argument("--ready-fd", type=int, default=None)
     parser.add_argument("--die-with-parent", action="store_true")
     parser.add_argument("--log-level", default="WARNING")
     return parser.parse_args(argv)
+
+
+def limits(args: argparse.Namespace) -> dict:
+    """The runtimes' limits: as passed (``crosstrain.sandbox.start`` passes them all, so the
+    sandbox process need not load the settings machinery), else from the settings."""
+    given = {name: getattr(args, name) for name in LIMITS}
+    if any(value is None for value in given.values()):
+        from crosstrain.settings import settings
+
+        current = settings()
+        given = {k: getattr(current, k) if v is None else v for k, v in given.items()}
+    return given
 
 
 def _load(path: str):
@@ -80,13 +101,15 @@ def _load(path: str):
     return getattr(importlib.import_module(module_name), attr)
 
 
-def _prewarm(tls_dir: Path) -> None:
+def _prewarm(tls_dir: Path | None) -> None:
     """Import moto's S3 app while we wait for the first request (most first calls are S3), and
     make the local CA clients trust for HTTPS."""
     with contextlib.suppress(Exception):  # warming is an optimisation only
         import moto.s3.responses  # noqa: F401
     from crosstrain.sandbox.core.tls import ca_bundle
 
+    if tls_dir is None:
+        return
     try:
         ca_bundle(tls_dir)
     except OSError as exc:
@@ -102,38 +125,26 @@ def _localstack_defaults(account: str) -> None:
     moto.core.DEFAULT_ACCOUNT_ID = moto.core.models.DEFAULT_ACCOUNT_ID = account
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.die_with_parent:
-        _die_with_parent()
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
+def _bind(args: argparse.Namespace):
+    """The HTTP+HTTPS server on the asked address (its app is set once the router is built)."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    _localstack_defaults(args.account)
     from crosstrain.sandbox.core.tls import DualProtocolServer, scheme_of
 
-    placeholder = lambda environ, start_response: []  # noqa: E731 - replaced below
-    try:
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
+    class Handler(MotoRequestHandler):
+        def make_environ(self) -> dict:
+            environ = super().make_environ()
+            environ["wsgi.url_scheme"] = scheme_of(self.connection)
+            return environ
 
-        class Handler(MotoRequestHandler):
-            def make_environ(self) -> dict:
-                environ = super().make_environ()
-                environ["wsgi.url_scheme"] = scheme_of(self.connection)
-                return environ
+    placeholder = lambda environ, start_response: []  # noqa: E731 - replaced by the router
+    server = DualProtocolServer(args.host, args.port, placeholder, handler=Handler)
+    server.tls_dir = args.tls_dir  # None: HTTP only (crosstrain.sandbox.start always passes one)
+    return server
 
-        server = DualProtocolServer(args.host, args.port, placeholder, handler=Handler)
-    except OSError as exc:
-        _report(args.ready_fd, {"ready": False, "error": f"{exc.strerror or exc}"})
-        return 3
-    port = server.server_port
-    endpoint = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{port}"
-    os.environ.setdefault("MOTO_PORT", str(port))
-    from crosstrain.sandbox.core.lifecycle import home
 
-    tls_dir = args.tls_dir or home() / "tls"
-    server.tls_dir = tls_dir
-    threading.Thread(target=_prewarm, args=(tls_dir,), daemon=True).start()
-
+def _router(args: argparse.Namespace, endpoint: str, port: int):
+    """The router with its state restored, its runtimes loaded and its start token."""
     from crosstrain.sandbox.core import iam
     from crosstrain.sandbox.core.router import Router
 
@@ -146,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             "host": args.host,
             "port": port,
             "account": args.account,
-            "ca_bundle": str(tls_dir / "ca.pem"),
+            "ca_bundle": str(args.tls_dir / "ca.pem") if args.tls_dir else None,
+            **limits(args),
         },
     )
     if args.state_dir is not None:
@@ -162,7 +174,25 @@ def main(argv: list[str] | None = None) -> int:
         iam.enable()
     for path in RUNTIMES:
         router.add_runtime(_load(path))
-    server.app = router
+    return router
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.die_with_parent:
+        _die_with_parent()
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
+    _localstack_defaults(args.account)
+    try:
+        server = _bind(args)
+    except OSError as exc:
+        _report(args.ready_fd, {"ready": False, "error": f"{exc.strerror or exc}"})
+        return 3
+    port = server.server_port
+    endpoint = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{port}"
+    os.environ.setdefault("MOTO_PORT", str(port))
+    threading.Thread(target=_prewarm, args=(args.tls_dir,), daemon=True).start()
+    router = server.app = _router(args, endpoint, port)
 
     stopping = threading.Event()
 
@@ -174,17 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     router.on_shutdown = lambda: stop(None, None)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    _report(
-        args.ready_fd,
-        {
-            "ready": True,
-            "port": port,
-            "pid": os.getpid(),
-            "endpoint": endpoint,
-            "ca_bundle": str(tls_dir / "ca.pem"),
-            "notices": router.notices,
-        },
-    )
+    ready = {"ready": True, "port": port, "pid": os.getpid(), "endpoint": endpoint}
+    ready |= {"ca_bundle": router.settings["ca_bundle"], "notices": router.notices}
+    _report(args.ready_fd, ready)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -135,18 +135,26 @@ class Restored:
         ]
 
 
-def backend_regions(service: str) -> dict[str, dict[str, object]]:
-    """The plain ``{account: {region: backend}}`` view of one moto service."""
+def _backends(service: str):
+    """moto's backends of ``service``: Step Functions lives in moto's executing backend (the
+    sandbox always runs executions), which ``get_backend`` does not return."""
+    if service == "stepfunctions":
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        return stepfunctions_parser_backends
     from moto.backends import get_backend
 
-    return {account: dict(regions) for account, regions in get_backend(service).items()}
+    return get_backend(service)
+
+
+def backend_regions(service: str) -> dict[str, dict[str, object]]:
+    """The plain ``{account: {region: backend}}`` view of one moto service."""
+    return {account: dict(regions) for account, regions in _backends(service).items()}
 
 
 def install_regions(service: str, data: dict[str, dict[str, object]]) -> None:
     """Put restored backends into moto's registry for ``service``."""
-    from moto.backends import get_backend
-
-    backend_dict = get_backend(service)
+    backend_dict = _backends(service)
     for account, regions in data.items():
         account_backends = backend_dict[account]  # creates and registers the account entry
         for region, backend in regions.items():

@@ -5,76 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 
 import pandas as pd
 import pytest
+from athena_support import OUTPUT, query, run
 from botocore.exceptions import ClientError
-
-OUTPUT = "s3://athena-results/queries/"
-
-
-@pytest.fixture
-def aws(sandbox):
-    """S3, Glue and Athena clients on a fresh sandbox with a data and a results bucket."""
-    clients = {name: sandbox.client(name) for name in ("s3", "glue", "athena")}
-    clients["s3"].create_bucket(Bucket="lake")
-    clients["s3"].create_bucket(Bucket="athena-results")
-    return clients
-
-
-@pytest.fixture
-def orders(aws) -> pd.DataFrame:
-    """Orders as Hive-partitioned parquet under s3://lake/orders/year=YYYY/ (no catalog yet)."""
-    frames = []
-    for year in (2022, 2023, 2024):
-        frame = pd.DataFrame(
-            {
-                "order_id": range(year * 1000, year * 1000 + 300),
-                "region": ["eu", "us", "apac"] * 100,
-                "amount": [round(1.25 * i + year % 7, 2) for i in range(300)],
-            }
-        )
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        aws["s3"].put_object(
-            Bucket="lake", Key=f"orders/year={year}/part-0.parquet", Body=buffer.getvalue()
-        )
-        frames.append(frame.assign(year=year))
-    return pd.concat(frames, ignore_index=True)
-
-
-def run(athena, sql: str, database: str = "shop", output: str | None = OUTPUT, **kwargs) -> dict:
-    """Start a query and wait for its final state; return the QueryExecution."""
-    if output:
-        kwargs["ResultConfiguration"] = {"OutputLocation": output}
-    query_id = athena.start_query_execution(
-        QueryString=sql, QueryExecutionContext={"Database": database}, **kwargs
-    )["QueryExecutionId"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-        if execution["Status"]["State"] not in ("QUEUED", "RUNNING"):
-            return execution
-        time.sleep(0.02)
-    raise AssertionError(f"query did not finish: {sql}")
-
-
-def rows(athena, execution: dict) -> list[list[str | None]]:
-    """Every result row (header row included) through the paginator."""
-    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
-    pages = athena.get_paginator("get_query_results").paginate(
-        QueryExecutionId=execution["QueryExecutionId"]
-    )
-    return [
-        [cell.get("VarCharValue") for cell in row["Data"]]
-        for page in pages
-        for row in page["ResultSet"]["Rows"]
-    ]
-
-
-def query(athena, sql: str, **kwargs) -> list[list[str | None]]:
-    return rows(athena, run(athena, sql, **kwargs))
 
 
 def glue_orders_table(glue) -> None:

@@ -9,22 +9,12 @@ import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
+from support import LAMBDA_TRUST
 
 from crosstrain import sandbox as sandbox_api
 from crosstrain.sandbox.services.iam.runtime import named_policies
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+TRUST = json.dumps(LAMBDA_TRUST)
 
 
 def code() -> bytes:

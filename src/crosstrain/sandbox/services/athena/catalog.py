@@ -52,6 +52,15 @@ class Catalog:
         with self.lock:
             return sorted(self._database(database).tables)
 
+    def views(self, database: str) -> list[str]:
+        with self.lock:
+            tables = self._database(database).tables
+            return sorted(
+                name
+                for name, table in tables.items()
+                if table.as_dict().get("TableType") == "VIRTUAL_VIEW"
+            )
+
     def _table(self, database: str, name: str):
         tables = self._database(database).tables
         match = tables.get(name) or next(

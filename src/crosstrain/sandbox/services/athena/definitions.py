@@ -1,8 +1,8 @@
 """Glue table definitions from Athena DDL, and back.
 
-CREATE EXTERNAL TABLE (:func:`parse_create_table`), CREATE TABLE AS SELECT (:func:`ctas_table`)
-and CREATE VIEW (:func:`view_table`) become Glue TableInputs; a table becomes DESCRIBE output
-(:func:`describe_lines`) and a view its SQL again (:func:`view_sql`).
+CREATE EXTERNAL TABLE (:func:`create_table_input`, from sqlglot's tree), CREATE TABLE AS SELECT
+(:func:`ctas_table`) and CREATE VIEW (:func:`view_table`) become Glue TableInputs; a table
+becomes DESCRIBE output (:func:`describe_lines`) and a view its SQL again (:func:`view_sql`).
 """
 
 from __future__ import annotations
@@ -12,19 +12,10 @@ import json
 import re
 from typing import Any
 
-from crosstrain.sandbox.services.athena.sql import (
-    CATALOG,
-    IDENT_RE,
-    NAME_RE,
-    STRING_RE,
-    QueryError,
-    duck_type,
-    ident,
-    matching_paren,
-    properties,
-    split_name,
-    split_top,
-)
+from sqlglot import exp
+
+from crosstrain.sandbox.services.athena.grammar import glue_type, table_ref
+from crosstrain.sandbox.services.athena.sql import CATALOG, QueryError
 
 PARQUET_IO = (
     "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
@@ -45,57 +36,44 @@ JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 STORED_AS = {"PARQUET": PARQUET_IO, "ORC": ORC_IO, "TEXTFILE": TEXT_IO}
 
 
-def parse_columns(text: str) -> list[dict]:
-    """``name type [COMMENT '...'], ...`` -> Glue columns."""
+def glue_columns(definitions: list) -> list[dict]:
+    """sqlglot column definitions -> Glue columns (name, Hive type, comment)."""
     columns = []
-    for part in split_top(text):
-        match = re.match(rf"({IDENT_RE})\s+(.+?)(?:\s+COMMENT\s+{STRING_RE})?$", part, re.I | re.S)
-        if not match:
-            raise QueryError(f"SYNTAX_ERROR: cannot read column definition '{part}'")
-        hive = re.sub(r"\s+", "", match.group(2)).lower()
-        duck_type(hive)  # reject unknown types now, not at query time
-        column = {"Name": ident(match.group(1)), "Type": hive}
-        if match.group(3):
-            column["Comment"] = match.group(3).replace("''", "'")
+    for definition in definitions:
+        if not isinstance(definition, exp.ColumnDef) or definition.args.get("kind") is None:
+            raise QueryError(f"SYNTAX_ERROR: cannot read column definition '{definition.sql()}'")
+        column = {"Name": definition.name.lower(), "Type": glue_type(definition.args["kind"])}
+        comment = definition.find(exp.CommentColumnConstraint)
+        if comment is not None:
+            column["Comment"] = comment.this.name
         columns.append(column)
     return columns
 
 
-def parse_create_table(sql: str, database: str) -> tuple[str, dict, bool]:
+def create_table_input(tree: exp.Create, database: str) -> tuple[str, dict, bool]:
     """CREATE EXTERNAL TABLE -> (database, Glue TableInput, if not exists)."""
-    head = re.match(
-        rf"CREATE\s+(?:EXTERNAL\s+)?TABLE\s+(IF\s+NOT\s+EXISTS\s+)?{NAME_RE}\s*\(", sql, re.I | re.S
-    )
-    if not head:
+    schema = tree.this
+    if not isinstance(schema, exp.Schema):
         raise QueryError("NOT_SUPPORTED: only CREATE EXTERNAL TABLE (columns) ... is supported")
-    db, name = split_name(head.group(2), database)
-    end = matching_paren(sql, head.end() - 1)
-    columns = parse_columns(sql[head.end() : end])
-    rest = sql[end + 1 :]
-    partition_keys: list[dict] = []
-    part = re.search(r"PARTITIONED\s+BY\s*\(", rest, re.I)
-    if part:
-        close = matching_paren(rest, part.end() - 1)
-        partition_keys = parse_columns(rest[part.end() : close])
-        rest = rest[: part.start()] + rest[close + 1 :]
-    location = re.search(rf"\bLOCATION\s+{STRING_RE}", rest, re.I)
-    if not location:
+    db, name = table_ref(schema.this, database)
+    properties = tree.args.get("properties") or exp.Properties(expressions=[])
+    location = properties.find(exp.LocationProperty)
+    if location is None:
         raise QueryError("SYNTAX_ERROR: CREATE EXTERNAL TABLE needs LOCATION 's3://...'")
-    tblprops = re.search(r"TBLPROPERTIES\s*\(", rest, re.I)
-    parameters = {"EXTERNAL": "TRUE"}
-    if tblprops:
-        parameters |= properties(rest[tblprops.end() : matching_paren(rest, tblprops.end() - 1)])
-        rest = rest[: tblprops.start()]
-    input_format, output_format, library, serde_params = parse_storage(rest)
-    comment = re.search(rf"^\s*COMMENT\s+{STRING_RE}", rest, re.I)
+    partitioned = properties.find(exp.PartitionedByProperty)
+    parameters = {"EXTERNAL": "TRUE"} | {
+        p.name: p.text("value") for p in properties.expressions if type(p) is exp.Property
+    }
+    input_format, output_format, library, serde_params = storage(properties)
+    comment = properties.find(exp.SchemaCommentProperty)
     table_input = {
         "Name": name,
         "TableType": "EXTERNAL_TABLE",
         "Parameters": parameters,
-        "PartitionKeys": partition_keys,
+        "PartitionKeys": glue_columns(partitioned.this.expressions) if partitioned else [],
         "StorageDescriptor": {
-            "Columns": columns,
-            "Location": location.group(1),
+            "Columns": glue_columns(schema.expressions),
+            "Location": location.this.name,
             "InputFormat": input_format,
             "OutputFormat": output_format,
             "Compressed": False,
@@ -104,47 +82,48 @@ def parse_create_table(sql: str, database: str) -> tuple[str, dict, bool]:
             "StoredAsSubDirectories": False,
         },
     }
-    if comment:
-        table_input["Description"] = comment.group(1)
-    return db, table_input, bool(head.group(1))
+    if comment is not None:
+        table_input["Description"] = comment.this.name
+    return db, table_input, bool(tree.args.get("exists"))
 
 
-def parse_storage(rest: str) -> tuple[str, str, str, dict[str, str]]:
-    """STORED AS / ROW FORMAT clauses -> (input format, output format, SerDe, SerDe parameters)."""
+DELIMITED = {
+    "fields": "field.delim",
+    "escaped": "escape.delim",
+    "collection_items": "collection.delim",
+    "map_keys": "mapkey.delim",
+    "lines": "line.delim",
+    "null": "serialization.null.format",
+}
+
+
+def storage(properties: exp.Properties) -> tuple[str, str, str, dict[str, str]]:
+    """STORED AS / ROW FORMAT -> (input format, output format, SerDe, SerDe parameters)."""
     input_format, output_format, library = TEXT_IO
     serde_params: dict[str, str] = {}
-    stored = re.search(r"STORED\s+AS\s+(\w+)", rest, re.I)
-    if stored and stored.group(1).upper() == "INPUTFORMAT":
-        formats = re.search(rf"INPUTFORMAT\s+{STRING_RE}\s+OUTPUTFORMAT\s+{STRING_RE}", rest, re.I)
-        if formats:
-            input_format, output_format = formats.groups()
-    elif stored and stored.group(1).upper() in STORED_AS:
-        input_format, output_format, library = STORED_AS[stored.group(1).upper()]
-    elif stored and stored.group(1).upper() in ("JSON", "JSONFILE"):
-        library = JSON_SERDE
-    elif stored:
-        raise QueryError(f"NOT_SUPPORTED: STORED AS {stored.group(1)}")
-    serde = re.search(rf"ROW\s+FORMAT\s+SERDE\s+{STRING_RE}", rest, re.I)
-    if serde:
-        library = serde.group(1)
-        with_props = re.search(r"WITH\s+SERDEPROPERTIES\s*\(", rest, re.I)
-        if with_props:
-            serde_params = properties(
-                rest[with_props.end() : matching_paren(rest, with_props.end() - 1)]
-            )
-    delimited = re.search(r"ROW\s+FORMAT\s+DELIMITED(.*?)(?:STORED|LOCATION|$)", rest, re.I | re.S)
-    if delimited:
-        clauses = {
-            "field.delim": r"FIELDS\s+TERMINATED\s+BY",
-            "escape.delim": r"ESCAPED\s+BY",
-            "collection.delim": r"COLLECTION\s+ITEMS\s+TERMINATED\s+BY",
-            "mapkey.delim": r"MAP\s+KEYS\s+TERMINATED\s+BY",
-            "line.delim": r"LINES\s+TERMINATED\s+BY",
-        }
-        for key, clause in clauses.items():
-            found = re.search(rf"{clause}\s+{STRING_RE}", delimited.group(1), re.I)
-            if found:
-                serde_params[key] = found.group(1)
+    stored = properties.find(exp.FileFormatProperty)
+    if stored is not None and isinstance(stored.this, exp.InputOutputFormat):
+        input_format = stored.this.text("input_format")
+        output_format = stored.this.text("output_format")
+    elif stored is not None:
+        kind = stored.this.name.upper()
+        if kind in STORED_AS:
+            input_format, output_format, library = STORED_AS[kind]
+        elif kind in ("JSON", "JSONFILE"):
+            library = JSON_SERDE
+        else:
+            raise QueryError(f"NOT_SUPPORTED: STORED AS {kind}")
+    serde = properties.find(exp.RowFormatSerdeProperty)
+    if serde is not None:
+        library = serde.this.name
+        pairs = serde.args.get("serde_properties")
+        if pairs is not None:
+            serde_params = {p.name: p.text("value") for p in pairs.expressions}
+    delimited = properties.find(exp.RowFormatDelimitedProperty)
+    if delimited is not None:
+        for arg, key in DELIMITED.items():
+            if delimited.args.get(arg) is not None:
+                serde_params[key] = delimited.args[arg].name
         if "field.delim" in serde_params:
             serde_params["serialization.format"] = serde_params["field.delim"]
     if library == TEXT_IO[2] and not serde_params:
@@ -170,25 +149,22 @@ def describe_lines(table: dict) -> list[str]:
     return lines
 
 
-def partition_spec(text: str, keys: list[str]) -> list[str]:
-    """``(k='v', k2=3)`` -> values in key order."""
-    pairs = dict(
-        (ident(k), v if v is not None and v != "" else n)
-        for k, v, n in re.findall(rf"({IDENT_RE})\s*=\s*(?:{STRING_RE}|([\w.-]+))", text)
-    )
-    if set(pairs) != set(keys):
-        raise QueryError(f"SYNTAX_ERROR: partition spec must name {', '.join(keys)}")
-    return [pairs[k].replace("''", "'") for k in keys]
-
-
-def ctas_options(text: str) -> dict[str, Any]:
-    """``format = 'PARQUET', partitioned_by = ARRAY['k'], ...`` -> dict."""
+def ctas_options(properties: exp.Properties | None) -> dict[str, Any]:
+    """A CTAS's ``WITH (format = 'PARQUET', partitioned_by = ARRAY['k'], ...)`` -> dict."""
     options: dict[str, Any] = {}
-    for key, value in re.findall(r"(\w+)\s*=\s*(ARRAY\s*\[[^\]]*\]|'(?:[^']|'')*'|[\w.]+)", text):
-        if value.upper().startswith("ARRAY"):
-            options[key.lower()] = [v.replace("''", "'") for v in re.findall(STRING_RE, value)]
-        else:
-            options[key.lower()] = value.strip("'").replace("''", "'")
+    for prop in properties.expressions if properties else []:
+        if isinstance(prop, exp.FileFormatProperty):
+            options["format"] = prop.this.name
+        elif isinstance(prop, exp.PartitionedByProperty):
+            options["partitioned_by"] = [v.name for v in prop.this.expressions]
+        elif isinstance(prop, exp.WithDataProperty):
+            options["no_data"] = bool(prop.args.get("no"))
+        elif type(prop) is exp.Property:
+            value = prop.args.get("value")
+            if isinstance(value, exp.Array):
+                options[prop.name.lower()] = [v.name for v in value.expressions]
+            else:
+                options[prop.name.lower()] = prop.text("value")
     return options
 
 

@@ -53,6 +53,7 @@ class Execution:
     counter: dict = field(default_factory=dict)
     connection: Any = None
     result_file: str | None = None
+    restored_result: dict | None = None  # a result recorded before a restart, rows in S3
 
     def describe(self) -> dict:
         status: dict[str, Any] = {"State": self.state, "SubmissionDateTime": self.submitted}

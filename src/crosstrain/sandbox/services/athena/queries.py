@@ -10,32 +10,30 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import re
-from typing import Any
+
+from sqlglot import exp
 
 from crosstrain.sandbox.core.router import Runtime
 from crosstrain.sandbox.services.athena.catalog import Catalog, table_format
 from crosstrain.sandbox.services.athena.definitions import ctas_options, ctas_table, view_table
 from crosstrain.sandbox.services.athena.executions import Execution, Result, ddl
+from crosstrain.sandbox.services.athena.grammar import (
+    DIALECT,
+    duck_type,
+    duckdb_sql,
+    result_names,
+    table_ref,
+)
 from crosstrain.sandbox.services.athena.s3 import SandboxS3, folder
 from crosstrain.sandbox.services.athena.sql import (
     CATALOG,
-    NAME_RE,
     PRESTO_MACROS,
     QueryError,
     athena_column,
     athena_error,
-    duck_type,
     format_expr,
     hive_type,
-    ident,
-    matching_paren,
-    presto_formats,
     quote,
-    result_names,
-    split_name,
-    split_top,
-    syntax_tree,
     unescape,
 )
 from crosstrain.sandbox.services.athena.tables import TableLoader, encode_rows, split_partitions
@@ -54,8 +52,9 @@ class QueryStatements:
     s3: SandboxS3
 
     @contextlib.contextmanager
-    def session(self, sql: str):
-        """A DuckDB connection with every table ``sql`` reads registered, and its parse tree."""
+    def session(self, tree: exp.Expression):
+        """A DuckDB connection with every table ``tree`` reads registered, and the query as
+        DuckDB SQL (sqlglot transpiles Athena's Trino dialect)."""
         import duckdb
 
         con = duckdb.connect(config={"autoinstall_known_extensions": False})
@@ -65,9 +64,9 @@ class QueryStatements:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{quote(self.database)}")
             con.execute(f"USE {CATALOG}.{quote(self.database)}")
             con.execute("SET integer_division = true")
+            con.execute("SET TimeZone = 'UTC'")
             for macro in PRESTO_MACROS:
                 con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}")
-            tree = syntax_tree(con, sql)
             loader = TableLoader(con, self.s3, self.catalog, self.execution.counter)
             loader.load_all(tree, self.database)
             con.execute(f"USE {CATALOG}.{quote(self.database)}")
@@ -75,7 +74,7 @@ class QueryStatements:
             con.execute("SET lock_configuration = true")
             if self.execution.state == "CANCELLED":  # stopped before the connection existed
                 raise QueryError("Query cancelled by user")
-            yield con, tree
+            yield con, duckdb_sql(tree)
         except duckdb.Error as exc:
             if self.execution.state == "CANCELLED":
                 raise QueryError("Query cancelled by user") from None
@@ -84,9 +83,8 @@ class QueryStatements:
             self.execution.connection = None
             con.close()
 
-    def select(self, sql: str, match: re.Match) -> Result:
-        with self.session(sql) as (con, tree):
-            sql = presto_formats(sql)
+    def select(self, tree: exp.Query) -> Result:
+        with self.session(tree) as (con, sql):
             relation = con.sql(sql)
             if relation is None:
                 raise QueryError("NOT_SUPPORTED: Queries of this type are not supported")
@@ -100,9 +98,8 @@ class QueryStatements:
             return Result(columns, rows)
 
     @staticmethod
-    def materialize(con, sql: str, tree: dict, types: list[str] | None = None):
+    def materialize(con, sql: str, tree: exp.Expression, types: list[str] | None = None):
         """(Arrow table, [(column, Hive type)]) of a query; ``types`` casts column by column."""
-        sql = presto_formats(sql)
         relation = con.sql(sql)
         names = [n.lower() for n in result_names(tree, relation.columns)]
         if types is not None and len(types) != len(names):
@@ -123,19 +120,12 @@ class QueryStatements:
             (n, hive_type(t)) for n, t in zip(names, result.types, strict=True)
         ]
 
-    def create_table_as(self, sql: str, match: re.Match) -> Result:
-        head = re.match(rf"CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?{NAME_RE}\s*", sql, re.I | re.S)
-        database, name = split_name(head.group(2), self.database)
-        rest = sql[head.end() :]
-        options: dict[str, Any] = {}
-        if re.match(r"WITH\s*\(", rest, re.I):
-            close = matching_paren(rest, rest.index("("))
-            options = ctas_options(rest[rest.index("(") + 1 : close])
-            rest = rest[close + 1 :]
-        body = re.match(r"\s*AS\s+(.*?)(\s+WITH\s+NO\s+DATA)?\s*$", rest, re.I | re.S)
-        if not body:
-            raise QueryError("SYNTAX_ERROR: CREATE TABLE needs AS SELECT ...")
-        if head.group(1) and name in [t.lower() for t in self.catalog.tables(database)]:
+    def create_table_as(self, tree: exp.Create) -> Result:
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        database, name = table_ref(target, self.database)
+        options = ctas_options(tree.args.get("properties"))
+        query = tree.expression
+        if tree.args.get("exists") and name in [t.lower() for t in self.catalog.tables(database)]:
             return ddl()
         kind = options.get("format", "PARQUET").upper()
         if kind not in ("PARQUET", "ORC", "TEXTFILE", "JSON"):
@@ -150,8 +140,8 @@ class QueryStatements:
                 f"already exists: {location}"
             )
         keys = [k.lower() for k in options.get("partitioned_by", [])]
-        with self.session(body.group(1)) as (con, tree):
-            data, columns = self.materialize(con, body.group(1), tree)
+        with self.session(query) as (con, sql):
+            data, columns = self.materialize(con, sql, query)
         if [c for c, _ in columns[len(columns) - len(keys) :]] != keys:
             raise QueryError(
                 "HIVE_COLUMN_ORDER_MISMATCH: Partition keys must be the last columns in the "
@@ -159,39 +149,37 @@ class QueryStatements:
             )
         table_input = ctas_table(name, columns, keys, location, kind, options)
         self.catalog.create_table(database, table_input, False)
-        files = [] if body.group(2) else self.write(database, name, data)
+        no_data = options.get("no_data", False)
+        files = [] if no_data else self.write(database, name, data)
         manifest = (
             f"{folder(self.execution.output_location)}tables/{self.execution.id}-manifest.csv"
         )
         self.s3.write(manifest, "".join(f + "\n" for f in files).encode(), "text/csv")
         self.runtime.router.mark_dirty({"glue"})
-        return Result(
-            [], [], "DDL", header=False, update_count=0 if body.group(2) else data.num_rows
-        )
+        return Result([], [], "DDL", header=False, update_count=0 if no_data else data.num_rows)
 
-    def insert_into(self, sql: str, match: re.Match) -> Result:
+    def insert_into(self, tree: exp.Insert) -> Result:
         import pyarrow as pa
 
-        head = re.match(rf"INSERT\s+INTO\s+{NAME_RE}\s*", sql, re.I | re.S)
-        database, name = split_name(head.group(1), self.database)
+        target, listed = tree.this, None
+        if isinstance(target, exp.Schema):
+            listed = [c.name.lower() for c in target.expressions]
+            target = target.this
+        database, name = table_ref(target, self.database)
         table, _ = self.catalog.table(database, name)
         if table.get("TableType") == "VIRTUAL_VIEW":
             raise QueryError(f"NOT_SUPPORTED: Inserting into view {database}.{name}")
         everything = table["StorageDescriptor"].get("Columns", []) + table.get("PartitionKeys", [])
         targets = [c["Name"].lower() for c in everything]
-        rest = sql[head.end() :]
-        listed = targets
-        if rest.startswith("("):
-            close = matching_paren(rest, 0)
-            listed = [ident(c) for c in split_top(rest[1:close])]
-            rest = rest[close + 1 :]
+        listed = listed or targets
         unknown = set(listed) - set(targets)
         if unknown:
             raise QueryError(f"COLUMN_NOT_FOUND: Insert column name does not exist: {unknown}")
         type_of = {c["Name"].lower(): c["Type"] for c in everything}
-        with self.session(rest) as (con, tree):
+        query = tree.expression
+        with self.session(query) as (con, sql):
             types = [duck_type(type_of[c]) for c in listed]
-            data, _ = self.materialize(con, rest, tree, types)
+            data, _ = self.materialize(con, sql, query, types)
         data = data.rename_columns(listed)
         arrays = [
             data[c] if c in listed else pa.nulls(len(data), self.arrow_type_of(type_of[c]))
@@ -234,24 +222,21 @@ class QueryStatements:
         self.runtime.router.mark_dirty({"s3"})
         return files
 
-    def create_view(self, sql: str, match: re.Match) -> Result:
-        head = re.match(
-            rf"CREATE\s+(OR\s+REPLACE\s+)?VIEW\s+{NAME_RE}\s+AS\s+(.*)$", sql, re.I | re.S
-        )
-        if not head:
+    def create_view(self, tree: exp.Create) -> Result:
+        if not isinstance(tree.this, exp.Table) or not isinstance(tree.expression, exp.Query):
             raise QueryError("SYNTAX_ERROR: CREATE VIEW name AS SELECT ...")
-        database, name = split_name(head.group(2), self.database)
-        with self.session(head.group(3)) as (con, tree):
-            relation = con.sql(presto_formats(head.group(3)))
-            names = [n.lower() for n in result_names(tree, relation.columns)]
+        database, name = table_ref(tree.this, self.database)
+        query = tree.expression
+        with self.session(query) as (con, sql):
+            relation = con.sql(sql)
+            names = [n.lower() for n in result_names(query, relation.columns)]
             columns = [(n, hive_type(t)) for n, t in zip(names, relation.types, strict=True)]
         exists = name in [t.lower() for t in self.catalog.tables(database)]
-        if exists and not head.group(1):
+        if exists and not tree.args.get("replace"):
             raise QueryError(f"ALREADY_EXISTS: View '{CATALOG}.{database}.{name}' already exists")
         if exists:
             self.catalog.drop_table(database, name, True)
-        self.catalog.create_table(
-            database, view_table(name, database, head.group(3), columns), False
-        )
+        text = query.sql(dialect=DIALECT)
+        self.catalog.create_table(database, view_table(name, database, text, columns), False)
         self.runtime.router.mark_dirty({"glue"})
         return ddl()

@@ -19,10 +19,10 @@ and applied to moto's Glue catalog and S3 as well.
 
 This module is the runtime and its API handlers. The work is in helpers it imports (they never
 import it): ``executions`` holds an execution's state and result, ``statements`` runs one
-statement (``queries``: the ones DuckDB runs), ``sql`` translates Athena SQL for DuckDB,
-``catalog`` reads and writes the Glue catalog (``definitions``: DDL to Glue TableInputs and
-back), ``tables`` turns tables into DuckDB views and writes their files, and ``s3`` reaches
-moto's S3 in process.
+statement (``queries``: the ones DuckDB runs), ``grammar`` parses Athena SQL with sqlglot and
+transpiles it for DuckDB, ``sql`` maps types and errors, ``catalog`` reads and writes the Glue
+catalog (``definitions``: DDL to Glue TableInputs and back), ``tables`` turns tables into DuckDB
+views and writes their files, and ``s3`` reaches moto's S3 in process.
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ from werkzeug.wrappers import Request, Response
 
 from crosstrain.sandbox.core.accounts import caller
 from crosstrain.sandbox.core.router import Runtime, aws_action, json_response
+from crosstrain.sandbox.services.athena import history
 from crosstrain.sandbox.services.athena.executions import Execution, Result
-from crosstrain.sandbox.services.athena.s3 import folder
-from crosstrain.sandbox.services.athena.sql import QueryError, prepare, scan_sql
+from crosstrain.sandbox.services.athena.grammar import first_word, parse
+from crosstrain.sandbox.services.athena.s3 import SandboxS3, folder
+from crosstrain.sandbox.services.athena.sql import QueryError
 from crosstrain.sandbox.services.athena.statements import Statements
 
 log = logging.getLogger("crosstrain.sandbox.athena")
@@ -101,6 +103,27 @@ class AthenaRuntime(Runtime):
         self.tokens: dict[str, str] = {}
         self.lock = threading.Lock()
         self.pool: ThreadPoolExecutor | None = None
+        self.restored = False
+
+    def restore(self) -> None:
+        """Load the query history a previous run of this sandbox recorded (once)."""
+        if self.restored:
+            return
+        loaded = history.load(self.router.moto_lock)
+        with self.lock:
+            if self.restored:
+                return
+            for execution, token in loaded:
+                self.executions.setdefault(execution.id, execution)
+                if token:
+                    self.tokens.setdefault(token, execution.id)
+            self.restored = True
+
+    def record(self, execution: Execution, token: str | None = None) -> None:
+        """Persist an execution's record (unless a reset has forgotten it meanwhile)."""
+        if self.executions.get(execution.id) is execution:
+            history.save(self.router.moto_lock, execution, token)
+            self.router.mark_dirty({"athena"})
 
     def route(self, request: Request):
         target = request.headers.get("X-Amz-Target", "")
@@ -114,6 +137,7 @@ class AthenaRuntime(Runtime):
         except ValueError:
             body = {}
         action = aws_action(request) or ""
+        self.restore()
         handler = getattr(self, "api_" + re.sub(r"(?<!^)([A-Z])", r"_\1", action).lower())
         try:
             return json_response(handler(request, body))
@@ -177,7 +201,7 @@ class AthenaRuntime(Runtime):
             output_location=output,
             parameters=list(body.get("ExecutionParameters") or []),
         )
-        first = (scan_sql(query)[0].split() or [""])[0].lstrip("(").upper()
+        first = first_word(query)
         extension = "csv" if first in ("", "SELECT", "WITH", "VALUES", "TABLE") else "txt"
         execution.result_file = f"{folder(output)}{execution.id}.{extension}"
         with self.lock:
@@ -186,6 +210,7 @@ class AthenaRuntime(Runtime):
                 self.tokens[token] = execution.id
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="athena")
+        self.record(execution, token)
         self.pool.submit(self.execute, execution)
         return {"QueryExecutionId": execution.id}
 
@@ -259,18 +284,24 @@ class AthenaRuntime(Runtime):
         return {}
 
     def api_stop_query_execution(self, request: Request, body: dict) -> dict:
-        self.cancel(self.find(body.get("QueryExecutionId")))
+        execution = self.find(body.get("QueryExecutionId"))
+        self.cancel(execution)
+        self.record(execution)
         return {}
 
     def api_get_query_results(self, request: Request, body: dict) -> dict:
         execution = self.find(body.get("QueryExecutionId"))
         if execution.state in ("QUEUED", "RUNNING"):
             raise RequestError(f"Query has not yet finished. Current state: {execution.state}")
-        if execution.state != "SUCCEEDED" or execution.result is None:
+        if execution.state != "SUCCEEDED" or (
+            execution.result is None and execution.restored_result is None
+        ):
             raise RequestError(
                 f"Query did not finish successfully. Final query state: {execution.state}"
                 + (f"\n{execution.reason}" if execution.reason else "")
             )
+        if execution.result is None:
+            execution.result = self.read_result(execution)
         limit = int(body.get("MaxResults") or MAX_PAGE)
         if not 1 <= limit <= MAX_PAGE:
             raise RequestError(f"MaxResults must be between 1 and {MAX_PAGE}")
@@ -294,6 +325,16 @@ class AthenaRuntime(Runtime):
             answer["NextToken"] = str(start + limit)
         return answer
 
+    def read_result(self, execution: Execution) -> Result:
+        """The result of a query run before a restart, read back from its result file."""
+        s3 = SandboxS3(self.router.moto_lock, execution.account, execution.region)
+        where = execution.result_file or ""
+        try:
+            content = s3.read(where.split("://", 1)[-1])
+        except Exception:  # noqa: BLE001 - the bucket or the file is gone
+            raise RequestError(f"The query result file {where} no longer exists.") from None
+        return history.read_rows(content, execution.restored_result or {})
+
     # -- execution -----------------------------------------------------------------------------
     def cancel(self, execution: Execution) -> None:
         if execution.state in ("QUEUED", "RUNNING"):
@@ -311,8 +352,8 @@ class AthenaRuntime(Runtime):
         execution.state, execution.started = "RUNNING", time.time()
         statements = Statements(self, execution)
         try:
-            sql = prepare(execution.query, execution.parameters)
-            result = statements.run(sql)
+            tree = parse(execution.query, execution.parameters)
+            result = statements.run(tree, execution.query)
             content, extension, content_type = result_text(result)
             location = folder(execution.output_location) + f"{execution.id}.{extension}"
             execution.statement_type = result.statement_type
@@ -331,3 +372,4 @@ class AthenaRuntime(Runtime):
                 execution.reason = f"GENERIC_INTERNAL_ERROR: {type(exc).__name__}: {exc}"
         finally:
             execution.completed = execution.completed or time.time()
+            self.record(execution)

@@ -1,17 +1,19 @@
 """One Athena statement, run: SHOW/DESCRIBE, DDL on the Glue catalog, queries in DuckDB.
 
-:class:`Statements` matches a prepared statement against :attr:`Statements.DISPATCH` and runs it
-for one :class:`~.executions.Execution`: utility statements and DDL go to moto's Glue catalog and
-S3 (here), queries (and CTAS, INSERT INTO, CREATE VIEW) to a fresh DuckDB connection with the
-tables they read registered (:mod:`.queries`, the base class). The answer is a
-:class:`~.executions.Result` of Athena column info and rows of text.
+:class:`Statements` dispatches a statement sqlglot parsed (:func:`.grammar.parse`) on its kind
+and runs it for one :class:`~.executions.Execution`: utility statements and DDL go to moto's
+Glue catalog and S3 (here), queries (and CTAS, INSERT INTO, CREATE VIEW) to a fresh DuckDB
+connection with the tables they read registered (:mod:`.queries`, the base class). The answer is
+a :class:`~.executions.Result` of Athena column info and rows of text.
 """
 
 from __future__ import annotations
 
 import copy
-import re
+from collections.abc import Callable
 from typing import Any
+
+from sqlglot import exp
 
 from crosstrain.sandbox.core.router import Runtime
 from crosstrain.sandbox.services.athena.catalog import (
@@ -19,34 +21,20 @@ from crosstrain.sandbox.services.athena.catalog import (
     discover_partitions,
     partition_location,
 )
-from crosstrain.sandbox.services.athena.definitions import (
-    describe_lines,
-    parse_create_table,
-    partition_spec,
-)
+from crosstrain.sandbox.services.athena.definitions import create_table_input, describe_lines
 from crosstrain.sandbox.services.athena.executions import Execution, Result, ddl, utility
+from crosstrain.sandbox.services.athena.grammar import (
+    Words,
+    literal_partitions,
+    partition_spec,
+    table_ref,
+)
 from crosstrain.sandbox.services.athena.queries import QueryStatements
 from crosstrain.sandbox.services.athena.s3 import SandboxS3, split_url
-from crosstrain.sandbox.services.athena.sql import (
-    IDENT_RE,
-    LIKE_RE,
-    NAME_RE,
-    STRING_RE,
-    QueryError,
-    ident,
-    pattern_match,
-    properties,
-    split_name,
-)
+from crosstrain.sandbox.services.athena.sql import QueryError, pattern_match
 
-STATEMENT_WORDS = frozenset({
-    "ALTER", "ANALYZE", "CALL", "COMMIT", "CREATE", "DEALLOCATE", "DELETE", "DESC", "DESCRIBE",
-    "DROP", "EXECUTE", "EXPLAIN", "GRANT", "INSERT", "MERGE", "MSCK", "OPTIMIZE", "PREPARE",
-    "REVOKE", "ROLLBACK", "SELECT", "SET", "SHOW", "START", "UNLOAD", "UPDATE", "USE", "VACUUM",
-})  # fmt: skip
-UTILITIES = frozenset(
-    {"show_databases", "show_tables", "show_partitions", "show_columns", "describe"}
-)
+UTILITIES = frozenset({"show", "describe"})
+NOT_SUPPORTED = "NOT_SUPPORTED: Queries of this type are not supported"
 
 
 class Statements(QueryStatements):
@@ -59,37 +47,124 @@ class Statements(QueryStatements):
         self.catalog = Catalog(runtime.router.moto_lock, execution.account, execution.region)
         self.s3 = SandboxS3(runtime.router.moto_lock, execution.account, execution.region)
 
-    def run(self, sql: str) -> Result:
+    def run(self, tree: exp.Expression, sql: str) -> Result:
+        """Run one parsed statement (``sql``: its text, for the statements sqlglot keeps as a
+        Command)."""
         if self.database == "default" and self.catalog.ensure_default():
             self.runtime.router.mark_dirty({"glue"})
-        flat = " ".join(sql.split())
-        for pattern, method in self.DISPATCH:
-            match = re.match(pattern, flat, re.I)
-            if match:
-                kind = method.__name__
-                self.execution.statement_type = (
-                    "DML" if kind == "select" else "UTILITY" if kind in UTILITIES else "DDL"
-                )
-                return method(self, sql, match)
-        first = (flat.split() or [""])[0].strip("(").upper()
-        if first in STATEMENT_WORDS:
-            raise QueryError("NOT_SUPPORTED: Queries of this type are not supported")
-        raise QueryError(f"SYNTAX_ERROR: line 1:1: mismatched input '{flat.split()[0]}'")
+        method = self.dispatch(tree)
+        kind = method.__name__
+        dml = kind in ("select", "insert_into")
+        self.execution.statement_type = "DML" if dml else "UTILITY" if kind in UTILITIES else "DDL"
+        if isinstance(tree, exp.Command):
+            return method(self, Words(sql))
+        return method(self, tree)
 
-    # -- utility statements ----------------------------------------------------------------------
-    def show_databases(self, sql: str, match: re.Match) -> Result:
-        pattern = match.group(1)
+    def dispatch(self, tree: exp.Expression) -> Callable[..., Result]:
+        """The method that runs a statement of this kind."""
+        if isinstance(tree, exp.Query):
+            return QueryStatements.select
+        if isinstance(tree, exp.Insert):
+            return QueryStatements.insert_into
+        if isinstance(tree, exp.Describe):
+            return Statements.describe
+        kind = str(tree.args.get("kind") or "").upper()
+        if isinstance(tree, exp.Create):
+            if kind in ("DATABASE", "SCHEMA"):
+                return Statements.create_database_simple
+            if kind == "VIEW":
+                return QueryStatements.create_view
+            if kind == "TABLE" and tree.expression is not None:
+                return QueryStatements.create_table_as
+            if kind == "TABLE" and tree.find(exp.ExternalProperty) is not None:
+                return Statements.create_table
+            if kind == "TABLE":
+                return Statements.managed_table
+        if isinstance(tree, exp.Drop) and kind in ("DATABASE", "SCHEMA"):
+            return Statements.drop_database
+        if isinstance(tree, exp.Drop) and kind in ("TABLE", "VIEW"):
+            return Statements.drop_table
+        if isinstance(tree, exp.Alter) and tree.actions:
+            if all(isinstance(a, exp.DropPartition) for a in tree.actions):
+                return Statements.drop_partitions
+            if all(isinstance(a, exp.AddPartition) for a in tree.actions):
+                return Statements.add_partition
+        if isinstance(tree, exp.Command):
+            command = {
+                "SHOW": Statements.show,
+                "MSCK REPAIR": Statements.msck_repair,
+                "CREATE": Statements.create_database,
+                "ALTER": Statements.add_partitions,  # several partitions at once
+            }.get(str(tree.this).upper())
+            if command is not None:
+                return command
+        raise QueryError(NOT_SUPPORTED)
+
+    # -- utility statements (sqlglot keeps SHOW as a Command: read from its tokens) -----------
+    def show(self, words: Words) -> Result:
+        words.expect("SHOW")
+        if words.take("DATABASES") or words.take("SCHEMAS"):
+            return self.show_databases(words)
+        if words.take("TABLES"):
+            return self.show_tables(words)
+        if words.take("PARTITIONS"):
+            return self.show_partitions(words)
+        if words.take("COLUMNS"):
+            return self.show_columns(words)
+        if words.take("VIEWS"):
+            return self.show_views(words)
+        if words.take("TBLPROPERTIES"):
+            return self.show_properties(words)
+        raise QueryError(NOT_SUPPORTED)
+
+    @staticmethod
+    def like(words: Words) -> str | None:
+        """``[LIKE] 'pattern'`` at the end of a SHOW statement."""
+        words.take("LIKE")
+        pattern = words.string()
+        words.end()
+        return pattern
+
+    def show_databases(self, words: Words) -> Result:
+        pattern = self.like(words)
         return utility(
             "database_name", [d for d in self.catalog.databases() if pattern_match(pattern, d)]
         )
 
-    def show_tables(self, sql: str, match: re.Match) -> Result:
-        database = ident(match.group(1)) if match.group(1) else self.database
+    def show_tables(self, words: Words) -> Result:
+        database = self.database
+        if words.take("IN") or words.take("FROM"):
+            database = words.ident().lower()
+        pattern = self.like(words)
         names = self.catalog.tables(database)
-        return utility("tab_name", [n for n in names if pattern_match(match.group(2), n)])
+        return utility("tab_name", [n for n in names if pattern_match(pattern, n)])
 
-    def show_partitions(self, sql: str, match: re.Match) -> Result:
-        table, partitions = self.catalog.table(*split_name(match.group(1), self.database))
+    def show_views(self, words: Words) -> Result:
+        database = self.database
+        if words.take("IN") or words.take("FROM"):
+            database = words.ident().lower()
+        pattern = self.like(words)
+        views = self.catalog.views(database)
+        return utility("views", [n for n in views if pattern_match(pattern, n)])
+
+    def show_properties(self, words: Words) -> Result:
+        """``SHOW TBLPROPERTIES t [('name')]``: ``name<TAB>value`` lines."""
+        table, _ = self.catalog.table(*words.name(self.database))
+        wanted = None
+        if words.take("("):
+            wanted = words.string()
+            words.expect(")")
+        words.end()
+        found = table.get("Parameters") or {}
+        if wanted is not None and wanted not in found:
+            raise QueryError(f"Table {table['Name']} does not have property: {wanted}")
+        names = [wanted] if wanted is not None else sorted(found)
+        return utility("prpt_name", [f"{n}\t{found[n]}" for n in names])
+
+    def show_partitions(self, words: Words) -> Result:
+        reference = words.name(self.database)
+        words.end()
+        table, partitions = self.catalog.table(*reference)
         keys = [k["Name"] for k in table.get("PartitionKeys", [])]
         if not keys:
             raise QueryError(f"Table {table['Name']} is not partitioned")
@@ -99,61 +174,87 @@ class Statements(QueryStatements):
         )
         return utility("partition", specs)
 
-    def show_columns(self, sql: str, match: re.Match) -> Result:
-        database = ident(match.group(2)) if match.group(2) else None
-        db, name = split_name(match.group(1), database or self.database)
+    def show_columns(self, words: Words) -> Result:
+        if not (words.take("IN") or words.take("FROM")):
+            raise words.error("IN")
+        db, name = words.name(self.database)
+        if words.take("IN") or words.take("FROM"):
+            db = words.ident().lower()
+        words.end()
         table, _ = self.catalog.table(db, name)
         columns = table["StorageDescriptor"].get("Columns", []) + table.get("PartitionKeys", [])
         return utility("field", [c["Name"] for c in columns])
 
-    def describe(self, sql: str, match: re.Match) -> Result:
-        table, _ = self.catalog.table(*split_name(match.group(1), self.database))
+    def describe(self, tree: exp.Describe) -> Result:
+        if not isinstance(tree.this, exp.Table):
+            raise QueryError(NOT_SUPPORTED)
+        table, _ = self.catalog.table(*table_ref(tree.this, self.database))
         return utility("col_name", describe_lines(table))
 
     # -- DDL -----------------------------------------------------------------------------------
-    def create_database(self, sql: str, match: re.Match) -> Result:
+    def create_database(self, words: Words) -> Result:
+        """CREATE DATABASE with COMMENT, LOCATION or DBPROPERTIES (a Command to sqlglot)."""
+        words.expect("CREATE")
+        if not (words.take("DATABASE") or words.take("SCHEMA")):
+            raise QueryError(NOT_SUPPORTED)
+        if_not_exists = words.take("IF", "NOT", "EXISTS")
+        name = words.ident().lower()
         database_input: dict[str, Any] = {}
-        comment = re.search(rf"COMMENT\s+{STRING_RE}", sql, re.I)
-        location = re.search(rf"LOCATION\s+{STRING_RE}", sql, re.I)
-        if comment:
-            database_input["Description"] = comment.group(1)
-        if location:
-            database_input["LocationUri"] = location.group(1)
-        dbprops = re.search(r"DBPROPERTIES\s*\((.*)\)", sql, re.I | re.S)
-        if dbprops:
-            database_input["Parameters"] = properties(dbprops.group(1))
-        self.catalog.create_database(ident(match.group(2)), database_input, bool(match.group(1)))
+        while not words.done():
+            if words.take("COMMENT"):
+                database_input["Description"] = words.value()
+            elif words.take("LOCATION"):
+                database_input["LocationUri"] = words.value()
+            elif words.take("WITH", "DBPROPERTIES"):
+                database_input["Parameters"] = words.properties()
+            else:
+                raise words.error("COMMENT, LOCATION or WITH DBPROPERTIES")
+        self.catalog.create_database(name, database_input, if_not_exists)
         self.runtime.router.mark_dirty({"glue"})
         return ddl()
 
-    def drop_database(self, sql: str, match: re.Match) -> Result:
+    def create_database_simple(self, tree: exp.Create) -> Result:
+        name = (tree.this.name or tree.this.db).lower()
+        self.catalog.create_database(name, {}, bool(tree.args.get("exists")))
+        self.runtime.router.mark_dirty({"glue"})
+        return ddl()
+
+    def drop_database(self, tree: exp.Drop) -> Result:
+        target = (tree.args.get("tables") or [tree.this])[0]
         self.catalog.drop_database(
-            ident(match.group(2)), bool(match.group(1)), bool(match.group(3))
+            (target.name or target.db).lower(),
+            bool(tree.args.get("exists")),
+            bool(tree.args.get("cascade")),
         )
         self.runtime.router.mark_dirty({"glue"})
         return ddl()
 
-    def create_table(self, sql: str, match: re.Match) -> Result:
-        database, table_input, if_not_exists = parse_create_table(sql, self.database)
+    def create_table(self, tree: exp.Create) -> Result:
+        database, table_input, if_not_exists = create_table_input(tree, self.database)
         split_url(table_input["StorageDescriptor"]["Location"])
         self.catalog.create_table(database, table_input, if_not_exists)
         self.runtime.router.mark_dirty({"glue"})
         return ddl()
 
-    def managed_table(self, sql: str, match: re.Match) -> Result:
+    def managed_table(self, tree: exp.Create) -> Result:
         raise QueryError(
             "NOT_SUPPORTED: Only external table creation is supported (CREATE EXTERNAL TABLE, "
             "or CREATE TABLE ... AS SELECT)"
         )
 
-    def drop_table(self, sql: str, match: re.Match) -> Result:
-        database, name = split_name(match.group(2), self.database)
-        self.catalog.drop_table(database, name, bool(match.group(1)))
+    def drop_table(self, tree: exp.Drop) -> Result:
+        target = (tree.args.get("tables") or [tree.this])[0]
+        database, name = table_ref(target, self.database)
+        self.catalog.drop_table(database, name, bool(tree.args.get("exists")))
         self.runtime.router.mark_dirty({"glue"})
         return ddl()
 
-    def msck_repair(self, sql: str, match: re.Match) -> Result:
-        database, name = split_name(match.group(1), self.database)
+    def msck_repair(self, words: Words) -> Result:
+        if not words.take("MSCK REPAIR"):  # one token to sqlglot's Hive tokenizer
+            words.expect("MSCK", "REPAIR")
+        words.expect("TABLE")
+        database, name = words.name(self.database)
+        words.end()
         table, _ = self.catalog.table(database, name)
         if not table.get("PartitionKeys"):
             return ddl()
@@ -171,49 +272,54 @@ class Statements(QueryStatements):
             )
         return ddl()
 
-    def alter_partitions(self, sql: str, match: re.Match) -> Result:
-        database, name = split_name(match.group(1), self.database)
+    def add_partitions(self, words: Words) -> Result:
+        """ALTER TABLE ... ADD [IF NOT EXISTS] PARTITION (...) [LOCATION '...'] PARTITION ...
+
+        sqlglot parses one added partition (:meth:`add_partition`), not several."""
+        words.expect("ALTER", "TABLE")
+        database, name = words.name(self.database)
+        if not words.take("ADD"):
+            raise QueryError(NOT_SUPPORTED)
+        if_not_exists = words.take("IF", "NOT", "EXISTS")
+        specs = []
+        while not words.done():
+            spec = words.partition()
+            specs.append((spec, words.value() if words.take("LOCATION") else None))
+            words.take(",")
+        if not specs:
+            raise words.error("PARTITION")
+        return self.add(database, name, specs, if_not_exists)
+
+    def add_partition(self, tree: exp.Alter) -> Result:
+        database, name = table_ref(tree.this, self.database)
+        specs = [spec for action in tree.actions for spec in literal_partitions(action)]
+        if_not_exists = any(action.args.get("exists") for action in tree.actions)
+        return self.add(database, name, specs, if_not_exists)
+
+    def add(self, database: str, name: str, specs: list, if_not_exists: bool) -> Result:
+        """Add partitions given as [(spec, location or None)] to a table."""
         table, _ = self.catalog.table(database, name)
         keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
-        specs = re.finditer(rf"PARTITION\s*\(([^)]*)\)(?:\s*LOCATION\s+{STRING_RE})?", sql, re.I)
-        values = [(partition_spec(s.group(1), keys), s.group(2)) for s in specs]
-        if match.group(2).upper() == "DROP":
-            self.catalog.drop_partitions(
-                database, name, [v for v, _ in values], bool(match.group(3))
-            )
-        else:
-            partitions = []
-            for vals, where in values:
-                sd = copy.deepcopy(table["StorageDescriptor"])
-                sd["Location"] = where or partition_location(table, keys, vals)
-                partitions.append({"Values": vals, "StorageDescriptor": sd})
-            added = self.catalog.add_partitions(database, name, partitions)
-            if len(added) < len(partitions) and not match.group(3):
-                raise QueryError("AlreadyExistsException: Partition already exists.")
+        partitions = []
+        for spec, where in specs:
+            values = partition_spec(spec, keys)
+            sd = copy.deepcopy(table["StorageDescriptor"])
+            sd["Location"] = where or partition_location(table, keys, values)
+            partitions.append({"Values": values, "StorageDescriptor": sd})
+        added = self.catalog.add_partitions(database, name, partitions)
+        if len(added) < len(partitions) and not if_not_exists:
+            raise QueryError("AlreadyExistsException: Partition already exists.")
         self.runtime.router.mark_dirty({"glue"})
         return ddl()
 
-    DISPATCH = (
-        (rf"^SHOW\s+(?:DATABASES|SCHEMAS){LIKE_RE}$", show_databases),
-        (rf"^SHOW\s+TABLES(?:\s+(?:IN|FROM)\s+({IDENT_RE}))?{LIKE_RE}$", show_tables),
-        (rf"^SHOW\s+PARTITIONS\s+{NAME_RE}$", show_partitions),
-        (rf"^SHOW\s+COLUMNS\s+(?:IN|FROM)\s+{NAME_RE}(?:\s+(?:IN|FROM)\s+({IDENT_RE}))?$",
-         show_columns),
-        (rf"^(?:DESCRIBE|DESC)\s+(?:EXTENDED\s+|FORMATTED\s+)?{NAME_RE}$", describe),
-        (rf"^CREATE\s+(?:DATABASE|SCHEMA)\s+(IF\s+NOT\s+EXISTS\s+)?({IDENT_RE})", create_database),
-        (
-            rf"^DROP\s+(?:DATABASE|SCHEMA)\s+(IF\s+EXISTS\s+)?({IDENT_RE})(\s+CASCADE)?(?:\s+RESTRICT)?$",
-            drop_database,
-        ),
-        (r"^CREATE\s+EXTERNAL\s+TABLE\s+", create_table),
-        (rf"^DROP\s+(?:TABLE|VIEW)\s+(IF\s+EXISTS\s+)?{NAME_RE}$", drop_table),
-        (rf"^CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?{NAME_RE}\s*(?:WITH\s*\(.*\)\s*)?AS\s",
-         QueryStatements.create_table_as),
-        (r"^CREATE\s+TABLE\s+", managed_table),
-        (r"^INSERT\s+INTO\s+", QueryStatements.insert_into),
-        (r"^CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+", QueryStatements.create_view),
-        (rf"^MSCK\s+REPAIR\s+TABLE\s+{NAME_RE}$", msck_repair),
-        (rf"^ALTER\s+TABLE\s+{NAME_RE}\s+(ADD|DROP)\s+(IF\s+(?:NOT\s+)?EXISTS\s+)?PARTITION",
-         alter_partitions),
-        (r"^[(\s]*(?:SELECT|WITH|VALUES|TABLE)\b", QueryStatements.select),
-    )  # fmt: skip
+    def drop_partitions(self, tree: exp.Alter) -> Result:
+        database, name = table_ref(tree.this, self.database)
+        table, _ = self.catalog.table(database, name)
+        keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
+        values, if_exists = [], False
+        for action in tree.actions:
+            values += [partition_spec(spec, keys) for spec, _ in literal_partitions(action)]
+            if_exists = if_exists or bool(action.args.get("exists"))
+        self.catalog.drop_partitions(database, name, values, if_exists)
+        self.runtime.router.mark_dirty({"glue"})
+        return ddl()

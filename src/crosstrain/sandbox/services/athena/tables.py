@@ -13,6 +13,13 @@ from typing import Any
 
 from crosstrain.sandbox.services.athena.catalog import Catalog, discover_partitions, table_format
 from crosstrain.sandbox.services.athena.definitions import view_sql
+from crosstrain.sandbox.services.athena.grammar import (
+    duck_type,
+    duckdb_sql,
+    parse,
+    table_ref,
+    tables_read,
+)
 from crosstrain.sandbox.services.athena.s3 import (
     SandboxS3,
     arrow_filesystem,
@@ -20,16 +27,7 @@ from crosstrain.sandbox.services.athena.s3 import (
     lazy_dataset_class,
     split_url,
 )
-from crosstrain.sandbox.services.athena.sql import (
-    CATALOG,
-    QueryError,
-    duck_type,
-    presto_formats,
-    quote,
-    referenced_tables,
-    syntax_tree,
-    unescape,
-)
+from crosstrain.sandbox.services.athena.sql import CATALOG, QueryError, quote, unescape
 
 
 # -- a Glue table as a DuckDB view ---------------------------------------------------------------
@@ -63,14 +61,12 @@ class TableLoader:
     def arrow_type(self, hive: str):
         return self.con.sql(f"SELECT NULL::{duck_type(hive)} AS v").to_arrow_table().schema[0].type
 
-    def load_all(self, tree: dict, database: str) -> None:
-        """Register every table a parse tree reads (``database`` for unqualified names)."""
-        for catalog, schema, name in referenced_tables(tree):
-            if schema.lower() in ("information_schema", "pg_catalog"):
+    def load_all(self, tree, database: str) -> None:
+        """Register every table a sqlglot tree reads (``database`` for unqualified names)."""
+        for table in tables_read(tree):
+            if table.db.lower() in ("information_schema", "pg_catalog"):
                 continue
-            if catalog and catalog.lower() != CATALOG:
-                raise QueryError(f"CATALOG_NOT_FOUND: Catalog '{catalog}' does not exist")
-            self.load(schema.lower() or database, name.lower())
+            self.load(*table_ref(table, database))
 
     def load(self, database: str, name: str) -> None:
         if (database, name) in self.loaded:
@@ -79,12 +75,12 @@ class TableLoader:
         self.loaded.add((database, name))
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{quote(database)}")
         if table.get("TableType") == "VIRTUAL_VIEW":
-            sql = view_sql(table)
-            self.load_all(syntax_tree(self.con, sql), database)
+            tree = parse(view_sql(table))
+            self.load_all(tree, database)
             self.con.execute(f"USE {CATALOG}.{quote(database)}")
             self.con.execute(
                 f"CREATE OR REPLACE VIEW {CATALOG}.{quote(database)}.{quote(name)} AS "
-                f"{presto_formats(sql)}"
+                f"{duckdb_sql(tree)}"
             )
             return
         if (table.get("Parameters") or {}).get("table_type", "").upper() == "ICEBERG":
@@ -179,15 +175,13 @@ class TableLoader:
         """Arrow type to parse a JSON field as: scalars loosely, nested types exactly."""
         import pyarrow as pa
 
-        duck = duck_type(hive)
-        if duck in ("INTEGER", "BIGINT", "SMALLINT", "TINYINT"):
+        arrow = self.arrow_type(hive)
+        if pa.types.is_integer(arrow):
             return pa.int64()
-        if duck in ("DOUBLE", "FLOAT"):
+        if pa.types.is_floating(arrow):
             return pa.float64()
-        if duck == "BOOLEAN":
-            return pa.bool_()
-        if duck.endswith("]") or duck.startswith(("STRUCT", "MAP")):
-            return self.arrow_type(hive)
+        if pa.types.is_boolean(arrow) or pa.types.is_nested(arrow):
+            return arrow
         return pa.string()
 
     @staticmethod

@@ -134,6 +134,8 @@ def make(config: dict):
 
     def serve(header: dict, body: bytes) -> tuple[dict, bytes]:
         _request["id"] = header["request_id"]
+        # botocore sends it as X-Amzn-Trace-Id: the sandbox bounds event loops with it, as AWS
+        os.environ["_X_AMZN_TRACE_ID"] = header.get("trace_id") or ""
         meta = {"log_stream": os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]}
         event = json.loads(body) if body.strip() else {}
         context = Context(config, header)

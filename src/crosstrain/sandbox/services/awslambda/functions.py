@@ -21,6 +21,7 @@ from pathlib import Path
 
 from werkzeug.wrappers import Response
 
+from crosstrain.sandbox.core.environment import worker_env
 from crosstrain.sandbox.core.router import Router, json_response
 from crosstrain.sandbox.core.workers import (
     WorkerError,
@@ -172,7 +173,7 @@ def worker_spec(router: Router, root: Path, function: Function) -> WorkerSpec:
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
         **_THREAD_DEFAULTS,
-        **router.worker_env(),
+        **worker_env(router),
         **dict(function.env),
         "AWS_REGION": function.region,
         "AWS_DEFAULT_REGION": function.region,

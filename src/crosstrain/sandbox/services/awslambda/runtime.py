@@ -15,13 +15,13 @@ import base64
 import json
 import logging
 import math
-import os
 import re
 import shutil
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
@@ -60,10 +60,29 @@ log = logging.getLogger("crosstrain.sandbox.lambda")
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 256 * 1024
 TAIL_BYTES = 4096
-DEFAULT_CONCURRENCY = int(os.environ.get("CROSSTRAIN_LAMBDA_CONCURRENCY", "4"))
-IDLE_SECONDS = float(os.environ.get("CROSSTRAIN_LAMBDA_IDLE_SECONDS", "900"))
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>.+)/invocations/?$")
 _FUNCTION_PATH = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/(?P<name>[^/]+)")
+
+
+def _payload_refused(payload: bytes, invocation_type: str) -> Response | None:
+    """The error AWS gives a payload that is too large or not JSON, else ``None``."""
+    limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
+    if len(payload) > limit:
+        return aws_error(
+            "RequestTooLargeException",
+            f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+            413,
+        )
+    if payload.strip():
+        try:
+            json.loads(payload)
+        except ValueError as exc:
+            return aws_error(
+                "InvalidRequestContentException",
+                f"Could not parse request body into json: {exc}",
+                400,
+            )
+    return None
 
 
 class LambdaRuntime(Runtime):
@@ -80,6 +99,8 @@ class LambdaRuntime(Runtime):
         self._lock = threading.Lock()
         self._events = ThreadPoolExecutor(4, thread_name_prefix="crosstrain-lambda-event")
         self.invocations = 0
+        # Set by the events service: takes over InvocationType=Event (retries, destinations, DLQ)
+        self.on_event: Callable[[Function, bytes, Request], Response] | None = None
 
     # -- router hooks -------------------------------------------------------------------------
     def route(self, request: Request) -> Handler | None:
@@ -162,22 +183,9 @@ class LambdaRuntime(Runtime):
         except LambdaApiError as exc:
             return exc.response
         payload = request.get_data()
-        limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
-        if len(payload) > limit:
-            return aws_error(
-                "RequestTooLargeException",
-                f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
-                413,
-            )
-        if payload.strip():
-            try:
-                json.loads(payload)
-            except ValueError as exc:
-                return aws_error(
-                    "InvalidRequestContentException",
-                    f"Could not parse request body into json: {exc}",
-                    400,
-                )
+        refused = _payload_refused(payload, invocation_type)
+        if refused is not None:
+            return refused
         headers = {"X-Amz-Executed-Version": function.version}
         if invocation_type == "DryRun":
             return Response(status=204, headers=headers)
@@ -187,6 +195,8 @@ class LambdaRuntime(Runtime):
                 client_context = json.loads(base64.b64decode(client_context))
             except ValueError:
                 client_context = None
+        if invocation_type == "Event" and self.on_event is not None:
+            return self.on_event(function, payload, request)
         if invocation_type == "Event":
             request_id = str(uuid.uuid4())
             self._events.submit(self._invoke_quietly, function, payload, request_id, client_context)
@@ -222,6 +232,7 @@ class LambdaRuntime(Runtime):
         *,
         client_context: dict | None = None,
         request_id: str | None = None,
+        trace_id: str | None = None,
     ) -> Outcome:
         """Run the handler once and record logs and metrics (the synchronous path)."""
         request_id = request_id or str(uuid.uuid4())
@@ -232,6 +243,7 @@ class LambdaRuntime(Runtime):
             "deadline_ms": deadline_ms,
             "client_context": client_context,
             "invoked_arn": function.arn,
+            "trace_id": trace_id,
         }
         with self._lock:
             self.invocations += 1
@@ -287,8 +299,12 @@ class LambdaRuntime(Runtime):
             old = pool
             pool = WorkerPool(
                 worker_spec(self.router, self._root, function),
-                max_workers=DEFAULT_CONCURRENCY if function.reserved is None else function.reserved,
-                idle_seconds=IDLE_SECONDS,
+                max_workers=(
+                    self.router.settings["lambda_concurrency"]
+                    if function.reserved is None
+                    else function.reserved
+                ),
+                idle_seconds=self.router.settings["lambda_idle_seconds"],
                 output_dir=self._root,
                 name=f"{function.name}-{uuid.uuid4().hex[:6]}",
             )

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from moto.core.common_models import CloudFormationModel
 
 CROSSTRAIN_TYPES = (
+    "AWS::ApiGateway::Stage",
     "AWS::CDK::Metadata",
     "AWS::Glue::Database",
     "AWS::Glue::Table",

@@ -30,6 +30,11 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from crosstrain.sandbox.core.router import Runtime, signing_scope
+from crosstrain.sandbox.services.cloudformation import serverless
+from crosstrain.sandbox.services.cloudformation.changesets import (
+    finish_change_set,
+    patch_models,
+)
 from crosstrain.sandbox.services.cloudformation.resources import (
     CROSSTRAIN_TYPES,
     ResourceFailed,
@@ -255,7 +260,9 @@ def _patch_moto() -> None:
             stack._add_stack_event(f"{operation}_IN_PROGRESS", "User Initiated")
         else:
             try:
-                return original_execute(self, change_set_name, stack_name)
+                original_execute(self, change_set_name, stack_name)
+                finish_change_set(stack, change_set, parsed)
+                return None
             except ResourceFailed as exc:
                 failures, rolled_back = [_failure(exc, parsed)], operation == "CREATE"
                 if operation == "CREATE":
@@ -279,6 +286,7 @@ def _patch_moto() -> None:
             )
         return child
 
+    patch_models()
     parsing.resource_class_from_type = resource_class_from_type
     backend_cls.create_stack = create_stack
     stack_cls.update = update
@@ -286,6 +294,8 @@ def _patch_moto() -> None:
     stack_cls.create_from_cloudformation_json = classmethod(create_nested)
     for module in (models, responses, utils):
         module.get_stack_from_s3_url = read_template
+    serverless.patch_rest_api()
+    serverless.patch_backend(backend_cls)  # last: SAM is expanded before anything else looks
 
 
 def stack_services() -> set[str]:

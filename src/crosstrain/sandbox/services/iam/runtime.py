@@ -8,6 +8,9 @@ S3 for CDK): ``GetPolicy``, ``AttachRolePolicy``, ``ManagedPolicyArns`` work as 
 
 Role ARNs: LocalStack lets ``CreateFunction`` name a role that was never created; so does the
 sandbox, unless ``--enforce-iam`` is on (then the role must exist, as on AWS).
+
+``SimulatePrincipalPolicy`` and ``SimulateCustomPolicy`` (which moto lacks; the SageMaker Python
+SDK validates roles with them) are answered here with moto's policy evaluation (:mod:`.simulate`).
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import json
 import re
 import threading
 
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from crosstrain.sandbox.core import iam
 from crosstrain.sandbox.core.accounts import account_for
-from crosstrain.sandbox.core.router import Runtime
+from crosstrain.sandbox.core.router import Handler, Runtime, aws_action, signing_scope
+from crosstrain.sandbox.services.iam import simulate
 
 _MANAGED = re.compile(rb"iam::aws:policy((?:/[\w+=,.@-]+)*)/([\w+=,.@-]+)")
 _MARK = b"iam::aws:policy/"
@@ -128,6 +132,65 @@ class IamRuntime(Runtime):
     def __init__(self, router):
         super().__init__(router)
         self.loaded: set[tuple[str, str]] = set()
+
+    def route(self, request: Request) -> Handler | None:
+        if request.method != "POST" or signing_scope(request)[2] not in (None, "iam"):
+            return None
+        if aws_action(request) in ("SimulatePrincipalPolicy", "SimulateCustomPolicy"):
+            return self._simulate
+        return None
+
+    def _simulate(self, request: Request) -> Response:
+        """Answer a policy simulation in IAM's query protocol (XML)."""
+        import uuid
+
+        params = simulate.parse(request.get_data(as_text=True))
+        action = aws_action(request) or ""
+        request_id = str(uuid.uuid4())
+        try:
+            results = self._evaluate(account_for(request), action, params)
+        except simulate.SimulationError as exc:
+            return Response(simulate.xml_error(exc, request_id), exc.status, mimetype="text/xml")
+        body = simulate.xml_answer(action, results, request_id)
+        return Response(body, 200, mimetype="text/xml")
+
+    def _evaluate(self, account: str, action: str, params: dict) -> list[dict]:
+        from moto.iam.models import iam_backends
+
+        given = [
+            simulate.Source.parse(f"PolicyInputList.{i}", "none", document)
+            for i, document in enumerate(simulate.members(params, "PolicyInputList"), 1)
+        ]
+        boundary = [
+            simulate.Source.parse(f"PermissionsBoundaryPolicyInputList.{i}", "none", document)
+            for i, document in enumerate(
+                simulate.members(params, "PermissionsBoundaryPolicyInputList"), 1
+            )
+        ]
+        actions = simulate.members(params, "ActionNames")
+        if not actions:
+            raise simulate.SimulationError("ValidationError", "ActionNames must not be empty.")
+        sources = list(given)
+        if action == "SimulatePrincipalPolicy":
+            arn = (params.get("PolicySourceArn") or [""])[0]
+            with self.router.moto_lock:
+                owned, owned_boundary = simulate.principal_sources(
+                    iam_backends[account]["aws"], arn
+                )
+            sources += owned
+            boundary = boundary or owned_boundary
+        elif not given:
+            raise simulate.SimulationError("ValidationError", "PolicyInputList must not be empty.")
+        resource_policy = (params.get("ResourcePolicy") or [""])[0]
+        if resource_policy:
+            sources.append(simulate.Source.parse("ResourcePolicy", "resource", resource_policy))
+        return simulate.evaluate(
+            sources,
+            boundary,
+            actions,
+            simulate.members(params, "ResourceArns"),
+            simulate.context_entries(params),
+        )
 
     def before(self, request: Request) -> None:
         if request.path.startswith("/2015-03-31/functions") or "cloudformation" in (

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crosstrain.sandbox.core.environment import worker_env
 from crosstrain.sandbox.core.router import Router
 from crosstrain.sandbox.core.telemetry import put_log_lines
 from crosstrain.sandbox.core.workers import WorkerError, WorkerInitError, WorkerPool, WorkerSpec
@@ -37,7 +38,6 @@ from crosstrain.sandbox.services.sagemaker.common import (
 log = logging.getLogger("crosstrain.sandbox.sagemaker")
 
 SERVING = Path(__file__).with_name("serving.py")
-MAX_INSTANCES = int(os.environ.get("CROSSTRAIN_SAGEMAKER_MAX_WORKERS", "2"))
 INIT_TIMEOUT = 120.0  # loading a model (importing torch alone takes a second or two)
 # Single-thread math libraries: a 2-core laptop runs several workers at once.
 _THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -243,7 +243,7 @@ class Deployer:
         instances = int(settings.get("InitialInstanceCount") or 1)
         pool = WorkerPool(
             spec,
-            max_workers=max(1, min(instances, MAX_INSTANCES)),
+            max_workers=max(1, min(instances, self.router.settings["sagemaker_max_workers"])),
             idle_seconds=float("inf"),  # an endpoint's instances stay warm
             output_dir=folder,
             name=f"{endpoint.name}-{name}",
@@ -263,7 +263,7 @@ class Deployer:
             "HOME": os.environ.get("HOME", str(folder)),
             "LANG": "C.UTF-8",
             **_THREADS,
-            **self.router.worker_env(),
+            **worker_env(self.router),
             "AWS_REGION": endpoint.region,
             "AWS_DEFAULT_REGION": endpoint.region,
             "SM_MODEL_DIR": str(model_dir),
@@ -301,3 +301,21 @@ class Deployer:
                 f"({endpoint.log_group})."
             ) from None
         log_worker(self.router, endpoint, variant, result.info)
+
+
+def apply_current(deployment, moto_endpoint, max_workers: int) -> None:
+    """Give the running variants the weights and instance counts moto's endpoint reports (set by
+    ``UpdateEndpointWeightsAndCapacities``, kept across restarts). Call with the moto lock."""
+    ours = {variant.name: variant for variant in deployment.variants}
+    for settings in moto_endpoint.production_variants:
+        variant = ours.get(settings["VariantName"])
+        if variant is None:
+            continue
+        if settings.get("CurrentWeight") is not None:
+            variant.weight = float(settings["CurrentWeight"])
+        if settings.get("CurrentInstanceCount"):
+            variant.instances = int(settings["CurrentInstanceCount"])
+            variant.pool.max_workers = min(variant.instances, max_workers)
+        else:  # moto blanks the counts a weights-only change leaves out; AWS keeps them
+            settings["CurrentInstanceCount"] = variant.instances
+            settings["DesiredInstanceCount"] = variant.instances

@@ -41,8 +41,9 @@ from crosstrain.sandbox.core.router import (
     json_response,
     signing_scope,
 )
+from crosstrain.sandbox.services.sagemaker import replies
 from crosstrain.sandbox.services.sagemaker.common import ApiError, sagemaker_backend
-from crosstrain.sandbox.services.sagemaker.deployments import MAX_INSTANCES, Deployer, Endpoint
+from crosstrain.sandbox.services.sagemaker.deployments import Deployer, Endpoint, apply_current
 from crosstrain.sandbox.services.sagemaker.invocations import MAX_PAYLOAD, enter_deployment, invoke
 from crosstrain.sandbox.services.sagemaker.training import TrainingJobs
 
@@ -89,9 +90,13 @@ class SageMakerRuntime(Runtime):
             return self._delete_training_route
         if target == "SageMaker.ListTrainingJobs":
             return self._list_training_route
+        if replies.wanted(request):
+            return self._read_route
         return None
 
     def permission(self, request: Request) -> tuple[str, str] | None:
+        if replies.wanted(request) and "ListTrainingJobs" not in request.headers["X-Amz-Target"]:
+            return None  # moto decides, as for any call it answers
         match = _INVOKE.match(request.path)
         if match is None:
             return super().permission(request)
@@ -206,6 +211,10 @@ class SageMakerRuntime(Runtime):
         with self.router.moto_lock:
             backend = sagemaker_backend(endpoint.account, endpoint.region)
             current = backend.endpoints.get(endpoint.name) is moto_endpoint
+            if current and deployment is not None:  # weights the learner set since (restart)
+                apply_current(
+                    deployment, moto_endpoint, self.router.settings["sagemaker_max_workers"]
+                )
             if current:
                 moto_endpoint.endpoint_status = "InService" if deployment else "Failed"
                 moto_endpoint.failure_reason = reason or None
@@ -226,21 +235,14 @@ class SageMakerRuntime(Runtime):
             endpoint = self._endpoints.get((account, region, name))
         if endpoint is None or endpoint.deployment is None:
             return
-        ours = {variant.name: variant for variant in endpoint.deployment.variants}
         with self.router.moto_lock:
             moto_endpoint = sagemaker_backend(account, region).endpoints.get(name)
-            for settings in moto_endpoint.production_variants:
-                variant = ours.get(settings["VariantName"])
-                if variant is None:
-                    continue
-                if settings.get("CurrentWeight") is not None:
-                    variant.weight = float(settings["CurrentWeight"])
-                if settings.get("CurrentInstanceCount"):
-                    variant.instances = int(settings["CurrentInstanceCount"])
-                    variant.pool.max_workers = min(variant.instances, MAX_INSTANCES)
-                else:  # moto blanks the counts a weights-only change leaves out; AWS keeps them
-                    settings["CurrentInstanceCount"] = variant.instances
-                    settings["DesiredInstanceCount"] = variant.instances
+            if moto_endpoint is not None:
+                apply_current(
+                    endpoint.deployment,
+                    moto_endpoint,
+                    self.router.settings["sagemaker_max_workers"],
+                )
 
     def _lookup(self, account: str, region: str, name: str) -> Endpoint | None:
         """The endpoint, deploying it now if moto has it but we do not (after a restart)."""
@@ -384,3 +386,7 @@ class SageMakerRuntime(Runtime):
         if checked.status_code >= 400:
             return checked
         return self._training_call(request, self.training.list)
+
+    def _read_route(self, request: Request) -> Response:
+        """moto's answer to a Describe*/List* call without the ``{}`` AWS leaves out."""
+        return replies.tidied(self.router.forward(request))

@@ -26,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crosstrain.sandbox.core.environment import worker_env
 from crosstrain.sandbox.core.router import Router
 from crosstrain.sandbox.core.telemetry import metric, put_log_lines, put_metrics
-from crosstrain.sandbox.services.sagemaker import scriptmode
+from crosstrain.sandbox.services.sagemaker import entrypoint, scriptmode
 from crosstrain.sandbox.services.sagemaker.common import pack, sagemaker_backend, split_s3_uri
 from crosstrain.sandbox.services.sagemaker.scriptmode import JobError
 
@@ -44,7 +45,7 @@ _EXEC_WITH_PDEATHSIG = (
     "import ctypes, os, sys\n"
     "ctypes.CDLL('libc.so.6').prctl(1, 9)\n"
     "if os.getppid() != int(sys.argv[1]): os._exit(1)\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
 )
 
 
@@ -106,6 +107,9 @@ class JobRunner:
             self.finish(job, "Failed", f"InternalServerError: {type(exc).__name__}: {exc}")
 
     def _execute(self, job: Job) -> None:
+        if entrypoint.wanted(job.params):
+            self._execute_entrypoint(job)
+            return
         hps = {
             k: scriptmode.decode_hyperparameter(v)
             for k, v in (job.params.get("HyperParameters") or {}).items()
@@ -114,9 +118,10 @@ class JobRunner:
         submit = hps.get("sagemaker_submit_directory")
         if not program or not submit:
             raise JobError(
-                "ClientError: crosstrain runs script-mode training jobs only: set the "
+                "ClientError: crosstrain runs script-mode training jobs: set the "
                 "hyperparameters sagemaker_program (the script) and sagemaker_submit_directory "
-                "(s3://.../sourcedir.tar.gz), as the SageMaker Python SDK's estimators do."
+                "(s3://.../sourcedir.tar.gz), as the SageMaker Python SDK's estimators do, or "
+                "AlgorithmSpecification.ContainerEntrypoint, as its ModelTrainer does."
             )
         program, submit = str(program), str(submit)
         paths = scriptmode.layout(job.folder)
@@ -139,6 +144,25 @@ class JobRunner:
         code = self._supervise(job, command, env, paths["code"])
         self._wrap_up(job, code, command, paths)
 
+    def _execute_entrypoint(self, job: Job) -> None:
+        """Run the job's ContainerEntrypoint as its container would (see :mod:`.entrypoint`)."""
+        paths = scriptmode.layout(job.folder)
+        self.transition(job, "Downloading", "Downloading input data")
+        inputs = job.params.get("InputDataConfig") or []
+        channels = scriptmode.fetch_channels(self.s3(), inputs, paths["data"], job.region)
+        entrypoint.map_code_channels(channels, job.folder)
+        instance = (job.params.get("ResourceConfig") or {}).get("InstanceType") or "ml.m5.large"
+        hps = job.params.get("HyperParameters") or {}
+        scriptmode.write_config(paths["config"], hps, inputs, instance)
+        env = {
+            **entrypoint.environment(job.folder, self._base_environment(job, paths["code"])),
+            **{str(k): str(v) for k, v in (job.params.get("Environment") or {}).items()},
+        }
+        command = entrypoint.command(job.params, job.folder)
+        self.transition(job, "Training", "Training image download completed. Training in progress.")
+        code = self._supervise(job, command, env, job.folder)
+        self._wrap_up(job, code, command, paths)
+
     def _base_environment(self, job: Job, code_dir: Path) -> dict[str, str]:
         """What every script gets besides ``SM_*``: a minimal environment and the sandbox's AWS."""
         return {
@@ -147,7 +171,7 @@ class JobRunner:
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(code_dir),
-            **self.router.worker_env(),
+            **worker_env(self.router),
             "AWS_REGION": job.region,
             "AWS_DEFAULT_REGION": job.region,
             "TRAINING_JOB_NAME": job.name,

@@ -24,6 +24,21 @@ HOST = "algo-1"
 RESOURCE = {"current_host": HOST, "hosts": [HOST], "network_interface_name": "eth0"}
 
 
+def resource_config(instance_type: str) -> dict:
+    """``resourceconfig.json`` as a one-instance job's container has it."""
+    group = "homogeneousCluster"
+    return {
+        "current_host": HOST,
+        "current_instance_type": instance_type,
+        "current_group_name": group,
+        "hosts": [HOST],
+        "instance_groups": [
+            {"instance_group_name": group, "instance_type": instance_type, "hosts": [HOST]}
+        ],
+        "network_interface_name": "eth0",
+    }
+
+
 class JobError(Exception):
     """The job cannot run; the message becomes its ``FailureReason``."""
 
@@ -115,13 +130,15 @@ def input_config(input_data_config: list[dict]) -> dict:
     }
 
 
-def write_config(config_dir: Path, hps: dict, input_data_config: list[dict]) -> None:
+def write_config(
+    config_dir: Path, hps: dict, input_data_config: list[dict], instance_type: str = "ml.m5.large"
+) -> None:
     """Write ``hyperparameters.json``, ``inputdataconfig.json`` and ``resourceconfig.json``."""
     (config_dir / "hyperparameters.json").write_text(
         json.dumps({k: as_text(v) for k, v in hps.items()})
     )
     (config_dir / "inputdataconfig.json").write_text(json.dumps(input_config(input_data_config)))
-    (config_dir / "resourceconfig.json").write_text(json.dumps(RESOURCE))
+    (config_dir / "resourceconfig.json").write_text(json.dumps(resource_config(instance_type)))
 
 
 def sm_environment(

@@ -209,22 +209,28 @@ def make(config: dict):
             status = getattr(exc, "status_code", None)
             status = status if isinstance(status, int) and 400 <= status < 600 else 500
             return {"status": status, "message": f"{type(exc).__name__}: {exc}"}, b""
-        out_type = accept
-        if isinstance(result, tuple) and len(result) == 2:
-            result, out_type = result
-        if isinstance(result, str):
-            result = result.encode("utf-8")
-        if not isinstance(result, bytes | bytearray):
-            try:  # what the SageMaker serving stacks do with any other result
-                result, out_type = json.dumps(result, default=_plain).encode(), JSON
-            except (TypeError, ValueError) as exc:
-                message = (
-                    f"the response must be str, bytes or JSON-encodable, not "
-                    f"{type(result).__name__} ({exc}): encode it in output_fn "
-                    "(e.g. return json.dumps(prediction.tolist()))"
-                )
-                print(f"ERROR crosstrain: {message}", flush=True)
-                return {"status": 500, "message": message}, b""
-        return {"content_type": out_type}, bytes(result)
+        return answer(result, accept)
 
     return serve
+
+
+def answer(result, accept: str) -> tuple[dict, bytes]:
+    """A handler's result as the worker's answer: ``(body, content type)`` tuples, ``str`` and
+    ``bytes`` as they are; anything else JSON-encoded, as the SageMaker serving stacks do."""
+    out_type = accept
+    if isinstance(result, tuple) and len(result) == 2:
+        result, out_type = result
+    if isinstance(result, str):
+        result = result.encode("utf-8")
+    if not isinstance(result, bytes | bytearray):
+        try:
+            result, out_type = json.dumps(result, default=_plain).encode(), JSON
+        except (TypeError, ValueError) as exc:
+            message = (
+                f"the response must be str, bytes or JSON-encodable, not "
+                f"{type(result).__name__} ({exc}): encode it in output_fn "
+                "(e.g. return json.dumps(prediction.tolist()))"
+            )
+            print(f"ERROR crosstrain: {message}", flush=True)
+            return {"status": 500, "message": message}, b""
+    return {"content_type": out_type}, bytes(result)

@@ -1,13 +1,16 @@
-"""Execute one notebook top to bottom with nbclient; print one marked JSON line saying how it went.
+"""The one notebook runner: execute a notebook top to bottom with nbclient, say how it went.
 
-Run inside the isolation (``python -I -m crosstrain.grading.nbrun NOTEBOOK TIMEOUT``), never in
-the grader process. Outputs kept in memory are capped, so a notebook printing gigabytes cannot
-exhaust the runner. The line is only ever used for the words of the report, never for points.
+:func:`execute` runs it and returns ``{ok, cell, ename, evalue, message}``; the self-test calls
+it directly. Grading runs it inside the isolation (``python -I -m crosstrain.labs.nbrun NOTEBOOK
+TIMEOUT``, never in the grader process), where it prints one marked JSON line, only ever used
+for the words of the report, never for points. Outputs kept in memory are capped, so a notebook
+printing gigabytes cannot exhaust the runner.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,8 +36,9 @@ def _client_class():
     return CappedClient
 
 
-def execute(path: Path, timeout: float) -> dict:
-    """Run the notebook at ``path``; return ``{ok, cell, ename, evalue, message}``."""
+def execute(path: Path, timeout: float, env: dict[str, str] | None = None) -> dict:
+    """Run the notebook at ``path`` (its kernel gets ``env``, default ours); return
+    ``{ok, cell, ename, evalue, message}``."""
     import nbformat
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -57,7 +61,10 @@ def execute(path: Path, timeout: float) -> dict:
         shutdown_kernel="immediate",
     )
     try:
-        client.execute(cwd=str(path.parent))
+        if env is None:
+            client.execute(cwd=str(path.parent))
+        else:
+            client.execute(cwd=str(path.parent), env=env, stderr=subprocess.DEVNULL)
     except CellExecutionError:
         evalue = str(failed.get("evalue", ""))[:300]
         message = f"cell {failed.get('cell', '?')} raised {failed.get('ename', 'an error')}"

@@ -1,0 +1,24 @@
+"""The environment every process the sandbox starts (Lambda and endpoint workers, training
+scripts) gets, so its AWS clients reach this sandbox, and only it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crosstrain.sandbox.core.router import Router
+
+
+def worker_env(router: Router) -> dict[str, str]:
+    """The endpoint, the admin key, LocalStack's variables and the local CA for HTTPS."""
+    host, _, port = router.endpoint_url.split("://", 1)[1].rpartition(":")
+    env = {
+        "AWS_ENDPOINT_URL": router.endpoint_url,
+        "AWS_ACCESS_KEY_ID": router.admin_access_key,
+        "AWS_SECRET_ACCESS_KEY": router.admin_access_key,
+        "LOCALSTACK_HOSTNAME": host,
+        "EDGE_PORT": port,
+    }
+    if router.settings.get("ca_bundle"):
+        env["AWS_CA_BUNDLE"] = router.settings["ca_bundle"]
+    return env

@@ -1,0 +1,83 @@
+"""Stacks made through change sets look like stacks made directly: outputs, events, parameters."""
+
+from __future__ import annotations
+
+import json
+
+TEMPLATE = {
+    "Parameters": {"Name": {"Type": "String", "Default": "first"}},
+    "Resources": {
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "Name"}}},
+        "Version": {
+            "Type": "AWS::SSM::Parameter",
+            "Properties": {"Type": "String", "Name": "/cdk-bootstrap/v", "Value": "21"},
+        },
+    },
+    "Outputs": {
+        "BootstrapVersion": {"Value": {"Fn::GetAtt": ["Version", "Value"]}},
+        "QueueName": {"Value": {"Fn::GetAtt": ["Queue", "QueueName"]}},
+    },
+}
+UPDATED = {
+    **TEMPLATE,
+    "Resources": {**TEMPLATE["Resources"], "Other": {"Type": "AWS::SQS::Queue"}},
+    "Outputs": {"Named": {"Value": {"Ref": "Name"}}},
+}
+
+
+def _run_change_set(cf, kind: str, name: str = "first", template=TEMPLATE) -> dict:
+    cf.create_change_set(
+        StackName="boot",
+        ChangeSetName=f"cs-{kind.lower()}-{name}",
+        ChangeSetType=kind,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "Name", "ParameterValue": name}],
+    )
+    cf.execute_change_set(StackName="boot", ChangeSetName=f"cs-{kind.lower()}-{name}")
+    return cf.describe_stacks(StackName="boot")["Stacks"][0]
+
+
+def _outputs(stack: dict) -> dict:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def test_a_created_change_set_stack_has_its_outputs(sandbox):
+    stack = _run_change_set(sandbox.client("cloudformation"), "CREATE")
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert _outputs(stack) == {"BootstrapVersion": "21", "QueueName": "first"}
+
+
+def test_an_updating_change_set_refreshes_outputs(sandbox):
+    cf = sandbox.client("cloudformation")
+    _run_change_set(cf, "CREATE")
+    stack = _run_change_set(cf, "UPDATE", name="second", template=UPDATED)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert _outputs(stack) == {"Named": "second"}
+
+
+def test_each_resource_has_events(sandbox):
+    cf = sandbox.client("cloudformation")
+    _run_change_set(cf, "CREATE")
+    events = cf.describe_stack_events(StackName="boot")["StackEvents"]
+    seen = {(e["LogicalResourceId"], e["ResourceStatus"]) for e in events}
+    for logical_id in ("Queue", "Version"):
+        assert (logical_id, "CREATE_IN_PROGRESS") in seen
+        assert (logical_id, "CREATE_COMPLETE") in seen
+    newest = events[0]
+    assert (newest["LogicalResourceId"], newest["ResourceStatus"]) == ("boot", "CREATE_COMPLETE")
+
+
+def test_resources_whose_condition_is_false_are_not_listed(sandbox):
+    cf = sandbox.client("cloudformation")
+    template = {
+        "Conditions": {"Never": {"Fn::Equals": ["a", "b"]}},
+        "Resources": {
+            "Kept": {"Type": "AWS::SQS::Queue"},
+            "Skipped": {"Type": "AWS::SQS::Queue", "Condition": "Never"},
+        },
+    }
+    cf.create_stack(StackName="conditional", TemplateBody=json.dumps(template))
+    listed = cf.list_stack_resources(StackName="conditional")["StackResourceSummaries"]
+    assert [r["LogicalResourceId"] for r in listed] == ["Kept"]
+    described = cf.describe_stack_resources(StackName="conditional")["StackResources"]
+    assert [r["LogicalResourceId"] for r in described] == ["Kept"]
