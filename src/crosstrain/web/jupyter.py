@@ -138,8 +138,11 @@ def crosstrain_env(workspace: Path, sandbox) -> dict[str, str]:
     return env
 
 
-def start_jupyter(workspace: Path, sandbox, port: int | None = None) -> Jupyter:
-    """Start JupyterLab on ``workspace`` for ``sandbox``; return once it answers."""
+def start_jupyter(
+    workspace: Path, sandbox, port: int | None = None, *, wait: bool = True
+) -> Jupyter:
+    """Start JupyterLab on ``workspace`` for ``sandbox``; return once it answers (with
+    ``wait=False`` at once: call :func:`ready` when it must answer)."""
     workspace.mkdir(parents=True, exist_ok=True)
     run = settings().run_dir
     env = safe_env(sandbox) | crosstrain_env(workspace, sandbox)
@@ -163,13 +166,19 @@ def start_jupyter(workspace: Path, sandbox, port: int | None = None) -> Jupyter:
             cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env, cwd=workspace
         )
     jupyter = Jupyter(process, f"http://127.0.0.1:{port}/", token, log)
+    if wait:
+        ready(jupyter)
+    return jupyter
+
+
+def ready(jupyter: Jupyter) -> None:
+    """Wait until JupyterLab answers and save its terminal workspace; stop it if it cannot."""
     try:
         wait_ready(jupyter)
         add_terminal(jupyter)
     except BaseException:
         jupyter.stop()
         raise
-    return jupyter
 
 
 def add_terminal(jupyter: Jupyter) -> None:

@@ -7,6 +7,7 @@ JupyterLab on the workspace, serves everything with uvicorn and stops what it st
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -22,7 +23,7 @@ from crosstrain.errors import CrosstrainError
 from crosstrain.sandbox.core.ports import port_holder, port_is_free
 from crosstrain.settings import settings
 from crosstrain.web.app import LOCAL_HOSTS, create_app
-from crosstrain.web.jupyter import Jupyter, start_jupyter
+from crosstrain.web.jupyter import Jupyter, ready, start_jupyter
 
 READY_TIMEOUT = 60.0
 
@@ -129,15 +130,21 @@ def serve(
         )
     up = Up()
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # The site builds (CPU, this process) while the sandbox and JupyterLab start (their own).
+    builder = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="site-build")
     try:
+        built = builder.submit(build_site, site_dir)
         ensure_sandbox(sandbox_port, ephemeral, up)
-        say("building the site (when its sources changed) ...")
-        site = build_site(site_dir)
+        if not built.done():
+            say("building the site (its sources changed) ...")
         ws = workspace_root(workspace)
         lab = None
         if jupyter:
             say("starting JupyterLab ...")
-            up.jupyter = start_jupyter(ws, up.sandbox)
+            up.jupyter = start_jupyter(ws, up.sandbox, wait=False)
+        site = built.result()
+        if up.jupyter is not None:
+            ready(up.jupyter)
             lab = up.jupyter.info()
             say(f"JupyterLab: {up.jupyter.url}")
         app = create_app(
@@ -159,6 +166,7 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        builder.shutdown(wait=True, cancel_futures=True)
         up.stop()
         signal.signal(signal.SIGTERM, previous)
     say("stopped")
