@@ -112,8 +112,9 @@ LEDGER: tuple[Entry, ...] = (
         "on-success/on-failure destinations and DeadLetterConfig (not echoed by "
         "GetFunctionConfiguration); recursive loops stop after 16 levels. SQS event source "
         "mappings poll (batch size, batching window, filter criteria, ReportBatchItemFailures); "
-        "DynamoDB and Kinesis stream mappings do not fire. No other runtimes or container "
-        "images; the handler runs with the sandbox's admin key, not its execution role.",
+        "DynamoDB stream mappings poll too (batch size, starting position, MaximumRetryAttempts, "
+        "on-failure destination); Kinesis stream mappings do not fire. No other runtimes or "
+        "container images; the handler runs with the sandbox's admin key, not its execution role.",
     ),
     Entry(
         "apigateway",

@@ -46,6 +46,7 @@ class AlarmsRuntime(Runtime):
         self._lock = threading.Lock()
         self._stop = threading.Event()
         _serve_history()
+        _clock_metrics(self.clock)
         self._thread = threading.Thread(target=self._run, name="crosstrain-alarms", daemon=True)
         self._thread.start()
 
@@ -205,6 +206,20 @@ def _samples(backend, spec: alarms.AlarmSpec, now: float) -> list[tuple[float, f
             count = max(1, int(datum.sample_count or 1))
             found.extend([(epoch, float(datum.sum_stat) / count)] * count)
     return found
+
+
+_CLOCK: dict = {}
+
+
+def _clock_metrics(clock) -> None:
+    """Datapoints without a timestamp are stamped on the sandbox clock (as alarms read it)."""
+    from moto.cloudwatch import models
+
+    if not _CLOCK:
+        models.utcnow = lambda: datetime.fromtimestamp(_CLOCK["clock"].time(), UTC).replace(
+            tzinfo=None
+        )
+    _CLOCK["clock"] = clock
 
 
 _patched = False

@@ -37,6 +37,7 @@ from crosstrain.sandbox.services.events.schedule import Clock, ScheduleError, pa
 from crosstrain.sandbox.services.events.scheduler import Scheduler
 from crosstrain.sandbox.services.events.sqs_poller import SqsPoller
 from crosstrain.sandbox.services.events.store import EventsStore
+from crosstrain.sandbox.services.events.stream_poller import StreamPoller
 from crosstrain.sandbox.services.events.targets import Targets, arn_parts, kind_of
 
 log = logging.getLogger("crosstrain.sandbox.events")
@@ -68,6 +69,7 @@ class EventsRuntime(Runtime):
         if router.state is not None and router.state_dir is not None:
             self.store = EventsStore(Path(router.state_dir) / "events", self)
             self.store.restore()
+        self.streams = StreamPoller(self, self.store.extra.get("streams") if self.store else None)
         sources.install(self)
         lam = self.lambda_runtime()
         if lam is not None:
@@ -76,6 +78,7 @@ class EventsRuntime(Runtime):
         self.engine.start()
         self.scheduler.start()
         self.poller.start()
+        self.streams.start()
         if self.store is not None:
             self.store.start()
 
@@ -105,8 +108,11 @@ class EventsRuntime(Runtime):
             if call.request.path.startswith(_DLQ_PATHS):
                 self._note_dlq(call)
             self.poller.wake()
+            self.streams.wake()
         elif call.service == "sqs":
             self.poller.wake()
+        elif call.service == "dynamodb":
+            self.streams.wake()
 
     def health(self) -> dict:
         return {
@@ -122,11 +128,13 @@ class EventsRuntime(Runtime):
         self.clock.reset()
         self.dlqs.clear()
         self.poller.reset()
+        self.streams.reset()
         if self.store is not None:
             self.store.clear()
 
     def close(self) -> None:
         self.poller.close()
+        self.streams.close()
         self.scheduler.close()
         self.engine.close()
         if self.store is not None:

@@ -6,9 +6,7 @@ EventBridge rule exists on the bus — but then invokes Lambda through Docker (d
 writes to SQS in the caller's request, or ignores the target. :func:`install` replaces those
 hand-over points, once per process, with calls into the active
 :class:`~crosstrain.sandbox.services.events.runtime.EventsRuntime`, which queues a delivery.
-It also stops moto's own SQS event-source polling (crosstrain's poller replaces it) and puts
-SQS and CloudWatch on the sandbox clock, so advancing it expires visibility timeouts and fills
-alarm periods.
+:mod:`.moto_sqs` puts moto's SQS on the sandbox clock and stops its own event-source polling.
 """
 
 from __future__ import annotations
@@ -18,11 +16,10 @@ import logging
 import threading
 import uuid
 from datetime import UTC, datetime
-from time import time as _time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from crosstrain.sandbox.services.events import patterns
+from crosstrain.sandbox.services.events import moto_sqs, patterns
 
 if TYPE_CHECKING:
     from crosstrain.sandbox.services.events.delivery import Delivery
@@ -49,8 +46,7 @@ def install(runtime: EventsRuntime) -> None:
         _patch_s3()
         _patch_sns()
         _patch_events()
-        _patch_sqs()
-        _patch_cloudwatch()
+    moto_sqs.install(runtime.clock)
 
 
 # -- S3 --------------------------------------------------------------------------------------
@@ -358,79 +354,6 @@ def scheduled_event(rule, moment: datetime) -> dict:
         "resources": [rule.arn],
         "detail": {},
     }
-
-
-# -- SQS and CloudWatch on the sandbox clock -------------------------------------------------
-class _Inert(dict):
-    """Holds moto's SQS event-source mappings but shows none to moto's synchronous poller."""
-
-    def items(self):
-        return []
-
-    def __reduce__(self):
-        return (_Inert, (dict(self),))
-
-
-def _patch_sqs() -> None:
-    from moto.sqs import models
-
-    def get(self):
-        return self.__dict__.setdefault("_crosstrain_esms", _Inert())
-
-    def set_(self, value):
-        self.__dict__["_crosstrain_esms"] = _Inert(value or {})
-
-    models.Queue.lambda_event_source_mappings = property(get, set_)
-
-    def valid(self, queue_name, message):
-        # moto builds every queue attribute (counting all messages) per message received:
-        # O(n^2) in the queue's length. Same answer, read straight from the queue.
-        queue = self.get_queue(queue_name)
-        return int(queue.message_retention_period) + message.sent_timestamp / 1000 > _now()
-
-    models.SQSBackend.is_message_valid_based_on_retention_period = valid
-
-    def delete_message(self, receipt_handle):
-        # moto scans the queue twice and rebuilds it per deleted message; one scan, same result
-        if receipt_handle in self.deleted_messages:
-            return
-        for index, message in enumerate(self._messages):
-            if message.had_receipt_handle(receipt_handle):
-                self.pending_messages.discard(message)
-                self.deleted_messages.update(message.all_receipt_handles)
-                del self._messages[index]
-                return
-        raise models.ReceiptHandleIsInvalid()
-
-    models.Queue.delete_message = delete_message
-
-    def visible_messages(self):
-        # moto reads the clock twice per message; once per call, same answer
-        now = _now() * 1000.0
-        return [m for m in self._messages if now > m.visible_at and now >= m.delayed_until]
-
-    models.Queue.messages = property(visible_messages)
-    models.generate_receipt_handle = _receipt_handle
-    models.unix_time = lambda *a: _now()
-    models.unix_time_millis = lambda *a: _now() * 1000.0
-
-
-def _receipt_handle() -> str:
-    import base64
-    import os
-
-    return base64.b64encode(os.urandom(132)).decode()  # moto's: 176 random.choice calls
-
-
-def _patch_cloudwatch() -> None:
-    from moto.cloudwatch import models
-
-    models.utcnow = lambda: datetime.fromtimestamp(_now(), UTC).replace(tzinfo=None)
-
-
-def _now() -> float:
-    rt = ACTIVE.get("runtime")
-    return _time() + rt.clock.offset if rt is not None else _time()
 
 
 def _epoch(value) -> float | None:
