@@ -33,6 +33,9 @@ def test_the_awslocal_deploy_script_deploys_a_stack_that_works(sandbox):
     account = sandbox.client("sts").get_caller_identity()["Account"]
     role = next(i for i, line in enumerate(lines) if line.startswith("role "))
     assert lines[role].startswith(f"role arn:aws:iam::{account}:role/")
+    attached = lines[role + 1].split()
+    assert "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" in attached
+    assert "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" in attached
     summary = json.loads(lines[-1])
     assert summary == {"reports": 1, "keys": ["reports/2026-12-07.csv"]}
 

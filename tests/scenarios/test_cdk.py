@@ -22,6 +22,9 @@ QUIET = {
 
 
 def run_cdk(tool: str, args: list[str], env: dict, out: Path) -> str:
+    # A CDK_HOME per test: the CDK caches the account id of an access key in ~/.cdk, and a cache
+    # from a sandbox with another account sends its role lookups to that account.
+    env = {**env, "CDK_HOME": str(out / "cdk-home")}
     command = [tool, *args, "--no-notices", "--output", str(out / "cdk.out")]
     done = subprocess.run(
         command, cwd=CDK_APP, env=env, capture_output=True, text=True, timeout=280
@@ -69,7 +72,8 @@ def test_the_app_synthesizes(cdk_tools, tmp_path):
 def test_cdklocal_bootstraps_deploys_and_the_function_runs(sandbox, cdk_tools, tmp_path):
     env = sandbox_env(sandbox, "IngestStack")
     boot = run_cdk(cdk_tools["cdklocal"], ["bootstrap"], env, tmp_path)
-    assert "bootstrapped" in boot
+    account = sandbox.client("sts").get_caller_identity()["Account"]
+    assert f"aws://{account}/us-east-1 bootstrapped" in boot
     version = stack_outputs(sandbox, "CDKToolkit")["BootstrapVersion"]
     assert int(version) >= 20
     deployed = run_cdk(
@@ -89,3 +93,25 @@ def test_plain_cdk_with_aws_endpoint_url_deploys_and_destroys(sandbox, cdk_tools
     run_cdk(cdk_tools["cdk"], ["destroy", "--force"], env, tmp_path)
     functions = sandbox.client("lambda").list_functions()["Functions"]
     assert outputs["FunctionName"] not in {f["FunctionName"] for f in functions}
+
+
+def test_over_https_a_tls_only_sandbox_still_takes_the_assets(cdk_tools, tmp_path):
+    """aws:SecureTransport comes from the request's scheme: with only TLS counting as secure,
+    the CDK talking HTTPS (trusting the sandbox's CA through AWS_CA_BUNDLE) uploads its assets
+    past the bootstrap bucket's Deny and deploys, as on AWS."""
+    from crosstrain import sandbox as sandbox_api
+
+    strict = sandbox_api.start(env={**os.environ, "CROSSTRAIN_SECURE_TRANSPORT": "tls-only"})
+    try:
+        assert strict.ca_bundle, "the sandbox made no local CA"
+        env = sandbox_env(strict, "TlsStack", s3_endpoint=False)
+        env["AWS_ENDPOINT_URL"] = strict.endpoint_url.replace("http://", "https://", 1)
+        run_cdk(cdk_tools["cdk"], ["bootstrap"], env, tmp_path)
+        run_cdk(cdk_tools["cdk"], ["deploy", "--require-approval", "never"], env, tmp_path)
+        outputs = stack_outputs(strict, "TlsStack")
+        function = strict.client("lambda").get_function(FunctionName=outputs["FunctionName"])
+        assert function["Configuration"]["Runtime"] == "python3.12"
+        # (Not invoked: functions reach the sandbox over plain HTTP, which tls-only denies on
+        # this enforceSSL bucket; see docs/sandbox/s3.md.)
+    finally:
+        strict.stop()

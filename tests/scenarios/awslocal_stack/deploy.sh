@@ -19,6 +19,8 @@ FUNCTION="$(awslocal cloudformation describe-stacks --stack-name "${STACK}" \
 ROLE="$(awslocal cloudformation describe-stacks --stack-name "${STACK}" \
   --query "Stacks[0].Outputs[?OutputKey=='RoleArn'].OutputValue" --output text)"
 echo "role ${ROLE}"
+awslocal iam list-attached-role-policies --role-name "${ROLE##*/}" \
+  --query "AttachedPolicies[].PolicyArn" --output text
 
 printf 'day,total\n2026-12-07,42\n' > "${TMPDIR:-/tmp}/day.csv"
 awslocal s3 cp --only-show-errors "${TMPDIR:-/tmp}/day.csv" "s3://${BUCKET}/reports/2026-12-07.csv"

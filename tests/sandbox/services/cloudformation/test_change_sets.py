@@ -81,3 +81,40 @@ def test_resources_whose_condition_is_false_are_not_listed(sandbox):
     assert [r["LogicalResourceId"] for r in listed] == ["Kept"]
     described = cf.describe_stack_resources(StackName="conditional")["StackResources"]
     assert [r["LogicalResourceId"] for r in described] == ["Kept"]
+
+
+def test_deleting_a_stack_detaches_its_roles_managed_policies(sandbox):
+    cf = sandbox.client("cloudformation")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam = sandbox.client("iam")
+    iam.create_policy(
+        PolicyName="mine",
+        PolicyDocument=json.dumps(
+            {**trust, "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+        ),
+    )
+    account = sandbox.client("sts").get_caller_identity()["Account"]
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": "with-managed",
+            "AssumeRolePolicyDocument": trust,
+            "ManagedPolicyArns": [f"arn:aws:iam::{account}:policy/mine"],
+        },
+    }
+    cf.create_stack(StackName="roles", TemplateBody=json.dumps({"Resources": {"Role": role}}))
+    attached = iam.list_attached_role_policies(RoleName="with-managed")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["mine"]
+    cf.delete_stack(StackName="roles")
+    summaries = cf.list_stacks()["StackSummaries"]
+    assert [s["StackStatus"] for s in summaries if s["StackName"] == "roles"] == ["DELETE_COMPLETE"]
+    assert "with-managed" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]

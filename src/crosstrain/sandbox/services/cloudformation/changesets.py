@@ -53,9 +53,13 @@ def finish_change_set(stack, change_set, parsed: dict) -> None:
 def patch_models() -> None:
     """``Fn::GetAtt`` names AWS documents and moto's models lack (CDK's bootstrap template reads
     the ``Value`` of its ``AWS::SSM::Parameter`` into the ``BootstrapVersion`` output); a stack's
-    resources leave out those whose ``Condition`` is false (moto listed them with empty ids)."""
+    resources leave out those whose ``Condition`` is false (moto listed them with empty ids); a
+    role's managed policies are detached before the stack deletes it (moto refused: "must detach
+    all policies first", now that AWS-managed policies exist and attach)."""
     from moto.cloudformation.models import Stack
+    from moto.iam.models import Role, iam_backends
     from moto.ssm.models import Parameter
+    from moto.utilities.utils import get_partition
 
     Stack.stack_resources = property(
         lambda self: [r for r in self.resource_map.values() if r is not None]
@@ -64,3 +68,17 @@ def patch_models() -> None:
     names = {"Value": "value", "Type": "parameter_type"}
     Parameter.has_cfn_attr = classmethod(lambda cls, attr: attr in names)
     Parameter.get_cfn_attribute = lambda self, attr: getattr(self, names[attr])
+
+    delete_role = Role.delete_from_cloudformation_json.__func__
+
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region
+    ):
+        backend = iam_backends[account_id][get_partition(region)]
+        for role in backend.roles.values():
+            if role.name == resource_name:
+                for policy in list(role.managed_policies.values()):
+                    policy.detach_from(role)
+        return delete_role(cls, resource_name, cloudformation_json, account_id, region)
+
+    Role.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)
