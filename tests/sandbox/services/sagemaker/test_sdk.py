@@ -42,8 +42,9 @@ def sdk_python(generation: str) -> str:
     return python
 
 
-def run_script(generation: str, sandbox, tmp_path: Path) -> dict:
-    """Run the generation's script against ``sandbox``; its last line of output, as JSON."""
+def run_script(generation: str, sandbox, tmp_path: Path) -> tuple[dict, str]:
+    """Run the generation's script against ``sandbox``: its last line of output, as JSON, and
+    everything it printed."""
     config = tmp_path / "sagemaker-config.yaml"
     config.write_text(SDK_CONFIG)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
@@ -59,12 +60,12 @@ def run_script(generation: str, sandbox, tmp_path: Path) -> dict:
     )
     assert done.returncode == 0, done.stderr[-4000:]
     last = done.stdout.strip().splitlines()[-1]
-    return json.loads(last[last.index("{") :])
+    return json.loads(last[last.index("{") :]), done.stdout
 
 
 @pytest.mark.slow
 def test_sdk_v2_sklearn_estimator_trains_deploys_and_predicts(sandbox, tmp_path):
-    seen = run_script("v2", sandbox, tmp_path)
+    seen, printed = run_script("v2", sandbox, tmp_path)
 
     assert seen["sagemaker"].startswith("2.")
     assert seen["status"] == "Completed"
@@ -74,11 +75,12 @@ def test_sdk_v2_sklearn_estimator_trains_deploys_and_predicts(sandbox, tmp_path)
     assert seen["metrics"][0]["Value"] > 0.9
     assert seen["estimator_predictions"] == PROBE_LABELS
     assert seen["model_predictions"] == PROBE_LABELS
+    assert "train_accuracy=" in printed  # fit() streamed the job's CloudWatch log
 
 
 @pytest.mark.slow
 def test_sdk_v3_model_trainer_core_resources_and_model_builder(sandbox, tmp_path):
-    seen = run_script("v3", sandbox, tmp_path)
+    seen, _ = run_script("v3", sandbox, tmp_path)
 
     assert seen["status"] == "Completed"
     assert "sagemaker-scikit-learn" in seen["image"]

@@ -65,7 +65,7 @@ estimator = SKLearn(
     sagemaker_session=session,
     metric_definitions=[{"Name": "train:accuracy", "Regex": r"train_accuracy=([0-9.]+)"}],
 )
-estimator.fit({"train": train_uri}, wait=True, logs=False)
+estimator.fit({"train": train_uri})
 job = estimator.latest_training_job.describe()
 
 probe = np.array([[2.0, 1.0], [-1.5, -2.0], [0.5, 1.5], [-3.0, 0.5]])
