@@ -120,12 +120,13 @@ def check_chromium() -> Finding:
 
 def check_grading_isolation() -> Finding:
     """How `crosstrain grade` would isolate learner code here (never blocks the rest)."""
-    from crosstrain.grading.isolate import default_isolation
+    from crosstrain.grading.isolate import default_isolation, machine_report
 
     isolation = default_isolation()
+    layers = "; ".join(f"{layer}: {how}" for layer, how in machine_report().items())
     warning = isolation.warning()
     fix = warning.split("; ", 1)[-1] if warning else ""
-    return Finding("grading isolation", isolation.jailed, isolation.describe(), fix, required=False)
+    return Finding("grading isolation", isolation.jailed, layers, fix, required=False)
 
 
 def default_ports() -> dict[int, str]:
