@@ -215,3 +215,42 @@ def sandbox_services(as_json, cfn_types) -> None:
 
 
 COMMANDS = [sandbox]
+
+
+@sandbox.command("events")
+@sandbox_port_option(what="Port of the sandbox")
+@click.option("--source", help="Only deliveries whose source ARN contains this.")
+@click.option("--target", help="Only deliveries whose target ARN contains this.")
+@click.option("--kind", help="Only this kind of delivery (e.g. s3, sqs, sns, events, async).")
+@click.option("--result", help="Only this result (delivered, failed, ...).")
+@click.option("--limit", type=int, default=50, show_default=True, help="The newest N.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def sandbox_events(port, source, target, kind, result, limit, as_json) -> None:
+    """The delivery log: every event the sandbox delivered (or failed to), oldest first."""
+    from rich.table import Table
+
+    from crosstrain.sandbox import lifecycle
+
+    filters = {"source": source, "target": target, "kind": kind, "result": result, "limit": limit}
+    rows = lifecycle.connect(port).events(**filters)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title="sandbox deliveries")
+    columns = ("kind", "source", "target", "result", "attempts", "error")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row.get(column, "")) for column in columns))
+    console.print(table if rows else "no deliveries yet")
+
+
+@sandbox.command("advance-time")
+@sandbox_port_option(what="Port of the sandbox")
+@click.argument("seconds", type=float)
+def sandbox_advance_time(port, seconds) -> None:
+    """Move the sandbox clock SECONDS forward: schedules fire, waits and retries elapse."""
+    from crosstrain.sandbox import lifecycle
+
+    answer = lifecycle.connect(port).advance_time(seconds)
+    click.echo(f"sandbox clock now {answer.get('now', answer)}")
