@@ -70,6 +70,7 @@ def check_step(lab: str, step: str, workspace: str | Path = ".") -> int:
     from crosstrain.grading.checking import run_lab_checks
     from crosstrain.labs.catalog import get_lab
     from crosstrain.labs.checks import load_checks
+    from crosstrain.labs.results import Status
     from crosstrain.sandbox import Sandbox
 
     the_lab = get_lab(lab)
@@ -81,11 +82,11 @@ def check_step(lab: str, step: str, workspace: str | Path = ".") -> int:
     secret = os.environ.get(SECRET_ENV) if os.environ.get(HIDDEN_FLAG) else None
     results = run_lab_checks(the_lab, specs, Sandbox(endpoint), Path(workspace).resolve(), secret)
     for r in results:
-        word = "passed" if r["status"] == "passed" else r["status"].upper()
-        print(f"{word} {r['points']}/{r['max_points']} {r['check']}: {r['public_message']}")
-        if r["status"] != "passed" and r.get("hint"):
-            print(f"    hint: {r['hint']}")
-    return sum(r["points"] for r in results)
+        word = "passed" if r.status == Status.PASSED else str(r.status).upper()
+        print(f"{word} {r.points}/{r.max_points} {r.check}: {r.public_message}")
+        if r.status != Status.PASSED and r.hint:
+            print(f"    hint: {r.hint}")
+    return sum(r.points for r in results)
 
 
 def _cell(nbformat, kind: str, source: str, **nbgrader):
