@@ -158,6 +158,7 @@ class Router:
         self.services_used: set[str] = set()
         self.runtimes: list[Runtime] = []
         self.notices: list[str] = []
+        self._served: set[str] = set()  # signing names moto has a backend for
         self.token = ""  # the start token: only its holder may shut this sandbox down
         self.on_shutdown: Callable[[], None] | None = None
         from crosstrain.sandbox.core.admin import internal_routes
@@ -312,13 +313,14 @@ class Router:
 
     def _unemulated(self, environ: dict, signing: str | None) -> Response | None:
         """The error for a signed request to a service neither moto nor a runtime serves."""
-        if not signing:
+        if not signing or signing in self._served:
             return None
         try:
             host = self.moto.infer_service_region_host(environ, environ.get("PATH_INFO", ""))
         except (KeyError, ValueError, IndexError):  # moto could not tell: let it answer
             return None
         if host is None or self.moto.get_backend_for_host(host) is not None:
+            self._served.add(signing)  # asked once per service, not on every request
             return None
         message = f"the crosstrain sandbox does not emulate {signing}; {errors.LEDGER_HINT}"
         return errors.aws_error(signing, "UnsupportedService", message, 400)

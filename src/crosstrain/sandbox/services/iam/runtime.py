@@ -199,6 +199,8 @@ class IamRuntime(Runtime):
             _allow_any_role()
             _stack_roles_attach_managed_policies()
         names = named_policies(request.get_data())
+        if not names:  # the usual case: nothing to load, nothing more to work out
+            return
         account = account_for(request)
         wanted = {n for n in names if (account, n) not in self.loaded}
         if wanted:
