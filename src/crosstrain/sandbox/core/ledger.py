@@ -75,7 +75,12 @@ LEDGER: tuple[Entry, ...] = (
         "HTTP(S) on 127.0.0.1 only, with filter policies. HTTP subscriptions are confirmed at "
         "once; messages are not signed with a real certificate; no SMS, email or mobile push.",
     ),
-    Entry("kinesis", "moto", "Streams and records."),
+    Entry(
+        "kinesis",
+        "moto",
+        "Streams, shards and records (moto); Lambda event source mappings on a stream deliver "
+        "for real (see lambda).",
+    ),
     Entry("firehose", "moto", "Delivery streams to S3."),
     Entry(
         "events",
@@ -112,8 +117,11 @@ LEDGER: tuple[Entry, ...] = (
         "on-success/on-failure destinations and DeadLetterConfig (not echoed by "
         "GetFunctionConfiguration); recursive loops stop after 16 levels. SQS event source "
         "mappings poll (batch size, batching window, filter criteria, ReportBatchItemFailures); "
-        "DynamoDB stream mappings poll too (batch size, starting position, MaximumRetryAttempts, "
-        "on-failure destination); Kinesis stream mappings do not fire. No other runtimes or "
+        "DynamoDB and Kinesis stream mappings share a shard poller (shard order, BatchSize, "
+        "batching window, TRIM_HORIZON/LATEST/AT_TIMESTAMP, MaximumRetryAttempts, "
+        "BisectBatchOnFunctionError, ReportBatchItemFailures, on-failure SQS/SNS destination, "
+        "LastProcessingResult; not ParallelizationFactor, tumbling windows, "
+        "MaximumRecordAgeInSeconds or enhanced fan-out). No other runtimes or "
         "container images; the handler runs with the sandbox's admin key, not its execution role.",
     ),
     Entry(

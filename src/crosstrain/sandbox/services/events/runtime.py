@@ -107,11 +107,13 @@ class EventsRuntime(Runtime):
         elif call.service in ("lambda", "awslambda"):  # moto names its Lambda app awslambda
             if call.request.path.startswith(_DLQ_PATHS):
                 self._note_dlq(call)
+            if "/event-source-mappings" in call.request.path:
+                self.streams.prime()
             self.poller.wake()
             self.streams.wake()
         elif call.service == "sqs":
             self.poller.wake()
-        elif call.service == "dynamodb":
+        elif call.service in ("dynamodb", "kinesis"):
             self.streams.wake()
 
     def health(self) -> dict:
@@ -309,6 +311,8 @@ class EventsRuntime(Runtime):
         self.clock.advance(seconds)
         self.scheduler.run_due()  # waits for the scheduler's own thread if it got there first
         fired = self.scheduler.fired_total - before
+        self.poller.wake()  # batching windows are measured on the sandbox clock
+        self.streams.wake()
         for rt in self.router.runtimes:
             tick = getattr(rt, "on_clock", None)
             if tick is not None:

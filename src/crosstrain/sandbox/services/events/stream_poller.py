@@ -1,13 +1,19 @@
-"""Lambda event source mappings for DynamoDB streams.
+"""Lambda event source mappings for shard streams: DynamoDB streams and Kinesis Data Streams.
 
-moto records a table's stream (``StreamRecord`` per change) and would hand it to Lambda through
-Docker; that hand-over sees no mappings here (as for SQS) and this poller reads the shard
-instead. Per enabled mapping it keeps a position (``TRIM_HORIZON``: the oldest record;
-``LATEST``: the end when first seen), invokes the function synchronously with up to
-``BatchSize`` records in AWS's ``Records`` shape, and moves on when the batch succeeds. A failed
-batch is retried (in order, as AWS does) up to ``MaximumRetryAttempts`` (default: 3 in the
-sandbox, where AWS retries until the record expires), then skipped and, with a
-``DestinationConfig.OnFailure``, described to that destination. Positions survive a restart.
+One poller serves both (the differences live in :mod:`.stream_sources`). Per enabled mapping and
+shard it keeps a position — ``TRIM_HORIZON``: the oldest record; ``LATEST``: the end when the
+mapping is created; ``AT_TIMESTAMP``: the first record that arrived at or after
+``StartingPositionTimestamp`` — and invokes the function synchronously with up to ``BatchSize``
+records in AWS's ``Records`` shape, shard by shard, in shard order. With
+``MaximumBatchingWindowInSeconds`` a short batch waits (on the sandbox clock) for more records.
+
+A failed batch is retried from the same record, as AWS does, up to ``MaximumRetryAttempts``
+(default 3 in the sandbox, where AWS retries until the record expires), then skipped and, with a
+``DestinationConfig.OnFailure``, described to that SQS queue or SNS topic. With
+``BisectBatchOnFunctionError`` a failing batch is split in two before it is retried (splitting
+does not use up a retry). With ``ReportBatchItemFailures`` the records before the first reported
+sequence number count as done and the batch is retried from there. Every batch is one entry in
+the delivery log; ``LastProcessingResult`` shows the last one. Positions survive a restart.
 """
 
 from __future__ import annotations
@@ -15,9 +21,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from crosstrain.sandbox.services.events import stream_sources
 from crosstrain.sandbox.services.events.delivery import Result
+from crosstrain.sandbox.services.events.stream_sources import Source, epoch
 
 if TYPE_CHECKING:
     from crosstrain.sandbox.services.events.runtime import EventsRuntime
@@ -26,43 +35,31 @@ log = logging.getLogger("crosstrain.sandbox.events")
 
 IDLE_SECONDS = 0.25
 DEFAULT_RETRIES = 3
+DEFAULT_BATCH = 100
 
 
-class _Inert(dict):
-    def items(self):
-        return []
-
-    def __reduce__(self):
-        return (_Inert, (dict(self),))
-
-
-_patched = False
-
-
-def _patch() -> None:
-    global _patched
-    if _patched:
-        return
-    _patched = True
-    from moto.dynamodb.models.table import Table
-
-    def get(self):
-        return self.__dict__.setdefault("_crosstrain_esms", _Inert())
-
-    def set_(self, value):
-        self.__dict__["_crosstrain_esms"] = _Inert(value or {})
-
-    Table.lambda_event_source_mappings = property(get, set_)
+@dataclass
+class Batch:
+    esm: object
+    source: Source
+    shard: str
+    key: str  # the position's key: "<mapping uuid>/<shard id>"
+    records: list[dict]
 
 
 class StreamPoller:
     def __init__(self, runtime: EventsRuntime, positions: dict | None = None):
         self.rt = runtime
-        self.positions: dict[str, list[int]] = dict(positions or {})  # uuid -> [next, failures]
+        # "<uuid>/<shard>" -> [next record index, failed attempts, bisected batch size or 0]
+        self.positions: dict[str, list[int]] = {
+            _key(key): (list(value) + [0, 0, 0])[:3] for key, value in (positions or {}).items()
+        }
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        _patch()
+        stream_sources.neutralise()
+        _show_last_result()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="crosstrain-streams", daemon=True)
@@ -72,7 +69,8 @@ class StreamPoller:
         self._wake.set()
 
     def reset(self) -> None:
-        self.positions.clear()
+        with self._lock:
+            self.positions.clear()
 
     def close(self) -> None:
         self._stop.set()
@@ -91,107 +89,185 @@ class StreamPoller:
                 self._wake.wait(IDLE_SECONDS)
                 self._wake.clear()
 
+    # -- reading the shards ------------------------------------------------------------------
+    def prime(self) -> None:
+        """Fix the starting position of mappings created since the last poll (``LATEST`` means
+        the end of the shard when the mapping was created, not when the poller got to it)."""
+        self._scan()
+
     def poll_once(self) -> bool:
+        """Deliver the next batch of every shard with records ready; True if any was."""
+        work = self._scan()
+        for batch in work:
+            self._deliver(batch)
+        return bool(work)
+
+    def _scan(self) -> list[Batch]:
         from moto.awslambda.models import lambda_backends
-        from moto.dynamodb.models import dynamodb_backends
 
         work = []
-        with self.rt.router.moto_lock:
+        with self.rt.router.moto_lock, self._lock:
             for _, regions in list(lambda_backends.items()):
                 for _, backend in list(regions.items()):
                     for esm in list(backend._event_source_mappings.values()):
-                        arn = esm.event_source_arn or ""
-                        if ":dynamodb:" not in arn or "/stream/" not in arn or not esm.enabled:
+                        source = stream_sources.source_for(esm.event_source_arn)
+                        if source is None or not esm.enabled:
                             continue
-                        _, _, _, region, account, resource = arn.split(":", 5)
-                        table = dynamodb_backends[account][region].tables.get(
-                            resource.split("/")[1]
-                        )
-                        shard = getattr(table, "stream_shard", None)
-                        if shard is None:
-                            continue
-                        position = self.positions.get(esm.uuid)
-                        if position is None:
-                            start = (
-                                0 if esm.starting_position == "TRIM_HORIZON" else len(shard.items)
-                            )
-                            position = self.positions[esm.uuid] = [start, 0]
-                        size = int(esm.batch_size or 100)
-                        records = shard.items[position[0] : position[0] + size]
-                        if records:
-                            payload = [dict(r.record, eventSourceARN=arn) for r in records]
-                            work.append((esm, payload))
-        for esm, records in work:
-            self._invoke(esm, records)
-        return bool(work)
+                        role = _role(backend, esm.function_arn)
+                        for shard in source.shards(esm):
+                            batch = self._next(esm, source, shard, role)
+                            if batch is not None:
+                                work.append(batch)
+        return work
 
-    def _invoke(self, esm, records: list[dict]) -> None:
-        from crosstrain.sandbox.services.awslambda.functions import LambdaApiError
+    def _next(self, esm, source: Source, shard, role: str | None) -> Batch | None:
+        key = f"{esm.uuid}/{shard.id}"
+        position = self.positions.get(key)
+        if position is None:
+            position = self.positions[key] = [_start(esm, source, shard.records), 0, 0]
+        size = int(esm.batch_size or DEFAULT_BATCH)
+        raw = shard.records[position[0] : position[0] + (position[2] or size)]
+        if not raw:
+            return None
+        window = float(esm.max_batch_window or 0)
+        short = window and len(raw) < size and not position[2]
+        if short and self.rt.clock.time() < source.arrival(raw[0]) + window:
+            return None  # a short batch waits for more records, up to the window
+        records = [source.record(esm, shard.id, r, role) for r in raw]
+        return Batch(esm, source, shard.id, key, records)
 
-        payload = json.dumps({"Records": records}, default=str).encode()
-        position = self.positions[esm.uuid]
-        lam = self.rt.lambda_runtime()
-        parts = esm.function_arn.split(":")
-        detail = {"batch_size": len(records), "mapping": esm.uuid}
-        try:
-            function = lam.lookup(parts[4], parts[3], parts[6], None)
-            outcome = lam.invoke(function, payload)
-            error = _error(outcome)
-        except LambdaApiError as exc:
-            error = f"{exc.response.status}: {exc.response.get_data(as_text=True)[:200]}"
-        source = esm.event_source_arn
+    # -- delivering ----------------------------------------------------------------------------
+    def _deliver(self, batch: Batch) -> None:
+        esm, position = batch.esm, self.positions[batch.key]
+        payload = json.dumps({"Records": batch.records}).encode()
+        error, done, items = self._invoke(esm, payload, batch)
+        detail = {"batch_size": len(batch.records), "mapping": esm.uuid, "shard": batch.shard}
         if error is None:
-            position[0] += len(records)
-            position[1] = 0
-            self.rt.engine.record(
-                "dynamodb", source, esm.function_arn, len(payload), Result.success(), detail=detail
-            )
+            position[:] = [position[0] + len(batch.records), 0, 0]
+            result, attempts = Result.success(), 1
         else:
-            position[1] += 1
-            limit = esm.max_retry_attempts
-            limit = DEFAULT_RETRIES if limit in (None, -1) else int(limit)
-            attempts = position[1]
-            if attempts > limit:
-                position[0] += len(records)
-                position[1] = 0
-                self._on_failure(esm, records, error)
-            self.rt.engine.record(
-                "dynamodb",
-                source,
-                esm.function_arn,
-                len(payload),
-                Result.failure(error),
-                attempts=attempts,
-                detail=detail,
-            )
+            attempts = self._failed(batch, position, done, error, bisect=not items)
+            result = Result.failure(error)
+            detail["done"] = done
+        esm.__dict__["crosstrain_last_result"] = (
+            "OK" if error is None else "PROBLEM: Function call failed"
+        )
+        self.rt.engine.record(
+            batch.source.kind,
+            esm.event_source_arn,
+            esm.function_arn,
+            len(payload),
+            result,
+            attempts=attempts,
+            detail=detail,
+        )
         if self.rt.store is not None:
             self.rt.store.extra["streams"] = self.positions
             self.rt.store.touch()
 
-    def _on_failure(self, esm, records: list[dict], error: str) -> None:
+    def _invoke(self, esm, payload: bytes, batch: Batch) -> tuple[str | None, int, bool]:
+        """(error or None, how many leading records are done even so, whether the function
+        itself reported the failed items)."""
+        from crosstrain.sandbox.services.awslambda.functions import LambdaApiError
+
+        lam = self.rt.lambda_runtime()
+        parts = esm.function_arn.split(":")
+        try:
+            function = lam.lookup(parts[4], parts[3], parts[6], None)
+            outcome = lam.invoke(function, payload)
+        except LambdaApiError as exc:
+            return f"{exc.response.status}: {exc.response.get_data(as_text=True)[:200]}", 0, False
+        error = error_summary(outcome)
+        if error is not None:
+            return error, 0, False
+        return (*_item_failures(esm, outcome.payload, batch), True)
+
+    def _failed(
+        self, batch: Batch, position: list[int], done: int, error: str, *, bisect: bool
+    ) -> int:
+        """Move the position after a failed batch; returns the attempts made on its records."""
+        esm = batch.esm
+        rest = batch.records[done:]
+        if done:
+            position[:] = [position[0] + done, 0, 0]  # the checkpoint moved on
+        if bisect and esm.bisect_on_error and len(rest) > 1:
+            position[2] = (len(rest) + 1) // 2  # split; AWS does not count it as a retry
+            return position[1] + 1
+        position[1] += 1
+        attempts = position[1]
+        limit = esm.max_retry_attempts
+        limit = DEFAULT_RETRIES if limit in (None, -1) else int(limit)
+        if attempts > limit:
+            position[:] = [position[0] + len(rest), 0, 0]
+            self._on_failure(batch, rest, error, attempts)
+        return attempts
+
+    def _on_failure(self, batch: Batch, records: list[dict], error: str, attempts: int) -> None:
+        esm = batch.esm
         destination = ((esm.destination_config or {}).get("OnFailure") or {}).get("Destination")
         if not destination:
             return
-        first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
         body = {
             "requestContext": {
                 "condition": "RetryAttemptsExhausted",
                 "functionArn": esm.function_arn,
-                "approximateInvokeCount": self.positions[esm.uuid][1] or 1,
+                "approximateInvokeCount": attempts,
             },
-            "DDBStreamBatchInfo": {
-                "shardId": "shardId-00000001",
-                "startSequenceNumber": first["SequenceNumber"],
-                "endSequenceNumber": last["SequenceNumber"],
-                "batchSize": len(records),
-                "streamArn": esm.event_source_arn,
-            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+            "version": "1.0",
+            "timestamp": self.rt.clock.now().isoformat(),
+            batch.source.info_key: batch.source.batch_info(esm, batch.shard, records),
             "errorMessage": error,
         }
         self.rt.submit(destination, json.dumps(body).encode(), source=esm.event_source_arn)
 
 
-def _error(outcome) -> str | None:
+def _key(key: str) -> str:
+    """Positions saved before Kinesis was served were keyed by mapping alone (DynamoDB streams
+    have one shard, whose id moto fixes)."""
+    return key if "/" in key else f"{key}/{stream_sources.DYNAMODB_SHARD}"
+
+
+def _start(esm, source: Source, records: list) -> int:
+    if esm.starting_position == "LATEST":
+        return len(records)
+    if esm.starting_position == "AT_TIMESTAMP" and esm.starting_position_timestamp is not None:
+        moment = epoch(esm.starting_position_timestamp)
+        return next((i for i, r in enumerate(records) if source.arrival(r) >= moment), len(records))
+    return 0  # TRIM_HORIZON
+
+
+def _role(backend, function_arn: str) -> str | None:
+    try:
+        return backend.get_function(function_arn).role
+    except Exception:  # noqa: BLE001 - a deleted function fails at delivery
+        return None
+
+
+def _item_failures(esm, payload: bytes, batch: Batch) -> tuple[str | None, int]:
+    """``ReportBatchItemFailures``: (error, records done before the first reported failure)."""
+    if "ReportBatchItemFailures" not in (esm.function_response_types or []):
+        return None, len(batch.records)
+    try:
+        answer = json.loads(payload or b"null")
+    except ValueError:
+        return None, len(batch.records)
+    failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
+    if not failures:
+        return None, len(batch.records)
+    order = [batch.source.sequence(r) for r in batch.records]
+    indexes = []
+    for item in failures:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if identifier not in order:
+            return "ReportBatchItemFailures answer is malformed", 0
+        indexes.append(order.index(identifier))
+    first = min(indexes)
+    return f"{len(failures)} of {len(order)} items reported as failed", first
+
+
+def error_summary(outcome) -> str | None:
+    """``errorType: errorMessage`` of a failed invocation (None when it succeeded)."""
     if outcome.throttled:
         return "TooManyRequestsException"
     if not outcome.function_error:
@@ -201,3 +277,27 @@ def _error(outcome) -> str | None:
         return f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
     except (ValueError, AttributeError):
         return outcome.payload.decode("utf-8", "replace")[:200]
+
+
+_shown = False
+
+
+def _show_last_result() -> None:
+    """``Get/ListEventSourceMappings`` show the last batch's ``LastProcessingResult``."""
+    global _shown
+    if _shown:
+        return
+    _shown = True
+    from moto.awslambda.models import EventSourceMapping
+
+    original = EventSourceMapping.get_configuration
+
+    def get_configuration(self):
+        config = original(self)
+        if stream_sources.source_for(self.event_source_arn) is not None:
+            config["LastProcessingResult"] = self.__dict__.get(
+                "crosstrain_last_result", "No records processed"
+            )
+        return config
+
+    EventSourceMapping.get_configuration = get_configuration

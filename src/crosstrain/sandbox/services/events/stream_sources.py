@@ -1,0 +1,190 @@
+"""The two shard-based event sources the stream poller reads: DynamoDB streams and Kinesis.
+
+moto records both (a table's ``StreamShard``, a stream's ``Shard`` records) and would hand every
+new record to Lambda through Docker; :func:`neutralise` makes those hand-overs see no mappings
+(so nothing is dropped into Docker) and :class:`~.stream_poller.StreamPoller` reads the shards
+instead. A :class:`Source` tells the poller, for one kind of stream, which shards a mapping
+reads, what a record looks like in the Lambda event (AWS's shape), a record's sequence number
+and arrival time, and how the on-failure destination describes a batch.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+class _Inert(dict):
+    """A mapping table moto's Docker hand-over iterates and finds empty."""
+
+    def items(self):
+        return []
+
+    def __reduce__(self):
+        return (_Inert, (dict(self),))
+
+
+DYNAMODB_SHARD = "shardId-00000001541626099285-f35f62ef"  # moto's one shard per table stream
+_neutralised = False
+
+
+def neutralise() -> None:
+    """Stop moto's DynamoDB and Kinesis models from handing records to Lambda themselves."""
+    global _neutralised
+    if _neutralised:
+        return
+    _neutralised = True
+    from moto.dynamodb.models.table import Table
+    from moto.kinesis.models import Stream
+
+    def get(self):
+        return self.__dict__.setdefault("_crosstrain_esms", _Inert())
+
+    def set_(self, value):
+        self.__dict__["_crosstrain_esms"] = _Inert(value or {})
+
+    for model in (Table, Stream):
+        model.lambda_event_source_mappings = property(get, set_)
+
+
+@dataclass
+class Shard:
+    id: str
+    records: list  # moto's records, oldest first
+
+
+def epoch(moment: Any) -> float:
+    """Epoch seconds of a moto timestamp (naive datetimes are UTC) or a number."""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            return calendar.timegm(moment.timetuple()) + moment.microsecond / 1e6
+        return moment.timestamp()
+    if isinstance(moment, str):
+        try:
+            return float(moment)
+        except ValueError:
+            return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
+    return float(moment)
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class Source:
+    kind = ""
+    info_key = ""
+
+    def shards(self, esm) -> list[Shard]:
+        raise NotImplementedError
+
+    def record(self, esm, shard: str, raw, role: str | None) -> dict:
+        raise NotImplementedError
+
+    def arrival(self, raw) -> float:
+        raise NotImplementedError
+
+    def sequence(self, record: dict) -> str:
+        raise NotImplementedError
+
+    def batch_info(self, esm, shard: str, records: list[dict]) -> dict:
+        first, last = records[0], records[-1]
+        return {
+            "shardId": shard,
+            "startSequenceNumber": self.sequence(first),
+            "endSequenceNumber": self.sequence(last),
+            "batchSize": len(records),
+            "streamArn": esm.event_source_arn,
+        }
+
+
+class DynamoDBSource(Source):
+    kind = "dynamodb"
+    info_key = "DDBStreamBatchInfo"
+
+    def shards(self, esm) -> list[Shard]:
+        from moto.dynamodb.models import dynamodb_backends
+
+        _, _, _, region, account, resource = esm.event_source_arn.split(":", 5)
+        table = dynamodb_backends[account][region].tables.get(resource.split("/")[1])
+        shard = getattr(table, "stream_shard", None)
+        return [] if shard is None else [Shard(shard.id, list(shard.items))]
+
+    def record(self, esm, shard: str, raw, role: str | None) -> dict:
+        record = dict(raw.record, eventSourceARN=esm.event_source_arn, awsRegion=esm.region)
+        change = dict(record["dynamodb"])
+        change["ApproximateCreationDateTime"] = int(epoch(change["ApproximateCreationDateTime"]))
+        record["dynamodb"] = change
+        return record
+
+    def arrival(self, raw) -> float:
+        return epoch(raw.record["dynamodb"]["ApproximateCreationDateTime"])
+
+    def sequence(self, record: dict) -> str:
+        return record["dynamodb"]["SequenceNumber"]
+
+
+class KinesisSource(Source):
+    kind = "kinesis"
+    info_key = "KinesisBatchInfo"
+
+    def shards(self, esm) -> list[Shard]:
+        from moto.kinesis.models import kinesis_backends
+
+        _, _, _, region, account, resource = esm.event_source_arn.split(":", 5)
+        stream = kinesis_backends[account][region].streams.get(resource.split("/")[1])
+        if stream is None:
+            return []
+        return [Shard(s.shard_id, list(s.records.values())) for s in stream.shards.values()]
+
+    def record(self, esm, shard: str, raw, role: str | None) -> dict:
+        record = {
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": raw.partition_key,
+                "sequenceNumber": str(raw.sequence_number),
+                "data": raw.data,  # moto keeps the base64 text the client sent
+                "approximateArrivalTimestamp": round(self.arrival(raw), 3),
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{shard}:{raw.sequence_number}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": role,
+            "awsRegion": esm.region,
+            "eventSourceARN": esm.event_source_arn,
+        }
+        return {k: v for k, v in record.items() if v is not None}
+
+    def arrival(self, raw) -> float:
+        return float(raw.created_at)
+
+    def sequence(self, record: dict) -> str:
+        return record["kinesis"]["sequenceNumber"]
+
+    def batch_info(self, esm, shard: str, records: list[dict]) -> dict:
+        info = super().batch_info(esm, shard, records)
+        info["approximateArrivalOfFirstRecord"] = _iso(
+            records[0]["kinesis"]["approximateArrivalTimestamp"]
+        )
+        info["approximateArrivalOfLastRecord"] = _iso(
+            records[-1]["kinesis"]["approximateArrivalTimestamp"]
+        )
+        return info
+
+
+_SOURCES = {"dynamodb": DynamoDBSource(), "kinesis": KinesisSource()}
+
+
+def source_for(arn: str) -> Source | None:
+    """The source reading ``arn`` (a DynamoDB stream or Kinesis stream ARN), else ``None``."""
+    parts = (arn or "").split(":")
+    if len(parts) < 6:
+        return None
+    if parts[2] == "dynamodb" and "/stream/" in parts[5]:
+        return _SOURCES["dynamodb"]
+    if parts[2] == "kinesis" and parts[5].startswith("stream/"):
+        return _SOURCES["kinesis"]
+    return None
