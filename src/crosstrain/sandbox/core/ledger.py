@@ -100,11 +100,14 @@ LEDGER: tuple[Entry, ...] = (
     Entry(
         "cloudwatch",
         "real",
-        "Metrics and statistics (moto). Metric alarms evaluate (crosstrain) on the sandbox "
-        "clock: period, statistic or percentile, EvaluationPeriods, DatapointsToAlarm, "
-        "TreatMissingData, the four threshold comparisons; OK/ALARM/INSUFFICIENT_DATA with "
-        "DescribeAlarmHistory and SNS actions. Metric-math, anomaly-detection and composite "
-        "alarms are stored, not evaluated; Auto Scaling/EC2 actions do nothing.",
+        "Metrics and statistics (moto). Alarms evaluate (crosstrain) on the sandbox clock: "
+        "metric alarms (period, statistic or percentile, EvaluationPeriods, DatapointsToAlarm, "
+        "TreatMissingData, the four threshold comparisons), metric-math alarms (+ - * / ^, "
+        "SUM/AVG/MIN/MAX, METRICS(), ABS/CEIL/FLOOR/FILL) and composite alarms (ALARM/OK/"
+        "INSUFFICIENT_DATA, TRUE/FALSE, AND/OR/NOT); OK/ALARM/INSUFFICIENT_DATA with "
+        "DescribeAlarmHistory and SNS actions. Anomaly-detection alarms, SEARCH/IF/other math "
+        "functions, Metrics Insights queries and ActionsSuppressor are refused at put with a "
+        "ValidationError; Auto Scaling/EC2 actions do nothing.",
     ),
     Entry(
         "lambda",

@@ -109,3 +109,130 @@ def test_m_out_of_n_needs_enough_breaching_periods(sandbox):
         sandbox.advance_time(60)
         states.append(state(sandbox, "two-of-three")["StateValue"])
     assert states == ["OK", "OK", "ALARM"]
+
+
+def test_metric_math_error_rate_alarm_fires_and_publishes_its_metrics(sandbox):
+    url, qarn = queue(sandbox, "rate-pager")
+    sns = sandbox.client("sns")
+    topic = sns.create_topic(Name="rate-pager")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
+
+    def stat(query_id: str, metric: str) -> dict:
+        return {
+            "Id": query_id,
+            "MetricStat": {
+                "Metric": {"Namespace": "Lab/Scoring", "MetricName": metric},
+                "Period": 60,
+                "Stat": "Sum",
+            },
+            "ReturnData": False,
+        }
+
+    sandbox.client("cloudwatch").put_metric_alarm(
+        AlarmName="error-rate",
+        Metrics=[
+            stat("errors", "Errors"),
+            stat("requests", "Requests"),
+            {"Id": "rate", "Expression": "100 * errors / requests", "ReturnData": True},
+        ],
+        EvaluationPeriods=1,
+        Threshold=10,
+        ComparisonOperator="GreaterThanThreshold",
+        AlarmActions=[topic],
+    )
+    cw = sandbox.client("cloudwatch")
+    cw.put_metric_data(
+        Namespace="Lab/Scoring",
+        MetricData=[
+            {"MetricName": "Errors", "Value": 3.0},
+            {"MetricName": "Requests", "Value": 20.0},
+        ],
+    )
+    sandbox.advance_time(60)
+    found = wait_state(sandbox, "error-rate", "ALARM")
+    assert "[15 (" in found["StateReason"]  # 100 * 3 / 20
+    (message,) = drain(sandbox, url, 1)
+    body = json.loads(json.loads(message["Body"])["Message"])
+    ids = [m["Id"] for m in body["Trigger"]["Metrics"]]
+    assert ids == ["errors", "requests", "rate"] and body["NewStateValue"] == "ALARM"
+
+
+def test_sum_of_metrics_alarm_judges_the_total(sandbox):
+    cw = sandbox.client("cloudwatch")
+    metrics = [
+        {
+            "Id": f"m{i}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "Lab/Scoring",
+                    "MetricName": "Queued",
+                    "Dimensions": [{"Name": "Shard", "Value": str(i)}],
+                },
+                "Period": 60,
+                "Stat": "Maximum",
+            },
+            "ReturnData": False,
+        }
+        for i in (1, 2)
+    ]
+    metrics.append({"Id": "total", "Expression": "SUM(METRICS())", "ReturnData": True})
+    cw.put_metric_alarm(
+        AlarmName="backlog",
+        Metrics=metrics,
+        EvaluationPeriods=1,
+        Threshold=100,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    for shard in ("1", "2"):  # 60 each: neither alone crosses 100, together they do
+        cw.put_metric_data(
+            Namespace="Lab/Scoring",
+            MetricData=[
+                {
+                    "MetricName": "Queued",
+                    "Dimensions": [{"Name": "Shard", "Value": shard}],
+                    "Value": 60.0,
+                }
+            ],
+        )
+    sandbox.advance_time(60)
+    assert "[120 (" in wait_state(sandbox, "backlog", "ALARM")["StateReason"]
+
+
+def test_composite_alarm_follows_its_rule_and_publishes(sandbox):
+    url, qarn = queue(sandbox, "composite-pager")
+    sns = sandbox.client("sns")
+    topic = sns.create_topic(Name="composite-pager")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
+    alarm(sandbox, "slow")
+    alarm(sandbox, "deploying", MetricName="Deploys", TreatMissingData="notBreaching")
+    cw = sandbox.client("cloudwatch")
+    cw.put_composite_alarm(
+        AlarmName="page-me",
+        AlarmRule='ALARM("slow") AND NOT ALARM(deploying)',
+        AlarmActions=[topic],
+    )
+    (found,) = cw.describe_alarms(AlarmNames=["page-me"], AlarmTypes=["CompositeAlarm"])[
+        "CompositeAlarms"
+    ]
+    assert found["AlarmRule"] == 'ALARM("slow") AND NOT ALARM(deploying)'
+    cw.put_metric_data(
+        Namespace="Lab/Scoring", MetricData=[{"MetricName": "Latency", "Value": 250.0}]
+    )
+    sandbox.advance_time(60)
+    (message,) = drain(sandbox, url, 1)
+    body = json.loads(json.loads(message["Body"])["Message"])
+    assert body["AlarmName"] == "page-me" and body["NewStateValue"] == "ALARM"
+    assert body["AlarmRule"] == 'ALARM("slow") AND NOT ALARM(deploying)'
+    assert {c["Arn"].rsplit(":", 1)[1] for c in body["TriggeringChildren"]} == {
+        "slow",
+        "deploying",
+    }
+    (found,) = cw.describe_alarms(AlarmNames=["page-me"], AlarmTypes=["CompositeAlarm"])[
+        "CompositeAlarms"
+    ]
+    assert (
+        found["StateValue"] == "ALARM"
+        and "alarm:slow transitioned to ALARM" in (found["StateReason"])
+    )
+    history = cw.describe_alarm_history(AlarmName="page-me", HistoryItemType="StateUpdate")
+    assert history["AlarmHistoryItems"][0]["AlarmType"] == "CompositeAlarm"

@@ -51,6 +51,8 @@ class AlarmSpec:
     comparison: str
     datapoints_to_alarm: int | None = None
     treat_missing_data: str = "missing"
+    queries: tuple = ()  # metric math: metric_math.Query per entry of Metrics
+    return_id: str | None = None  # the query whose time series the alarm judges
 
     def __post_init__(self):
         if self.comparison not in _COMPARE:
@@ -62,7 +64,8 @@ class AlarmSpec:
             raise AlarmError(f"alarm {self.name}: Period and EvaluationPeriods must be positive")
         if self.treat_missing_data not in TREATMENTS:
             raise AlarmError(f"alarm {self.name}: TreatMissingData must be one of {TREATMENTS}")
-        _reducer(self.statistic)  # raises on an unknown statistic
+        if not self.queries:
+            _reducer(self.statistic)  # raises on an unknown statistic
 
     @property
     def m(self) -> int:
@@ -120,6 +123,21 @@ def periods(spec: AlarmSpec, now: float) -> list[tuple[float, float]]:
     return [(start, start + spec.period) for start in starts]
 
 
+def bucket(
+    spec: AlarmSpec, samples: Iterable[tuple[float, float]], now: float, stat: str = ""
+) -> list[float | None]:
+    """Each evaluation period's value: its samples reduced with ``stat`` (the alarm's
+    statistic when not given); ``None`` for a period without samples."""
+    ranges = periods(spec, now)
+    buckets: list[list[float]] = [[] for _ in ranges]
+    first = ranges[0][0]
+    for stamp, value in samples:
+        if first <= stamp < ranges[-1][1]:
+            buckets[int((stamp - first) // spec.period)].append(float(value))
+    reduce = _reducer(stat or spec.statistic)
+    return [reduce(b) if b else None for b in buckets]
+
+
 def evaluate(
     spec: AlarmSpec,
     samples: Iterable[tuple[float, float]],
@@ -127,14 +145,12 @@ def evaluate(
     current: str = INSUFFICIENT,
 ) -> Evaluation:
     """The alarm's state at ``now`` given ``samples`` of ``(epoch seconds, value)``."""
+    return judge(spec, bucket(spec, samples, now), now, current)
+
+
+def judge(spec: AlarmSpec, values: list[float | None], now: float, current: str) -> Evaluation:
+    """The alarm's state given one value per evaluation period (oldest first)."""
     ranges = periods(spec, now)
-    buckets: list[list[float]] = [[] for _ in ranges]
-    first = ranges[0][0]
-    for stamp, value in samples:
-        if first <= stamp < ranges[-1][1]:
-            buckets[int((stamp - first) // spec.period)].append(float(value))
-    reduce = _reducer(spec.statistic)
-    values = [reduce(b) if b else None for b in buckets]
     compare, words = _COMPARE[spec.comparison]
     treat = spec.treat_missing_data
     breaching = not_breaching = 0
@@ -188,7 +204,14 @@ def _reason_data(spec: AlarmSpec, present: list, now: float) -> dict:
     }
 
 
-def history_item(name: str, old: str, new: str, evaluation: Evaluation, now: float) -> dict:
+def history_item(
+    name: str,
+    old: str,
+    new: str,
+    evaluation: Evaluation,
+    now: float,
+    alarm_type: str = "MetricAlarm",
+) -> dict:
     """The ``DescribeAlarmHistory`` record of a state change."""
     data = {
         "version": "1.0",
@@ -201,7 +224,7 @@ def history_item(name: str, old: str, new: str, evaluation: Evaluation, now: flo
     }
     return {
         "AlarmName": name,
-        "AlarmType": "MetricAlarm",
+        "AlarmType": alarm_type,
         "Timestamp": datetime.fromtimestamp(now, UTC),
         "HistoryItemType": "StateUpdate",
         "HistorySummary": f"Alarm updated from {old} to {new}",
@@ -210,7 +233,7 @@ def history_item(name: str, old: str, new: str, evaluation: Evaluation, now: flo
 
 
 def notification(
-    spec: AlarmSpec,
+    name: str,
     *,
     arn: str,
     account: str,
@@ -219,10 +242,12 @@ def notification(
     evaluation: Evaluation,
     now: float,
     description: str = "",
+    **extra,
 ) -> dict:
-    """The JSON CloudWatch publishes to an SNS alarm action."""
+    """The JSON CloudWatch publishes to an SNS alarm action (``extra``: ``Trigger`` for a metric
+    alarm, ``AlarmRule`` and ``TriggeringChildren`` for a composite one)."""
     return {
-        "AlarmName": spec.name,
+        "AlarmName": name,
         "AlarmDescription": description or None,
         "AWSAccountId": account,
         "AlarmConfigurationUpdatedTimestamp": _iso(now),
@@ -235,22 +260,51 @@ def notification(
         "OKActions": [],
         "AlarmActions": [],
         "InsufficientDataActions": [],
-        "Trigger": {
-            "MetricName": spec.metric_name,
-            "Namespace": spec.namespace,
-            "StatisticType": "Statistic" if not spec.statistic.startswith("p") else "Extended",
-            "Statistic": spec.statistic.upper(),
-            "Unit": None,
-            "Dimensions": [{"value": v, "name": k} for k, v in spec.dimensions],
-            "Period": spec.period,
-            "EvaluationPeriods": spec.evaluation_periods,
-            "DatapointsToAlarm": spec.m,
-            "ComparisonOperator": spec.comparison,
-            "Threshold": spec.threshold,
-            "TreatMissingData": spec.treat_missing_data,
-            "EvaluateLowSampleCountPercentile": "",
-        },
+        **extra,
     }
+
+
+def trigger(spec: AlarmSpec) -> dict:
+    """The ``Trigger`` of a metric alarm's notification."""
+    common = {
+        "Period": spec.period,
+        "EvaluationPeriods": spec.evaluation_periods,
+        "DatapointsToAlarm": spec.m,
+        "ComparisonOperator": spec.comparison,
+        "Threshold": spec.threshold,
+        "TreatMissingData": spec.treat_missing_data,
+        "EvaluateLowSampleCountPercentile": "",
+    }
+    if spec.queries:
+        return {"Metrics": [_query_json(q, q.id == spec.return_id) for q in spec.queries], **common}
+    return {
+        "MetricName": spec.metric_name,
+        "Namespace": spec.namespace,
+        "StatisticType": "Statistic" if not spec.statistic.startswith("p") else "Extended",
+        "Statistic": spec.statistic.upper(),
+        "Unit": None,
+        "Dimensions": [{"value": v, "name": k} for k, v in spec.dimensions],
+        **common,
+    }
+
+
+def _query_json(query, returned: bool) -> dict:
+    found = {"Id": query.id, "ReturnData": returned}
+    if query.label:
+        found["Label"] = query.label
+    if query.expression is not None:
+        found["Expression"] = query.expression
+    else:
+        namespace, name, dimensions, stat = query.metric
+        found["MetricStat"] = {
+            "Metric": {
+                "Namespace": namespace,
+                "MetricName": name,
+                "Dimensions": [{"value": v, "name": k} for k, v in dimensions],
+            },
+            "Stat": stat,
+        }
+    return found
 
 
 def _iso(epoch: float) -> str:

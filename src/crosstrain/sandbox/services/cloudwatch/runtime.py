@@ -1,13 +1,14 @@
-"""CloudWatch metric alarms evaluate in the sandbox (moto stores them and never looks again).
+"""CloudWatch alarms evaluate in the sandbox (moto stores them and never looks again).
 
-Every real second, and whenever the sandbox clock is advanced, :class:`AlarmsRuntime` evaluates
-each metric alarm moto holds (:mod:`.alarms`) over the datapoints moto's metric store has —
-the Lambda and SageMaker metrics crosstrain's runtimes record, and ``PutMetricData`` —, on the
-events runtime's clock. A state change updates the alarm as ``DescribeAlarms`` shows it, adds
-a ``StateUpdate`` record that ``DescribeAlarmHistory`` (which moto lacks; served here through
-moto's own response class, so every CloudWatch protocol works) returns, and, when actions are
-enabled, publishes AWS's alarm JSON to the SNS topics of the new state's actions through the
-delivery engine. Alarms on metric math or anomaly bands are left as moto keeps them.
+Every real second, whenever the sandbox clock is advanced, and right after an alarm is put,
+:class:`AlarmsRuntime` evaluates each alarm moto holds on the events runtime's clock: metric
+alarms over one metric or over metric math (:mod:`.alarms`, :mod:`.metric_math`) with the
+datapoints moto's metric store has — the Lambda and SageMaker metrics crosstrain's runtimes
+record, and ``PutMetricData`` —, then composite alarms over the states of the alarms their rule
+names (:mod:`.composite`). A state change updates the alarm as ``DescribeAlarms`` shows it, adds a
+``StateUpdate`` record to ``DescribeAlarmHistory`` and, when actions are enabled, publishes AWS's
+alarm JSON to the SNS topics of the new state's actions through the delivery engine. What the
+evaluator cannot evaluate is refused when the alarm is put (:mod:`.hooks`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import logging
 import threading
 from datetime import UTC, datetime
 
-from crosstrain.sandbox.core.router import Router, Runtime
-from crosstrain.sandbox.services.cloudwatch import alarms
+from crosstrain.sandbox.core.router import Call, Router, Runtime
+from crosstrain.sandbox.services.cloudwatch import alarms, composite, hooks, metric_math, specs
 from crosstrain.sandbox.services.events.runtime import events_runtime
 from crosstrain.sandbox.services.events.schedule import Clock
 
@@ -45,8 +46,7 @@ class AlarmsRuntime(Runtime):
         self.transitions = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        _serve_history()
-        _clock_metrics(self.clock)
+        hooks.install(self.clock)
         self._thread = threading.Thread(target=self._run, name="crosstrain-alarms", daemon=True)
         self._thread.start()
 
@@ -62,6 +62,11 @@ class AlarmsRuntime(Runtime):
         """The sandbox clock moved: evaluate now, in the caller's thread."""
         self.evaluate_all()
 
+    def observe(self, call: Call) -> None:
+        """An alarm was put or deleted: evaluate before the caller hears back."""
+        if call.service == "cloudwatch" and "Alarm" in (call.action or call.request.path):
+            self.evaluate_all()
+
     def _run(self) -> None:
         while not self._stop.is_set():
             seen = self.clock.generation
@@ -73,38 +78,47 @@ class AlarmsRuntime(Runtime):
 
     # -- evaluation --------------------------------------------------------------------------
     def evaluate_all(self) -> int:
-        """Evaluate every metric alarm once; returns how many changed state."""
+        """Evaluate every alarm once (composites last); returns how many changed state."""
         from moto.cloudwatch.models import cloudwatch_backends
 
         changed = 0
-        with self._lock:
+        with self._lock, self.router.moto_lock:
             now = self.clock.time()
-            with self.router.moto_lock:
-                work = [
-                    (account, region, backend, alarm)
-                    for account, regions in list(cloudwatch_backends.items())
-                    for region, backend in list(regions.items())
-                    for alarm in list(backend.alarms.values())
-                    if alarm.rule is None and alarm.metric_name and not alarm.metric_data_queries
-                ]
-                for account, region, backend, alarm in work:
-                    if self._evaluate(account, region, backend, alarm, now):
-                        changed += 1
+            work = [
+                (account, region, backend, alarm)
+                for account, regions in list(cloudwatch_backends.items())
+                for region, backend in list(regions.items())
+                for alarm in list(backend.alarms.values())
+            ]
+            for account, region, backend, alarm in work:
+                if alarm.rule is None and self._evaluate(account, region, backend, alarm, now):
+                    changed += 1
+            for _ in range(len(work)):  # composites may name composites: until settled
+                moved = sum(
+                    self._evaluate(account, region, backend, alarm, now)
+                    for account, region, backend, alarm in work
+                    if alarm.rule is not None
+                )
+                changed += moved
+                if not moved:
+                    break
             if changed:
                 self.router.mark_dirty({"cloudwatch"})
         return changed
 
     def _evaluate(self, account, region, backend, alarm, now: float) -> bool:
         try:
-            spec = _spec(alarm)
-        except alarms.AlarmError as exc:
+            spec = specs.spec_for(alarm)
+            if alarm.rule is not None:
+                result = _composite(backend, alarm, spec, now)
+            else:
+                result = alarms.judge(spec, _values(backend, spec, now), now, alarm.state_value)
+        except alarms.AlarmError as exc:  # refused at put; only alarms from older state get here
             alarm.state_reason = f"Not evaluated by the crosstrain sandbox: {exc}"
             return False
         fresh = alarm.state_reason == "Unchecked: Initial alarm creation"
         if fresh:
             alarm.state_value = alarms.INSUFFICIENT  # where AWS starts a new alarm
-        samples = _samples(backend, spec, now)
-        result = alarms.evaluate(spec, samples, now, alarm.state_value)
         old = alarm.state_value
         if result.state == old:
             if fresh:
@@ -113,15 +127,24 @@ class AlarmsRuntime(Runtime):
             return False
         alarm.update_state(result.reason, json.dumps(result.reason_data), result.state)
         alarm.state_updated_timestamp = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
+        kind = "CompositeAlarm" if alarm.rule is not None else "MetricAlarm"
         history = alarm.__dict__.setdefault("crosstrain_history", [])
-        history.append(alarms.history_item(alarm.name, old, result.state, result, now))
+        history.append(alarms.history_item(alarm.name, old, result.state, result, now, kind))
         del history[:-HISTORY_KEPT]
         self.transitions += 1
         if alarm.actions_enabled:
-            self._act(account, region, alarm, spec, old, result, now, history)
+            if alarm.rule is not None:
+                children = [
+                    {"Arn": t["arn"], "State": {"Value": t["state"]["value"]}}
+                    for t in result.reason_data["triggeringAlarms"]
+                ]
+                extra = {"AlarmRule": alarm.rule, "TriggeringChildren": children}
+            else:
+                extra = {"Trigger": alarms.trigger(spec)}
+            self._act(account, region, alarm, old, result, now, extra)
         return True
 
-    def _act(self, account, region, alarm, spec, old, result, now, history) -> None:
+    def _act(self, account, region, alarm, old, result, now, extra: dict) -> None:
         actions = {
             alarms.ALARM: alarm.alarm_actions,
             alarms.OK: alarm.ok_actions,
@@ -130,7 +153,7 @@ class AlarmsRuntime(Runtime):
         if not actions or self.events is None:
             return
         message = alarms.notification(
-            spec,
+            alarm.name,
             arn=alarm.alarm_arn,
             account=account,
             region=region,
@@ -138,12 +161,14 @@ class AlarmsRuntime(Runtime):
             evaluation=result,
             now=now,
             description=alarm.description or "",
+            **extra,
         )
         message["AlarmActions"] = list(alarm.alarm_actions or [])
         message["OKActions"] = list(alarm.ok_actions or [])
         message["InsufficientDataActions"] = list(alarm.insufficient_data_actions or [])
         where = _REGION_NAMES.get(region, region)
         subject = f'{result.state}: "{alarm.name}" in {where}'[:100]
+        history = alarm.__dict__.setdefault("crosstrain_history", [])
         for action in actions:
             if action.split(":")[2:3] != ["sns"]:
                 continue  # Auto Scaling / EC2 / SSM actions have nothing to act on here
@@ -153,45 +178,69 @@ class AlarmsRuntime(Runtime):
                 source=alarm.alarm_arn,
                 meta={"subject": subject},
             )
-            history.append(
-                {
-                    "AlarmName": alarm.name,
-                    "AlarmType": "MetricAlarm",
-                    "Timestamp": datetime.fromtimestamp(now, UTC),
-                    "HistoryItemType": "Action",
-                    "HistorySummary": f"Successfully executed action {action}",
-                    "HistoryData": json.dumps(
-                        {"actionState": "Succeeded", "notificationResource": action}
-                    ),
-                }
-            )
+            history.append(_action_item(alarm, action, now))
 
 
-def _spec(alarm) -> alarms.AlarmSpec:
-    statistic = alarm.extended_statistic or alarm.statistic or "Average"
-    return alarms.AlarmSpec(
-        name=alarm.name,
-        namespace=alarm.namespace,
-        metric_name=alarm.metric_name,
-        dimensions=tuple((d.name, d.value) for d in alarm.dimensions),
-        statistic=statistic,
-        period=int(alarm.period),
-        evaluation_periods=int(alarm.evaluation_periods),
-        threshold=float(alarm.threshold),
-        comparison=alarm.comparison_operator,
-        datapoints_to_alarm=int(alarm.datapoints_to_alarm) if alarm.datapoints_to_alarm else None,
-        treat_missing_data=alarm.treat_missing_data or "missing",
+def _action_item(alarm, action: str, now: float) -> dict:
+    return {
+        "AlarmName": alarm.name,
+        "AlarmType": "CompositeAlarm" if alarm.rule is not None else "MetricAlarm",
+        "Timestamp": datetime.fromtimestamp(now, UTC),
+        "HistoryItemType": "Action",
+        "HistorySummary": f"Successfully executed action {action}",
+        "HistoryData": json.dumps({"actionState": "Succeeded", "notificationResource": action}),
+    }
+
+
+def _values(backend, spec: alarms.AlarmSpec, now: float) -> list[float | None]:
+    """One value per evaluation period: the metric's, or the metric-math result's."""
+    if not spec.queries:
+        key = (spec.namespace, spec.metric_name, spec.dimensions)
+        return alarms.bucket(spec, _samples(backend, key, spec, now), now)
+    series = {
+        q.id: alarms.bucket(spec, _samples(backend, q.metric[:3], spec, now), now, q.metric[3])
+        for q in spec.queries
+        if q.metric is not None
+    }
+    periods = spec.evaluation_periods
+    return metric_math.Evaluator(list(spec.queries), series, periods).result(spec.return_id)
+
+
+def _composite(backend, alarm, rule, now: float) -> alarms.Evaluation:
+    """ALARM when the rule holds over the named alarms' states, else OK (as AWS decides)."""
+    children = {ref: hooks.alarm_named(backend, ref) for ref in composite.references(rule)}
+    holds = composite.holds(rule, lambda ref: getattr(children[ref], "state_value", None))
+    state = alarms.ALARM if holds else alarms.OK
+    present = [child for child in children.values() if child is not None]
+    latest = max(present, key=lambda child: child.state_updated_timestamp, default=None)
+    when = datetime.fromtimestamp(now, UTC).strftime("%A %d %B, %Y %H:%M:%S UTC")
+    reason = (
+        f"{latest.alarm_arn} transitioned to {latest.state_value} at {when}"
+        if latest is not None
+        else f"{alarm.rule} evaluated to {state == alarms.ALARM}"
     )
+    triggering = [
+        {"arn": child.alarm_arn, "state": {"value": child.state_value, "timestamp": _iso(child)}}
+        for child in present
+    ]
+    return alarms.Evaluation(state, reason, {"triggeringAlarms": triggering})
 
 
-def _samples(backend, spec: alarms.AlarmSpec, now: float) -> list[tuple[float, float]]:
+def _iso(alarm) -> str:
+    stamp = alarm.state_updated_timestamp
+    stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp
+    return stamp.isoformat()
+
+
+def _samples(backend, key: tuple, spec: alarms.AlarmSpec, now: float) -> list[tuple[float, float]]:
     from moto.cloudwatch.models import MetricAggregatedDatum, MetricDatum
 
+    namespace, name, dimensions = key
     start = alarms.periods(spec, now)[0][0]
-    wanted = set(spec.dimensions)
+    wanted = set(dimensions)
     found: list[tuple[float, float]] = []
     for datum in backend.get_all_metrics():
-        if datum.namespace != spec.namespace or datum.name != spec.metric_name:
+        if datum.namespace != namespace or datum.name != name:
             continue
         if {(d.name, d.value) for d in datum.dimensions} != wanted:
             continue
@@ -206,47 +255,3 @@ def _samples(backend, spec: alarms.AlarmSpec, now: float) -> list[tuple[float, f
             count = max(1, int(datum.sample_count or 1))
             found.extend([(epoch, float(datum.sum_stat) / count)] * count)
     return found
-
-
-_CLOCK: dict = {}
-
-
-def _clock_metrics(clock) -> None:
-    """Datapoints without a timestamp are stamped on the sandbox clock (as alarms read it)."""
-    from moto.cloudwatch import models
-
-    if not _CLOCK:
-        models.utcnow = lambda: datetime.fromtimestamp(_CLOCK["clock"].time(), UTC).replace(
-            tzinfo=None
-        )
-    _CLOCK["clock"] = clock
-
-
-_patched = False
-
-
-def _serve_history() -> None:
-    """Teach moto's CloudWatch responses ``DescribeAlarmHistory`` (every protocol it speaks)."""
-    global _patched
-    if _patched:
-        return
-    _patched = True
-    from moto.cloudwatch.responses import CloudWatchResponse
-    from moto.core.responses import ActionResult
-
-    def describe_alarm_history(self) -> ActionResult:
-        name = self._get_param("AlarmName")
-        kind = self._get_param("HistoryItemType")
-        order = self._get_param("ScanBy") or "TimestampDescending"
-        limit = int(self._get_param("MaxRecords") or 100)
-        items = []
-        for alarm in self.cloudwatch_backend.alarms.values():
-            if name and alarm.name != name:
-                continue
-            items.extend(alarm.__dict__.get("crosstrain_history", []))
-        if kind:
-            items = [i for i in items if i["HistoryItemType"] == kind]
-        items.sort(key=lambda i: i["Timestamp"], reverse=order == "TimestampDescending")
-        return ActionResult({"AlarmHistoryItems": items[:limit]})
-
-    CloudWatchResponse.describe_alarm_history = describe_alarm_history
