@@ -16,6 +16,7 @@ import logging
 import threading
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
@@ -51,91 +52,104 @@ def install(runtime: EventsRuntime) -> None:
 
 # -- S3 --------------------------------------------------------------------------------------
 def _patch_s3() -> None:
+    """Send moto's S3 notifications through the delivery engine, in S3's record shape."""
     from moto.s3 import notifications as n
 
     original_event = n._get_s3_event
 
     def get_s3_event(event_name, bucket, key, notification_id):
-        body = original_event(event_name, bucket, key, notification_id)
-        rt = active()
-        for record in body["Records"]:
-            record["eventTime"] = _iso(rt.clock.time() if rt else None, millis=True)
-            record["userIdentity"] = {"principalId": "AWS:AIDACROSSTRAINSANDBOX"}
-            record["requestParameters"] = {"sourceIPAddress": "127.0.0.1"}
-            record["responseElements"] = {
-                "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
-                "x-amz-id-2": uuid.uuid4().hex,
-            }
-            obj = record["s3"]["object"]
-            obj["key"] = quote_plus(key.name, safe="/")  # S3 leaves the slashes as they are
-            obj["sequencer"] = f"{int((rt.clock.time() if rt else 0) * 1e6):016X}"
-            if getattr(key, "version_id", None) and key.version_id != "null":
-                obj["versionId"] = key.version_id
-            record["s3"]["bucket"]["ownerIdentity"] = {"principalId": "A3CROSSTRAINSANDBOX"}
-        return body
-
-    def invoke_lambda(account_id, event_body, fn_arn, region_name):
-        rt = active()
-        if rt is not None:
-            rt.submit_lambda(
-                fn_arn, json.dumps(event_body).encode(), source=_bucket_arn(event_body)
-            )
-
-    def send_sqs(account_id, event_body, queue_name, region_name):
-        rt = active()
-        if rt is not None:
-            arn = f"arn:aws:sqs:{region_name}:{account_id}:{queue_name}"
-            rt.submit(arn, json.dumps(event_body).encode(), source=_bucket_arn(event_body))
-
-    def send_sns(account_id, event_body, topic_arn, region_name):
-        rt = active()
-        if rt is not None:
-            payload = json.dumps(event_body).encode()
-            rt.submit(
-                topic_arn,
-                payload,
-                source=_bucket_arn(event_body),
-                meta={"subject": "Amazon S3 Notification"},
-            )
-
-    def send_event_bridge(account_id, bucket, event_name, key):
-        rt = active()
-        if rt is None:
-            return
-        detail_type = n._detail_type(event_name)
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": detail_type,
-            "source": "aws.s3",
-            "account": account_id,
-            "time": _iso(rt.clock.time()),
-            "region": bucket.region_name,
-            "resources": [bucket.arn],
-            "detail": {
-                "version": "0",
-                "bucket": {"name": bucket.name},
-                "object": {
-                    "key": key.name,
-                    "size": key.size,
-                    "etag": key.etag.replace('"', ""),
-                    "sequencer": f"{int(rt.clock.time() * 1e6):016X}",
-                    **({"version-id": key.version_id} if key.version_id else {}),
-                },
-                "request-id": uuid.uuid4().hex[:16].upper(),
-                "requester": account_id,
-                "source-ip-address": "127.0.0.1",
-                "reason": "PutObject" if "Created" in event_name else "DeleteObject",
-            },
-        }
-        bus = f"arn:aws:events:{bucket.region_name}:{account_id}:event-bus/default"
-        rt.submit(bus, json.dumps(event).encode(), source=bucket.arn)
+        return _s3_event(original_event(event_name, bucket, key, notification_id), key)
 
     n._get_s3_event = get_s3_event
-    n._invoke_awslambda = invoke_lambda
-    n._send_sqs_message = send_sqs
-    n._send_sns_message = send_sns
-    n._send_event_bridge_message = send_event_bridge
+    n._invoke_awslambda = _s3_to_lambda
+    n._send_sqs_message = _s3_to_sqs
+    n._send_sns_message = _s3_to_sns
+    n._send_event_bridge_message = _s3_to_eventbridge
+
+
+def _s3_event(body: dict, key) -> dict:
+    """moto's notification records, completed with the fields S3 sends."""
+    rt = active()
+    now = rt.clock.time() if rt else None
+    for record in body["Records"]:
+        record["eventTime"] = _iso(now, millis=True)
+        record["userIdentity"] = {"principalId": "AWS:AIDACROSSTRAINSANDBOX"}
+        record["requestParameters"] = {"sourceIPAddress": "127.0.0.1"}
+        record["responseElements"] = {
+            "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+            "x-amz-id-2": uuid.uuid4().hex,
+        }
+        obj = record["s3"]["object"]
+        obj["key"] = quote_plus(key.name, safe="/")  # S3 leaves the slashes as they are
+        obj["sequencer"] = f"{int((now or 0) * 1e6):016X}"
+        if getattr(key, "version_id", None) and key.version_id != "null":
+            obj["versionId"] = key.version_id
+        record["s3"]["bucket"]["ownerIdentity"] = {"principalId": "A3CROSSTRAINSANDBOX"}
+    return body
+
+
+def _s3_to_lambda(account_id, event_body, fn_arn, region_name) -> None:
+    rt = active()
+    if rt is not None:
+        rt.submit_lambda(fn_arn, json.dumps(event_body).encode(), source=_bucket_arn(event_body))
+
+
+def _s3_to_sqs(account_id, event_body, queue_name, region_name) -> None:
+    rt = active()
+    if rt is not None:
+        arn = f"arn:aws:sqs:{region_name}:{account_id}:{queue_name}"
+        rt.submit(arn, json.dumps(event_body).encode(), source=_bucket_arn(event_body))
+
+
+def _s3_to_sns(account_id, event_body, topic_arn, region_name) -> None:
+    rt = active()
+    if rt is not None:
+        rt.submit(
+            topic_arn,
+            json.dumps(event_body).encode(),
+            source=_bucket_arn(event_body),
+            meta={"subject": "Amazon S3 Notification"},
+        )
+
+
+def _s3_to_eventbridge(account_id, bucket, event_name, key) -> None:
+    rt = active()
+    if rt is None:
+        return
+    event = _s3_bridge_event(rt.clock.time(), account_id, bucket, event_name, key)
+    bus = f"arn:aws:events:{bucket.region_name}:{account_id}:event-bus/default"
+    rt.submit(bus, json.dumps(event).encode(), source=bucket.arn)
+
+
+def _s3_bridge_event(now: float, account_id: str, bucket, event_name: str, key) -> dict:
+    """The ``Object Created`` / ``Object Deleted`` event S3 puts on the default bus."""
+    from moto.s3 import notifications as n
+
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": n._detail_type(event_name),
+        "source": "aws.s3",
+        "account": account_id,
+        "time": _iso(now),
+        "region": bucket.region_name,
+        "resources": [bucket.arn],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": {
+                "key": key.name,
+                "size": key.size,
+                "etag": key.etag.replace('"', ""),
+                "sequencer": f"{int(now * 1e6):016X}",
+                **({"version-id": key.version_id} if key.version_id else {}),
+            },
+            "request-id": uuid.uuid4().hex[:16].upper(),
+            "requester": account_id,
+            "source-ip-address": "127.0.0.1",
+            "reason": "PutObject" if "Created" in event_name else "DeleteObject",
+        },
+    }
 
 
 def _bucket_arn(body: dict) -> str:
@@ -147,6 +161,7 @@ def _bucket_arn(body: dict) -> str:
 
 # -- SNS -------------------------------------------------------------------------------------
 def _patch_sns() -> None:
+    """Deliver SNS messages to Lambda, SQS and HTTP(S) through the delivery engine."""
     from moto.sns.models import Subscription
 
     original = Subscription.publish
@@ -155,58 +170,62 @@ def _patch_sns() -> None:
         rt = active()
         if rt is None or self.protocol not in ("lambda", "http", "https", "sqs"):
             return original(self, message, message_id, subject, message_attributes, **kw)
-        if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(
-            message_attributes, message
-        ):
-            rt.engine.record(
-                "sns",
-                self.topic.arn,
-                self.endpoint,
-                len(message),
-                _filtered(),
-                detail={"filtered": True},
-            )
+        if not _sns_passes_filter(rt, self, message, message_attributes):
             return None
         if kw.get("message_structure") == "json":
             message = self._parse_message_structure(message, self.protocol)
             kw = {**kw, "message_structure": None}
         if self.protocol == "sqs":
-            from crosstrain.sandbox.services.events.delivery import Result
-
-            try:
-                original(self, message, message_id, subject, message_attributes, **kw)
-                result = Result.success()
-            except Exception as exc:  # noqa: BLE001 - AWS accepts the publish regardless
-                result = Result.failure(f"{type(exc).__name__}: {exc}", retry=False)
-            rt.engine.record("sns", self.topic.arn, self.endpoint, len(message), result)
-            rt.sqs_sent_arn(self.endpoint)
-            return None
-        if self.protocol == "lambda":
-            event = {
-                "Records": [_sns_record(self, message, message_id, subject, message_attributes)]
-            }
+            send = partial(original, self, message, message_id, subject, message_attributes, **kw)
+            _sns_to_sqs(rt, self, message, send)
+        elif self.protocol == "lambda":
+            record = _sns_record(self, message, message_id, subject, message_attributes)
+            payload = json.dumps({"Records": [record]}).encode()
             rt.submit_lambda(
-                self.endpoint,
-                json.dumps(event).encode(),
-                source=self.topic.arn,
-                principal="sns.amazonaws.com",
+                self.endpoint, payload, source=self.topic.arn, principal="sns.amazonaws.com"
             )
-            return None
-        post = self.get_post_data(message, message_id, subject, message_attributes)
-        if self.attributes.get("RawMessageDelivery") in (True, "true"):
-            body = message.encode()
         else:
-            body = json.dumps(post).encode()
-        headers = {
-            "x-amz-sns-message-type": "Notification",
-            "x-amz-sns-message-id": message_id,
-            "x-amz-sns-topic-arn": self.topic.arn,
-            "x-amz-sns-subscription-arn": self.arn,
-        }
-        rt.submit(self.endpoint, body, source=self.topic.arn, meta={"headers": headers})
+            _sns_to_http(rt, self, message, message_id, subject, message_attributes)
         return None
 
     Subscription.publish = publish
+
+
+def _sns_passes_filter(rt, sub, message: str, attributes) -> bool:
+    """Whether the subscription's filter policy lets ``message`` through (logged when not)."""
+    matcher = sub._filter_policy_matcher
+    if matcher is None or matcher.matches(attributes, message):
+        return True
+    rt.engine.record(
+        "sns", sub.topic.arn, sub.endpoint, len(message), _filtered(), detail={"filtered": True}
+    )
+    return False
+
+
+def _sns_to_sqs(rt, sub, message: str, send) -> None:
+    """moto writes the SQS message itself (raw or enveloped); the engine logs the delivery."""
+    from crosstrain.sandbox.services.events.delivery import Result
+
+    try:
+        send()
+        result = Result.success()
+    except Exception as exc:  # noqa: BLE001 - AWS accepts the publish regardless
+        result = Result.failure(f"{type(exc).__name__}: {exc}", retry=False)
+    rt.engine.record("sns", sub.topic.arn, sub.endpoint, len(message), result)
+    rt.sqs_sent_arn(sub.endpoint)
+
+
+def _sns_to_http(rt, sub, message: str, message_id, subject, attributes) -> None:
+    post = sub.get_post_data(message, message_id, subject, attributes)
+    raw = sub.attributes.get("RawMessageDelivery") in (True, "true")
+    body = message.encode() if raw else json.dumps(post).encode()
+    headers = {
+        "x-amz-sns-message-type": "Notification",
+        "x-amz-sns-message-id": message_id,
+        "x-amz-sns-topic-arn": sub.topic.arn,
+        "x-amz-sns-subscription-arn": sub.arn,
+    }
+    rt.submit(sub.endpoint, body, source=sub.topic.arn, meta={"headers": headers})
 
 
 def _filtered():

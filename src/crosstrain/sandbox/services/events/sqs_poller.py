@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from crosstrain.sandbox.services.events import patterns
 from crosstrain.sandbox.services.events.delivery import Result
+from crosstrain.sandbox.services.events.targets import error_summary
 
 if TYPE_CHECKING:
     from crosstrain.sandbox.services.events.runtime import EventsRuntime
@@ -152,8 +153,7 @@ class SqsPoller:
             self.wake()
 
     def _invoke(self, esm, messages: list) -> None:
-        from crosstrain.sandbox.services.awslambda.functions import LambdaApiError
-
+        """Run one batch: filter, invoke, delete what is done, log the batch."""
         queue_arn = esm.event_source_arn
         _, _, _, region, account, name = queue_arn.split(":", 5)
         records = [_record(m, queue_arn, region) for m in messages]
@@ -162,58 +162,48 @@ class SqsPoller:
         if not keep:
             return
         payload = json.dumps({"Records": keep}).encode()
-        lam = self.rt.lambda_runtime()
-        fn_parts = esm.function_arn.split(":")
+        result, done, attempts = self._run_function(esm, payload, keep)
         detail = {"batch_size": len(keep), "mapping": esm.uuid}
+        if done is not None:
+            self._delete(account, region, name, [r["receiptHandle"] for r in done])
+            detail["failed_items"] = len(keep) - len(done)
+        self.rt.engine.record(
+            "sqs",
+            queue_arn,
+            esm.function_arn,
+            len(payload),
+            result,
+            attempts=attempts,
+            detail=detail,
+        )
+
+    def _run_function(self, esm, payload: bytes, records: list[dict]):
+        """Invoke the function with the batch: (result, records done or None, attempts).
+
+        A failed invocation leaves the whole batch on the queue (``None``); with
+        ``ReportBatchItemFailures`` the items the function did not name are done; a malformed
+        answer fails the whole batch, as on AWS."""
+        from crosstrain.sandbox.services.awslambda.functions import LambdaApiError
+
+        lam = self.rt.lambda_runtime()
+        parts = esm.function_arn.split(":")
         try:
-            function = lam.lookup(fn_parts[4], fn_parts[3], fn_parts[6], None)
-            outcome = lam.invoke(function, payload)
+            outcome = lam.invoke(lam.lookup(parts[4], parts[3], parts[6], None), payload)
         except LambdaApiError as exc:
             error = f"{exc.response.status}: {exc.response.get_data(as_text=True)[:200]}"
-            self.rt.engine.record(
-                "sqs",
-                queue_arn,
-                esm.function_arn,
-                len(payload),
-                Result.failure(error),
-                detail=detail,
-            )
-            return
-        if outcome.throttled or outcome.function_error:
-            error = "TooManyRequestsException" if outcome.throttled else _summary(outcome.payload)
-            attempts = max(int(r["attributes"]["ApproximateReceiveCount"]) for r in keep)
-            self.rt.engine.record(
-                "sqs",
-                queue_arn,
-                esm.function_arn,
-                len(payload),
-                Result.failure(error),
-                attempts=attempts,
-                detail=detail,
-            )
-            return
-        failed = _batch_item_failures(esm, outcome.payload, keep)
-        if failed is None:  # a malformed partial-failure answer fails the whole batch
-            self.rt.engine.record(
-                "sqs",
-                queue_arn,
-                esm.function_arn,
-                len(payload),
-                Result.failure("ReportBatchItemFailures answer is malformed"),
-                detail=detail,
-            )
-            return
-        done = [r["receiptHandle"] for r in keep if r["messageId"] not in failed]
-        self._delete(account, region, name, done)
-        detail["failed_items"] = len(failed)
-        result = (
-            Result.success()
-            if not failed
-            else Result.failure(f"{len(failed)} of {len(keep)} items reported as failed")
-        )
-        self.rt.engine.record(
-            "sqs", queue_arn, esm.function_arn, len(payload), result, detail=detail
-        )
+            return Result.failure(error), None, 1
+        error = error_summary(outcome)
+        if error is not None:
+            attempts = max(int(r["attributes"]["ApproximateReceiveCount"]) for r in records)
+            return Result.failure(error), None, attempts
+        failed = _batch_item_failures(esm, outcome.payload, records)
+        if failed is None:
+            return Result.failure("ReportBatchItemFailures answer is malformed"), None, 1
+        done = [r for r in records if r["messageId"] not in failed]
+        if failed:
+            message = f"{len(failed)} of {len(records)} items reported as failed"
+            return Result.failure(message), done, 1
+        return Result.success(), done, 1
 
     def _delete(self, account: str, region: str, name: str, handles: list[str]) -> None:
         if not handles:
@@ -300,11 +290,3 @@ def _batch_item_failures(esm, payload: bytes, records: list[dict]) -> set[str] |
             return None
         failed.add(identifier)
     return failed
-
-
-def _summary(payload: bytes) -> str:
-    try:
-        error = json.loads(payload)
-        return f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
-    except (ValueError, AttributeError):
-        return payload.decode("utf-8", "replace")[:200]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from crosstrain.sandbox.services.events import stream_sources
 from crosstrain.sandbox.services.events.delivery import Result
 from crosstrain.sandbox.services.events.stream_sources import Source, epoch
+from crosstrain.sandbox.services.events.targets import error_summary
 
 if TYPE_CHECKING:
     from crosstrain.sandbox.services.events.runtime import EventsRuntime
@@ -264,19 +265,6 @@ def _item_failures(esm, payload: bytes, batch: Batch) -> tuple[str | None, int]:
         indexes.append(order.index(identifier))
     first = min(indexes)
     return f"{len(failures)} of {len(order)} items reported as failed", first
-
-
-def error_summary(outcome) -> str | None:
-    """``errorType: errorMessage`` of a failed invocation (None when it succeeded)."""
-    if outcome.throttled:
-        return "TooManyRequestsException"
-    if not outcome.function_error:
-        return None
-    try:
-        error = json.loads(outcome.payload)
-        return f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
-    except (ValueError, AttributeError):
-        return outcome.payload.decode("utf-8", "replace")[:200]
 
 
 _shown = False

@@ -133,6 +133,14 @@ class LambdaTarget(_Target):
             )
 
 
+def error_summary(outcome) -> str | None:
+    """``errorType: errorMessage`` of a failed synchronous invocation (None when it succeeded);
+    the event source pollers log it."""
+    if outcome.throttled:
+        return "TooManyRequestsException"
+    return _error_summary(outcome.payload) if outcome.function_error else None
+
+
 def _error_summary(payload: bytes) -> str:
     try:
         error = json.loads(payload)
