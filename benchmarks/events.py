@@ -1,5 +1,6 @@
-"""Events in the sandbox: S3 put -> handler start, SQS -> Lambda throughput, Step Functions
-per-state overhead, each against a direct Lambda invoke measured in the same run.
+"""Events in the sandbox: S3 put -> handler start, SQS -> Lambda and Kinesis -> Lambda
+throughput, Step Functions per-state overhead, each against a direct Lambda invoke measured in the
+same run.
 
 - **S3 put -> handler start** (target p50 <= 20 ms warm): the client notes the time before
   ``PutObject``; the handler prints the time it started; the difference, over ``--puts`` puts to
@@ -8,11 +9,16 @@ per-state overhead, each against a direct Lambda invoke measured in the same run
   are queued first, then a mapping with ``BatchSize=10`` is created; the clock runs until the
   queue is empty. Baseline: direct invokes of the same handler with 10-record events, one after
   another, counted in messages/s.
+- **Kinesis -> Lambda, batch 100**: ``--records`` records are put on a one-shard stream first
+  (``PutRecords``, 500 a call), then a mapping with ``BatchSize=100`` from ``TRIM_HORIZON`` is
+  created; the clock runs until the delivery log has them all. Baseline: direct invokes of the
+  same handler with 100-record Kinesis events, one after another, counted in records/s.
 - **Step Functions per state** (target <= 2 ms): an execution of ``--states`` chained Pass
   states, from ``ExecutionStarted`` to ``ExecutionSucceeded`` in its history, per state.
   Baseline: one direct invoke (p50).
 
-    .venv/bin/python benchmarks/events.py [--puts 50] [--messages 2000] [--states 100]
+    .venv/bin/python benchmarks/events.py [--puts 50] [--messages 2000] [--records 20000]
+        [--states 100]
 """
 
 from __future__ import annotations
@@ -150,6 +156,57 @@ def sqs_throughput(sb, name: str, messages: int) -> float:
     return messages / (time.perf_counter() - began)
 
 
+def kinesis_event(count: int) -> str:
+    record = {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": "k",
+            "sequenceNumber": "1",
+            "data": "eyJ4IjogMX0=",
+            "approximateArrivalTimestamp": time.time(),
+        },
+        "eventSource": "aws:kinesis",
+        "eventName": "aws:kinesis:record",
+    }
+    return json.dumps({"Records": [record] * count})
+
+
+def direct_kinesis_throughput(sb, name: str, records: int) -> float:
+    lam = sb.client("lambda")
+    event = kinesis_event(100)
+    began = time.perf_counter()
+    for _ in range(records // 100):
+        lam.invoke(FunctionName=name, Payload=event)
+    return records / (time.perf_counter() - began)
+
+
+def kinesis_throughput(sb, name: str, records: int) -> float:
+    kinesis = sb.client("kinesis")
+    kinesis.create_stream(StreamName="bench-clicks", ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName="bench-clicks")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    for start in range(0, records, 500):
+        entries = [
+            {"Data": json.dumps({"x": start + i}).encode(), "PartitionKey": "k"}
+            for i in range(min(500, records - start))
+        ]
+        kinesis.put_records(StreamName="bench-clicks", Records=entries)
+    began = time.perf_counter()
+    sb.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=name, BatchSize=100, StartingPosition="TRIM_HORIZON"
+    )
+    while True:
+        entries = sb.events(source="bench-clicks", kind="kinesis")
+        done = sum(e["detail"]["batch_size"] for e in entries if e["result"] == "delivered")
+        if done >= records:
+            break
+        if time.perf_counter() - began > 300:
+            raise SystemExit(f"only {done} of {records} records processed in 300 s")
+        time.sleep(0.05)
+    return records / (time.perf_counter() - began)
+
+
 def states_overhead(sb, count: int) -> float:
     states = {
         f"S{i}": {"Type": "Pass", **({"Next": f"S{i + 1}"} if i + 1 < count else {"End": True})}
@@ -176,6 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--puts", type=int, default=50)
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--states", type=int, default=100)
     args = parser.parse_args()
     with sandbox.start() as sb:
@@ -185,6 +243,8 @@ def main() -> None:
         s3 = statistics.median(s3_latency(sb, "bench", arn, args.puts))
         direct_rate = direct_throughput(sb, "bench", args.messages)
         sqs_rate = sqs_throughput(sb, "bench", args.messages)
+        direct_records = direct_kinesis_throughput(sb, "bench", args.records)
+        kinesis_rate = kinesis_throughput(sb, "bench", args.records)
         per_state = states_overhead(sb, args.states)
     rows = [
         ("direct invoke -> handler start p50", f"{direct:8.2f} ms", "(baseline)"),
@@ -194,6 +254,12 @@ def main() -> None:
             "SQS -> Lambda, batch 10",
             f"{sqs_rate:8.0f} msg/s",
             f"x{sqs_rate / direct_rate:.2f}  target >= 1000 msg/s",
+        ),
+        ("direct invoke, 100-record events", f"{direct_records:8.0f} rec/s", "(baseline)"),
+        (
+            "Kinesis -> Lambda, batch 100",
+            f"{kinesis_rate:8.0f} rec/s",
+            f"x{kinesis_rate / direct_records:.2f}",
         ),
         (
             "Step Functions per state (Pass)",

@@ -11,6 +11,8 @@ and arrival time, and how the on-failure destination describes a batch.
 from __future__ import annotations
 
 import calendar
+import itertools
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -110,7 +112,7 @@ class DynamoDBSource(Source):
         _, _, _, region, account, resource = esm.event_source_arn.split(":", 5)
         table = dynamodb_backends[account][region].tables.get(resource.split("/")[1])
         shard = getattr(table, "stream_shard", None)
-        return [] if shard is None else [Shard(shard.id, list(shard.items))]
+        return [] if shard is None else [Shard(shard.id, shard.items)]  # moto's list, appended
 
     def record(self, esm, shard: str, raw, role: str | None) -> dict:
         record = dict(raw.record, eventSourceARN=esm.event_source_arn, awsRegion=esm.region)
@@ -137,7 +139,7 @@ class KinesisSource(Source):
         stream = kinesis_backends[account][region].streams.get(resource.split("/")[1])
         if stream is None:
             return []
-        return [Shard(s.shard_id, list(s.records.values())) for s in stream.shards.values()]
+        return [Shard(s.shard_id, _in_order(s)) for s in stream.shards.values()]
 
     def record(self, esm, shard: str, raw, role: str | None) -> dict:
         record = {
@@ -173,6 +175,21 @@ class KinesisSource(Source):
             records[-1]["kinesis"]["approximateArrivalTimestamp"]
         )
         return info
+
+
+_ORDERED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _in_order(shard) -> list:
+    """A Kinesis shard's records as a list, kept up to date by appending only the new ones
+    (moto keeps them in an ordered dict, which has no index)."""
+    records = _ORDERED.setdefault(shard, [])
+    missing = len(shard.records) - len(records)
+    if missing > 0:
+        records.extend(reversed(list(itertools.islice(reversed(shard.records.values()), missing))))
+    elif missing < 0:  # records went away (a reset): start again
+        records[:] = shard.records.values()
+    return records
 
 
 _SOURCES = {"dynamodb": DynamoDBSource(), "kinesis": KinesisSource()}
