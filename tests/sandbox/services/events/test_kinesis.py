@@ -234,3 +234,24 @@ def test_mapping_shows_its_state_and_last_result_and_can_pause(sandbox):
     delivered(sandbox, "metrics", 2)
     assert [data(r) for b in batches(sandbox, "counts") for r in b] == ["m1", "m2"]
     assert settled(sandbox.events(source="metrics", kind="kinesis"), 2)
+
+
+def test_batches_are_listed_by_crosstrain_sandbox_events(sandbox):
+    from click.testing import CliRunner
+
+    from crosstrain.cli import main
+
+    arn = stream(sandbox, "audit")
+    deploy(sandbox, "auditor", PRINTS)
+    sandbox.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="auditor", StartingPosition="TRIM_HORIZON"
+    )
+    put(sandbox, "audit", ["a1", "a2"])
+    delivered(sandbox, "audit", 2)
+    args = ["sandbox", "events", "--port", str(sandbox.port), "--kind", "kinesis", "--json"]
+    listed = CliRunner().invoke(main, args)
+    assert listed.exit_code == 0, listed.output
+    rows = [row for row in json.loads(listed.output) if row["source"] == arn]
+    assert rows and all(row["target"].endswith(":function:auditor") for row in rows)
+    assert sum(row["detail"]["batch_size"] for row in rows) == 2
+    assert rows[0]["detail"]["shard"].startswith("shardId-")

@@ -97,3 +97,48 @@ def test_state_machines_and_finished_executions_survive(tmp_path):
         while sfn.describe_execution(executionArn=again)["status"] == "RUNNING":
             time.sleep(0.05)
         assert sfn.describe_execution(executionArn=again)["status"] == "SUCCEEDED"
+
+
+def test_kinesis_position_and_composite_alarm_survive(tmp_path):
+    counts = "def handler(e, c):\n    return len(e['Records'])\n"
+    with sandbox_api.start(state_dir=tmp_path) as sb:
+        kinesis = sb.client("kinesis")
+        kinesis.create_stream(StreamName="persist-stream", ShardCount=1)
+        arn = kinesis.describe_stream_summary(StreamName="persist-stream")[
+            "StreamDescriptionSummary"
+        ]["StreamARN"]
+        deploy(sb, "persist-reader", counts)
+        sb.client("lambda").create_event_source_mapping(
+            EventSourceArn=arn, FunctionName="persist-reader", StartingPosition="TRIM_HORIZON"
+        )
+        kinesis.put_record(StreamName="persist-stream", Data=b"before", PartitionKey="k")
+        deliveries(sb, settled, source="persist-stream")
+        cw = sb.client("cloudwatch")
+        cw.put_metric_alarm(
+            AlarmName="persist-child",
+            Namespace="Lab",
+            MetricName="Errors",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+        )
+        cw.put_composite_alarm(AlarmName="persist-parent", AlarmRule="ALARM(persist-child)")
+        sb.flush()
+    with sandbox_api.start(state_dir=tmp_path) as sb:
+        sb.client("kinesis").put_record(
+            StreamName="persist-stream", Data=b"after", PartitionKey="k"
+        )
+        entries = deliveries(
+            sb, lambda e: len(e) >= 2 and settled(e), source="persist-stream", kind="kinesis"
+        )
+        assert [e["detail"]["batch_size"] for e in entries] == [1, 1]  # "before" only once
+        cw = sb.client("cloudwatch")
+        cw.put_metric_data(Namespace="Lab", MetricData=[{"MetricName": "Errors", "Value": 2.0}])
+        sb.advance_time(60)
+        (parent,) = cw.describe_alarms(
+            AlarmNames=["persist-parent"], AlarmTypes=["CompositeAlarm"]
+        )["CompositeAlarms"]
+        assert parent["AlarmRule"] == "ALARM(persist-child)" and parent["StateValue"] == "ALARM"
