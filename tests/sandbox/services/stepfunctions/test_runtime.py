@@ -155,3 +155,32 @@ def test_sqs_integration_and_eventbridge_target(sandbox):
             break
         time.sleep(0.1)
     assert json.loads(got[0]["Body"]) == {"n": 1}
+
+
+def test_sns_publish_task_reaches_a_subscribed_queue(sandbox):
+    from events_support import drain
+
+    url, qarn = queue(sandbox, "states-news")
+    sns = sandbox.client("sns")
+    topic = sns.create_topic(Name="states-news")["TopicArn"]
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=qarn, Attributes={"RawMessageDelivery": "true"}
+    )
+    definition = {
+        "StartAt": "Announce",
+        "States": {
+            "Announce": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish",
+                "Parameters": {"TopicArn": topic, "Message.$": "States.Format('auc {}', $.auc)"},
+                "End": True,
+            }
+        },
+    }
+    arn = machine(sandbox, "announcer", definition)
+    execution = sandbox.client("stepfunctions").start_execution(
+        stateMachineArn=arn, input=json.dumps({"auc": 0.91})
+    )["executionArn"]
+    assert finished(sandbox, execution)["status"] == "SUCCEEDED"
+    (message,) = drain(sandbox, url, 1)
+    assert message["Body"] == "auc 0.91"
