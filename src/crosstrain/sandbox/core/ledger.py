@@ -123,8 +123,8 @@ LEDGER: tuple[Entry, ...] = (
         "DynamoDB and Kinesis stream mappings share a shard poller (shard order, BatchSize, "
         "batching window, TRIM_HORIZON/LATEST/AT_TIMESTAMP, MaximumRetryAttempts, "
         "BisectBatchOnFunctionError, ReportBatchItemFailures, on-failure SQS/SNS destination, "
-        "LastProcessingResult; not ParallelizationFactor, tumbling windows, "
-        "MaximumRecordAgeInSeconds or enhanced fan-out). No other runtimes or "
+        "MaximumRecordAgeInSeconds, LastProcessingResult; not ParallelizationFactor, tumbling "
+        "windows or enhanced fan-out). No other runtimes or "
         "container images; the handler runs with the sandbox's admin key, not its execution role.",
     ),
     Entry(

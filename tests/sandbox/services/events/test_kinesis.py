@@ -255,3 +255,45 @@ def test_batches_are_listed_by_crosstrain_sandbox_events(sandbox):
     assert rows and all(row["target"].endswith(":function:auditor") for row in rows)
     assert sum(row["detail"]["batch_size"] for row in rows) == 2
     assert rows[0]["detail"]["shard"].startswith("shardId-")
+
+
+def test_records_older_than_the_maximum_age_go_to_the_destination_uninvoked(sandbox):
+    arn = stream(sandbox, "stale")
+    url, queue_arn = queue(sandbox, "stale-failures")
+    deploy(sandbox, "fresh-only", PRINTS)
+    lam = sandbox.client("lambda")
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=arn,
+        FunctionName="fresh-only",
+        StartingPosition="TRIM_HORIZON",
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+        Enabled=False,
+    )["UUID"]
+    sequence = put(sandbox, "stale", ["old"])
+    sandbox.advance_time(120)  # the record is now two minutes old
+    lam.update_event_source_mapping(UUID=mapping, Enabled=True)
+    (message,) = drain(sandbox, url, 1)
+    body = json.loads(message["Body"])
+    assert body["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert body["KinesisBatchInfo"]["startSequenceNumber"] == sequence[0]
+    put(sandbox, "stale", ["new"])
+    delivered(sandbox, "stale", 1)
+    assert [data(r) for b in batches(sandbox, "fresh-only") for r in b] == ["new"]
+
+
+def test_a_stream_mapping_needs_a_starting_position(sandbox):
+    from botocore.exceptions import ClientError
+
+    arn = stream(sandbox, "unpositioned")
+    deploy(sandbox, "nowhere", PRINTS)
+    lam = sandbox.client("lambda")
+    for extra in ({}, {"StartingPosition": "AT_TIMESTAMP"}):
+        try:
+            lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="nowhere", **extra)
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "InvalidParameterValueException"
+            assert "StartingPosition" in exc.response["Error"]["Message"]
+        else:
+            raise AssertionError(f"accepted a stream mapping with {extra}")
+    assert lam.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"] == []

@@ -46,6 +46,7 @@ class Batch:
     shard: str
     key: str  # the position's key: "<mapping uuid>/<shard id>"
     records: list[dict]
+    expired: bool = False  # older than MaximumRecordAgeInSeconds: skipped, not invoked
 
 
 class StreamPoller:
@@ -59,7 +60,7 @@ class StreamPoller:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        stream_sources.neutralise()
+        stream_sources.install(runtime.clock)
         _show_last_result()
 
     def start(self) -> None:
@@ -134,6 +135,10 @@ class StreamPoller:
         short = window and len(raw) < size and not position[2]
         if short and self.rt.clock.time() < source.arrival(raw[0]) + window:
             return None  # a short batch waits for more records, up to the window
+        stale = _stale(esm, source, raw, self.rt.clock.time())
+        if stale:
+            records = [source.record(esm, shard.id, r, role) for r in raw[:stale]]
+            return Batch(esm, source, shard.id, key, records, expired=True)
         records = [source.record(esm, shard.id, r, role) for r in raw]
         return Batch(esm, source, shard.id, key, records)
 
@@ -141,8 +146,11 @@ class StreamPoller:
     def _deliver(self, batch: Batch) -> None:
         esm, position = batch.esm, self.positions[batch.key]
         payload = json.dumps({"Records": batch.records}).encode()
-        error, done, items = self._invoke(esm, payload, batch)
         detail = {"batch_size": len(batch.records), "mapping": esm.uuid, "shard": batch.shard}
+        if batch.expired:
+            self._expire(batch, position, len(payload), detail)
+            return
+        error, done, items = self._invoke(esm, payload, batch)
         if error is None:
             position[:] = [position[0] + len(batch.records), 0, 0]
             result, attempts = Result.success(), 1
@@ -162,6 +170,23 @@ class StreamPoller:
             attempts=attempts,
             detail=detail,
         )
+        self._save()
+
+    def _expire(self, batch: Batch, position: list[int], size: int, detail: dict) -> None:
+        """Skip records past ``MaximumRecordAgeInSeconds``: to the on-failure destination."""
+        esm = batch.esm
+        position[:] = [position[0] + len(batch.records), 0, 0]
+        error = f"RecordAgeExceeded: older than MaximumRecordAgeInSeconds ({esm.max_record_age})"
+        self._on_failure(batch, batch.records, error, 0, condition="RecordAgeExceeded")
+        detail["expired"] = len(batch.records)
+        result = Result.failure(error, retry=False)
+        kind, source = batch.source.kind, esm.event_source_arn
+        self.rt.engine.record(
+            kind, source, esm.function_arn, size, result, attempts=0, detail=detail
+        )
+        self._save()
+
+    def _save(self) -> None:
         if self.rt.store is not None:
             self.rt.store.extra["streams"] = self.positions
             self.rt.store.touch()
@@ -203,14 +228,21 @@ class StreamPoller:
             self._on_failure(batch, rest, error, attempts)
         return attempts
 
-    def _on_failure(self, batch: Batch, records: list[dict], error: str, attempts: int) -> None:
+    def _on_failure(
+        self,
+        batch: Batch,
+        records: list[dict],
+        error: str,
+        attempts: int,
+        condition: str = "RetryAttemptsExhausted",
+    ) -> None:
         esm = batch.esm
         destination = ((esm.destination_config or {}).get("OnFailure") or {}).get("Destination")
         if not destination:
             return
         body = {
             "requestContext": {
-                "condition": "RetryAttemptsExhausted",
+                "condition": condition,
                 "functionArn": esm.function_arn,
                 "approximateInvokeCount": attempts,
             },
@@ -236,6 +268,19 @@ def _start(esm, source: Source, records: list) -> int:
         moment = epoch(esm.starting_position_timestamp)
         return next((i for i, r in enumerate(records) if source.arrival(r) >= moment), len(records))
     return 0  # TRIM_HORIZON
+
+
+def _stale(esm, source: Source, raw: list, now: float) -> int:
+    """How many leading records are older than the mapping's ``MaximumRecordAgeInSeconds``."""
+    age = esm.max_record_age
+    if age in (None, -1):
+        return 0
+    count = 0
+    for record in raw:
+        if source.arrival(record) + float(age) >= now:
+            break
+        count += 1
+    return count
 
 
 def _role(backend, function_arn: str) -> str | None:

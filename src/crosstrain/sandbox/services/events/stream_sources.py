@@ -1,11 +1,12 @@
 """The two shard-based event sources the stream poller reads: DynamoDB streams and Kinesis.
 
 moto records both (a table's ``StreamShard``, a stream's ``Shard`` records) and would hand every
-new record to Lambda through Docker; :func:`neutralise` makes those hand-overs see no mappings
-(so nothing is dropped into Docker) and :class:`~.stream_poller.StreamPoller` reads the shards
-instead. A :class:`Source` tells the poller, for one kind of stream, which shards a mapping
-reads, what a record looks like in the Lambda event (AWS's shape), a record's sequence number
-and arrival time, and how the on-failure destination describes a batch.
+new record to Lambda through Docker; :func:`install` makes those hand-overs see no mappings (so
+nothing is dropped into Docker) and stamps records on the sandbox clock, and
+:class:`~.stream_poller.StreamPoller` reads the shards instead. A :class:`Source` tells the
+poller, for one kind of stream, which shards a mapping reads, what a record looks like in the
+Lambda event (AWS's shape), a record's sequence number and arrival time, and how the on-failure
+destination describes a batch.
 """
 
 from __future__ import annotations
@@ -29,16 +30,21 @@ class _Inert(dict):
 
 
 DYNAMODB_SHARD = "shardId-00000001541626099285-f35f62ef"  # moto's one shard per table stream
-_neutralised = False
+_CLOCK: dict = {}  # "clock" -> the sandbox clock
+_installed = False
 
 
-def neutralise() -> None:
-    """Stop moto's DynamoDB and Kinesis models from handing records to Lambda themselves."""
-    global _neutralised
-    if _neutralised:
+def install(clock) -> None:
+    """Stop moto's DynamoDB and Kinesis models from handing records to Lambda themselves, and
+    stamp their records on the sandbox clock (so record ages and batching windows move with it)."""
+    global _installed
+    _CLOCK["clock"] = clock
+    if _installed:
         return
-    _neutralised = True
+    _installed = True
+    from moto.dynamodb.models import table as dynamodb_tables
     from moto.dynamodb.models.table import Table
+    from moto.kinesis import models as kinesis_models
     from moto.kinesis.models import Stream
 
     def get(self):
@@ -47,8 +53,38 @@ def neutralise() -> None:
     def set_(self, value):
         self.__dict__["_crosstrain_esms"] = _Inert(value or {})
 
+    def sandbox_utcnow() -> datetime:
+        return datetime.fromtimestamp(_CLOCK["clock"].time(), UTC).replace(tzinfo=None)
+
+    dynamodb_tables.utcnow = sandbox_utcnow
+    kinesis_models.utcnow = sandbox_utcnow
     for model in (Table, Stream):
         model.lambda_event_source_mappings = property(get, set_)
+    _require_starting_position()
+
+
+def _require_starting_position() -> None:
+    """A stream mapping needs ``StartingPosition`` on AWS (moto would assume TRIM_HORIZON)."""
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaBackend
+
+    original = LambdaBackend.create_event_source_mapping
+
+    def create_event_source_mapping(self, spec):
+        if source_for(spec.get("EventSourceArn") or "") is not None:
+            position = spec.get("StartingPosition")
+            if position not in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
+                raise InvalidParameterValueException(
+                    "StartingPosition is required for a Kinesis or DynamoDB stream event source: "
+                    "TRIM_HORIZON, LATEST or AT_TIMESTAMP"
+                )
+            if position == "AT_TIMESTAMP" and spec.get("StartingPositionTimestamp") is None:
+                raise InvalidParameterValueException(
+                    "StartingPositionTimestamp is required with StartingPosition AT_TIMESTAMP"
+                )
+        return original(self, spec)
+
+    LambdaBackend.create_event_source_mapping = create_event_source_mapping
 
 
 @dataclass
