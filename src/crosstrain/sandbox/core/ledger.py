@@ -100,10 +100,10 @@ LEDGER: tuple[Entry, ...] = (
     Entry(
         "cloudwatch",
         "real",
-        "Metrics and statistics (moto). Alarms evaluate (crosstrain) on the sandbox clock: "
-        "metric alarms (period, statistic or percentile, EvaluationPeriods, DatapointsToAlarm, "
-        "TreatMissingData, the four threshold comparisons), metric-math alarms (+ - * / ^, "
-        "SUM/AVG/MIN/MAX, METRICS(), ABS/CEIL/FLOOR/FILL) and composite alarms (ALARM/OK/"
+        "Metrics and statistics (moto). Metric alarms evaluate (crosstrain) on the sandbox "
+        "clock (period, statistic or percentile, EvaluationPeriods, DatapointsToAlarm, "
+        "TreatMissingData, the four threshold comparisons), and so do metric-math alarms (+ - * "
+        "/ ^, SUM/AVG/MIN/MAX, METRICS(), ABS/CEIL/FLOOR/FILL) and composite alarms (ALARM/OK/"
         "INSUFFICIENT_DATA, TRUE/FALSE, AND/OR/NOT); OK/ALARM/INSUFFICIENT_DATA with "
         "DescribeAlarmHistory and SNS actions. Anomaly-detection alarms, SEARCH/IF/other math "
         "functions, Metrics Insights queries and ActionsSuppressor are refused at put with a "
