@@ -79,3 +79,20 @@ def test_a_stale_starter_and_a_missing_widget_are_findings(content):
     widget = findings["docs page has a check widget per step"]
     assert "unknown steps: nope" in widget.detail
     assert "no widget for: dynamodb-item" in widget.detail
+
+
+def test_a_marker_that_would_not_render_is_a_finding(content):
+    """The self-test reads markers with the build's grammar: text beside a marker hides it."""
+    from crosstrain.labs.selftest import static_findings
+
+    page = content / "docs" / "labs" / f"{DEMO}.md"
+    text = page.read_text()
+    marker = "\n<!-- check: dynamodb-item -->\n"
+    assert marker in text
+    page.write_text(text.replace(marker, "\nCheck: " + marker.lstrip("\n")))
+    widget = {f.name: f for f in static_findings(get_lab(DEMO))}[
+        "docs page has a check widget per step"
+    ]
+    assert not widget.ok
+    assert "no widget for: dynamodb-item" in widget.detail
+    assert "must be alone on its line" in widget.detail

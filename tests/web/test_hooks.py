@@ -32,6 +32,18 @@ def test_unknown_step_fails_the_build_naming_page_and_step(make_site):
     assert "make-bucket, write-notes" in message
 
 
+@pytest.mark.parametrize(
+    "page, why",
+    [
+        ("# Demo\n\nDone? <!-- check: make-bucket -->\n", "must be alone on its line"),
+        ("# Demo\n\n```python\nx = 1\n<!-- check: make-bucket -->\n```\n", "fenced code block"),
+    ],
+)
+def test_a_marker_that_would_not_render_fails_the_build(make_site, page, why):
+    with pytest.raises(CrosstrainError, match=why):
+        make_site(page)
+
+
 def test_marker_on_a_page_without_a_manifest_fails(tmp_path, content_factory):
     root = content_factory(tmp_path / "content")
     (root / "docs" / "labs" / "98-no-manifest.md").write_text("# X\n\n<!-- check: a -->\n")

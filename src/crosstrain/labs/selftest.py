@@ -13,7 +13,6 @@ Hints no case reaches are reported.
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.labs import markers
 from crosstrain.labs.catalog import Lab, load_module
 from crosstrain.labs.checks import FAILED, CheckResult, load_checks
 from crosstrain.labs.release import released_files, stale_starters
@@ -31,7 +31,6 @@ from crosstrain.labs.submission import run_submission
 from crosstrain.labs.workspace import start_workspace
 
 SECRET = "crosstrain-self-test"
-WIDGET = re.compile(r"<!--\s*check:\s*([\w-]+)\s*-->")
 
 
 @dataclass
@@ -115,7 +114,8 @@ def static_findings(lab: Lab) -> list[Finding]:
     page = lab.doc_page
     if not page.is_file():
         return [*findings, Finding("docs page exists", False, f"{page} is missing")]
-    widgets = WIDGET.findall(page.read_text())
+    found = markers.scan(page.read_text(), str(page))
+    widgets = found.steps
     steps = lab.manifest.step_ids
     unknown = [w for w in widgets if w not in steps]
     absent = [s for s in steps if s not in widgets]
@@ -124,6 +124,7 @@ def static_findings(lab: Lab) -> list[Finding]:
         for part in (
             f"unknown steps: {', '.join(unknown)}" if unknown else "",
             f"no widget for: {', '.join(absent)}" if absent else "",
+            *found.problems,
         )
         if part
     )

@@ -5,7 +5,9 @@
 - reads every lab manifest (``labs/NN-slug/lab.yaml`` next to ``mkdocs.yml``);
 - adds each lab page ``docs/labs/NN-slug.md`` to the Labs section of the navigation;
 - turns each ``<!-- check: STEP_ID -->`` line of a lab page into a check widget, and fails the
-  build, naming the page and the step, when the step is not in the lab's manifest;
+  build, naming the page and the step, when the step is not in the lab's manifest, or naming the
+  line when a marker would not render (:mod:`crosstrain.labs.markers`, the grammar the self-test
+  uses too);
 - adds a progress bar to the top of each lab page;
 - replaces ``<!-- lab-cards -->`` on any page with cards of the labs (``<!-- lab-cards: TRACK -->``
   for one track, ``<!-- lab-cards: 90 -->`` for the labs whose id starts with ``90``);
@@ -23,6 +25,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 from crosstrain.errors import CrosstrainError
+from crosstrain.labs import markers
 from crosstrain.site_build.pagecode import parse
 from crosstrain.site_build.pages import (
     cli_reference,
@@ -33,7 +36,6 @@ from crosstrain.site_build.pages import (
 from crosstrain.site_build.widgets import add_lab_header, check_widget, lab_cards, lab_title
 
 LAB_PAGE = re.compile(r"^labs/(\d\d-[a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
-MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*check:\s*(?P<step>\S*?)\s*-->[ \t]*$")
 CARDS = re.compile(r"^<!--\s*lab-cards(?::\s*(?P<selector>\S+?))?\s*-->[ \t]*$")
 FENCE = re.compile(r"^[ \t]*(```|~~~)")
 LABS_SECTION = "Labs"
@@ -124,6 +126,10 @@ def on_page_markdown(markdown, page, config, files):
     slug = match.group(1) if match else None
     manifest = manifests.get(slug) if slug else None
     where = f"docs/{page.file.src_uri}"
+    found = markers.scan(markdown, where)
+    if slug is not None and found.problems:
+        raise PluginError(found.problems[0])
+    at = {m.line - 1: m for m in found.markers}
     lines = markdown.split("\n")
     fenced = False
     for i, line in enumerate(lines):
@@ -134,11 +140,8 @@ def on_page_markdown(markdown, page, config, files):
         if cards is not None:
             selector = cards.group("selector")
             lines[i] = lab_cards(manifests, selector, page.file.src_uri, Path(config.docs_dir))
-            continue
-        marker = None if fenced else MARKER.match(line)
-        if marker is None:
-            continue
-        step = marker.group("step")
+    for i, marker in at.items():
+        step = marker.step
         if manifest is None:
             why = f"labs/{slug}/lab.yaml does not exist" if slug else "it is not a lab page"
             raise PluginError(f"{where}: check marker for step {step!r}, but {why}")
@@ -147,7 +150,7 @@ def on_page_markdown(markdown, page, config, files):
                 f"{where}: check marker names unknown step {step!r}; "
                 f"lab {slug} has steps: {', '.join(manifest.step_ids)}"
             )
-        lines[i] = "\n" + marker.group("indent") + check_widget(slug, manifest.step(step)) + "\n"
+        lines[i] = "\n" + marker.indent + check_widget(slug, manifest.step(step)) + "\n"
     markdown = "\n".join(lines)
     if manifest is not None:
         count_page_code(markdown, where)

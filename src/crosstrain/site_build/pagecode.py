@@ -32,9 +32,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crosstrain.labs.markers import LINE
+
 RUNNABLE = {"python": "python", "py": "python", "bash": "bash", "sh": "bash", "shell": "bash"}
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)")
-CHECK = re.compile(r"^[ \t]*<!--\s*check:\s*(?P<step>\S+?)\s*-->[ \t]*$")
+CHECK = LINE  # the one marker grammar (crosstrain.labs.markers)
 ILLUSTRATIVE = re.compile(r"^[ \t]*<!--\s*illustrative\b.*-->[ \t]*$")
 
 
