@@ -231,6 +231,7 @@ def artifact_scores(ctx):
     hint=f"Write s3://{BUCKET}/{METADATA_KEY}: a JSON object with features (the columns the "
     "model reads), cv_auc (one ROC AUC per fold, at least 5), cv_auc_mean, holdout.auc and "
     "sklearn_version.",
+    hints={"pipeline": PIPELINE_HINT},
 )
 def metadata_complete(ctx):
     import sklearn
@@ -265,6 +266,7 @@ def metadata_complete(ctx):
     hint="Report scores measured on customers the model did not train on: cross-validation "
     "on the training part, the holdout for the final number.",
     hints={
+        "pipeline": PIPELINE_HINT,
         "optimistic": "Your reported scores are better than what the model does on new "
         "customers. Score only data the model was not fitted on (cross_val_score on the "
         "pipeline, not the fitted model on X_train), fit every step (imputer, scaler) inside "
@@ -304,6 +306,7 @@ def scores_honest(ctx):
     f"({COSTS}) to the metadata; choose the threshold that minimises the cost on out-of-fold "
     "predictions, and report holdout precision and recall at it.",
     hints={
+        "pipeline": PIPELINE_HINT,
         "default-threshold": "0.5 is only right when both mistakes cost the same. Here a missed "
         "churner costs $200 and a wasted offer $40: compute the cost per customer for "
         "thresholds from 0.01 to 0.99 on out-of-fold predictions and keep the cheapest "

@@ -47,10 +47,8 @@ def test_author_test_fails_when_a_check_is_broken(content):
     assert "starter scores zero" in bad
 
 
-@pytest.mark.slow
-def test_an_undeclared_hint_is_reported_to_the_author(content):
-    """Grading treats an undeclared hint as final for the student; the self-test catches it."""
-    shutil.rmtree(content / "graders" / DEMO / "misconceptions")
+def test_a_misspelt_hint_key_stops_the_load_and_is_in_the_unreached_report(content):
+    """Grading treats an undeclared hint as final for the student; the graders refuse to load."""
     checks = content / "graders" / DEMO / "checks.py"
     text = checks.read_text()
     broken = text.replace(
@@ -62,7 +60,9 @@ def test_an_undeclared_hint_is_reported_to_the_author(content):
     checks.write_text(broken)
     report = self_test(get_lab(DEMO))
     bad = {f.name: f.detail for f in report.findings if not f.ok}
-    assert "hint 'typo'" in bad["no check reports a check bug"]
+    assert "raises hint 'typo', which it does not declare" in bad["content loads"]
+    (entry,) = report.unreached_hints
+    assert entry.startswith("dataset_uploaded:typo (not declared, line ")
 
 
 def test_a_stale_starter_and_a_missing_widget_are_findings(content):

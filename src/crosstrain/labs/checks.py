@@ -145,9 +145,11 @@ class CheckContext:
         return self._clients[service]
 
 
-def load_checks(lab: Lab) -> list[CheckSpec]:
-    """The checks in ``graders/<lab>/checks.py``, in file order, validated against the manifest."""
+def load_checks(lab: Lab, *, validate_hints: bool = True) -> list[CheckSpec]:
+    """The checks in ``graders/<lab>/checks.py``, in file order, validated against the manifest
+    and (``validate_hints``) every literal hint key they raise against the hints they declare."""
     from crosstrain.labs.catalog import load_module
+    from crosstrain.labs.hintkeys import undeclared_hints
 
     path = lab.grader_dir / "checks.py"
     module = load_module(path)
@@ -166,6 +168,10 @@ def load_checks(lab: Lab) -> list[CheckSpec]:
                 f"{path}: the checks of step {step.id!r} are worth {total} points but lab.yaml "
                 f"says {step.points}; make them agree"
             )
+    undeclared = undeclared_hints(path, specs) if validate_hints else []
+    if undeclared:
+        more = f" (and {len(undeclared) - 1} more)" if len(undeclared) > 1 else ""
+        raise CrosstrainError(undeclared[0].describe(path) + more)
     specs.sort(key=lambda s: steps.index(s.step))
     return specs
 

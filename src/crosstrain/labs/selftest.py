@@ -24,6 +24,7 @@ from crosstrain.errors import CrosstrainError
 from crosstrain.labs import markers
 from crosstrain.labs.catalog import Lab, load_module
 from crosstrain.labs.checks import FAILED, CheckResult, load_checks
+from crosstrain.labs.hintkeys import undeclared_hints
 from crosstrain.labs.release import released_files, stale_starters
 from crosstrain.labs.runner import run_checks
 from crosstrain.labs.solves import SolveContext, load_solves, run_solve, run_teardown
@@ -139,6 +140,7 @@ def self_test(lab: Lab, report: Callable[[Finding], None] | None = None) -> Self
         specs, solves, cases = load_checks(lab), load_solves(lab), load_misconceptions(lab)
     except CrosstrainError as exc:
         run.add("content loads", False, str(exc))
+        run.out.unreached_hints = misspelt_hints(lab)
         return run.out
     run.add(
         "content loads",
@@ -160,6 +162,20 @@ def self_test(lab: Lab, report: Callable[[Finding], None] | None = None) -> Self
         if (spec.name, hint) not in run.reached
     ]
     return run.out
+
+
+def misspelt_hints(lab: Lab) -> list[str]:
+    """Hint keys the checks raise but do not declare, as ``check:key (why)`` (the checks must
+    load without that validation; otherwise there is nothing to say)."""
+    try:
+        specs = load_checks(lab, validate_hints=False)
+    except CrosstrainError:
+        return []
+    path = lab.grader_dir / "checks.py"
+    return [
+        f"{u.check}:{u.key} (not declared, line {u.line}; {u.suggestion})"
+        for u in undeclared_hints(path, specs)
+    ]
 
 
 @dataclass
