@@ -96,3 +96,40 @@ def test_a_marker_that_would_not_render_is_a_finding(content):
     assert not widget.ok
     assert "no widget for: dynamodb-item" in widget.detail
     assert "must be alone on its line" in widget.detail
+
+
+@pytest.mark.slow
+def test_a_check_that_crashes_without_hidden_data_fails_the_self_test(content):
+    """The learner's path (no course secret, as `lab check` runs) is exercised in every phase."""
+    shutil.rmtree(content / "graders" / DEMO / "misconceptions")
+    checks = content / "graders" / DEMO / "checks.py"
+    text = checks.read_text()
+    broken = text.replace(
+        '    if ctx.hidden:\n        rng = ctx.hidden.rng("revenue")',
+        '    rng = ctx.hidden.rng("revenue")\n    if ctx.hidden:',
+        1,
+    )
+    assert broken != text
+    checks.write_text(broken)
+    report = self_test(get_lab(DEMO))
+    bad = {f.name: f.detail for f in report.findings if not f.ok}
+    detail = bad["deploy-function: passes after the solves up to it"]
+    assert "[learner path, no hidden data" in detail
+    assert "AttributeError" in detail
+    assert "[grading path" not in detail
+
+
+def test_a_misconception_failing_with_another_hint_says_which_hint_it_got(content):
+    from crosstrain.labs.selftest import SelfTestReport, _Run, load_misconceptions
+    from crosstrain.labs.solves import load_solves
+
+    case_file = content / "graders" / DEMO / "misconceptions" / "public_bucket.py"
+    case_file.write_text(case_file.read_text().replace('HINT = "public"', 'HINT = "versioning"'))
+    lab = get_lab(DEMO)
+    (case,) = [c for c in load_misconceptions(lab) if c.path.stem == "public_bucket"]
+    run = _Run(lab, SelfTestReport(DEMO), None)
+    run.misconception(case, load_solves(lab))
+    (finding,) = run.out.findings
+    assert not finding.ok
+    assert "expected hint 'versioning', got " in finding.detail
+    assert "'public' (bucket_protected)" in finding.detail

@@ -5,10 +5,13 @@
 2. Steps: before its solve every check of a step fails (not errors); after the solves up to it
    they all pass. Then the teardown runs and the solves redo the lab from there.
 3. The solution (the manifest's submission, solution files over the starter) scores full points,
-   twice in a row, with hidden data.
+   twice in a row.
 4. The untouched starter scores zero.
-5. Every misconception case fails its step with its expected hint.
-Hints no case reaches are reported.
+5. Every misconception case fails its step with its expected hint (a failure says which it got).
+Every phase runs the checks both ways -- the learner's path (no hidden data, as ``lab check`` and
+the Check button run them) and grading's (hidden data from the course secret) -- and holds only
+if it holds on both. Hints no case reaches, and hint keys the checks raise but do not declare,
+are reported.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ from crosstrain.labs.submission import run_submission
 from crosstrain.labs.workspace import start_workspace
 
 SECRET = "crosstrain-self-test"
+# Every phase runs the checks both ways: as `lab check` and the Check button run them (no hidden
+# data), and as grading does (hidden data from the course secret).
+PATHS: dict[str, str | None] = {"learner": None, "grading": SECRET}
+WHO = {"learner": "no hidden data, as `lab check` runs", "grading": "hidden data"}
+Paths = dict[str, list[CheckResult]]
 
 
 @dataclass
@@ -194,11 +202,23 @@ class _Run:
         if self.report:
             self.report(finding)
 
-    def checks(self, sb, workspace, step=None, secret=SECRET) -> list[CheckResult]:
-        results = run_checks(self.lab, sb, workspace, step, secret)
-        self.reached.update((r.check, r.hint_id) for r in results if r.status == FAILED)
-        self.bugs.update(f"{r.check}: {r.message}" for r in results if "check bug" in r.message)
-        return results
+    def checks(self, sb, workspace, step=None) -> Paths:
+        """The checks both ways: as the learner runs them (no hidden data), then as grading."""
+        out = {}
+        for path, secret in PATHS.items():
+            results = run_checks(self.lab, sb, workspace, step, secret)
+            self.reached.update((r.check, r.hint_id) for r in results if r.status == FAILED)
+            self.bugs.update(
+                f"{r.check} ({path}): {r.message}" for r in results if "check bug" in r.message
+            )
+            out[path] = results
+        return out
+
+    def judge(self, name: str, paths: Paths, ok: Callable[[list[CheckResult]], bool], detail=""):
+        """A finding that holds only if ``ok`` holds on every path; a failure names the path."""
+        bad = [path for path, results in paths.items() if not ok(results)]
+        why = "; ".join(f"[{path} path, {WHO[path]}] {summary(paths[path])}" for path in bad)
+        self.add(name, not bad, "; ".join(part for part in (detail, why) if part))
 
     def steps_in_order(self, solves) -> None:
         """Each step fails before its solve and passes after; teardown, then a redo."""
@@ -206,34 +226,28 @@ class _Run:
         with fresh(lab) as (sb, workspace):
             for step in lab.manifest.steps:
                 before = self.checks(sb, workspace, step.id)
-                ok = all(r.status == FAILED for r in before)
-                self.add(f"{step.id}: fails before its solve", ok, "" if ok else summary(before))
+                self.judge(f"{step.id}: fails before its solve", before, all_failed)
                 try:
                     run_solve(solves.steps[step.id], lab, sb, workspace)
                 except CrosstrainError as exc:
                     self.add(f"{step.id}: solve runs", False, str(exc))
                     return
                 after = self.checks(sb, workspace, step.id)
-                ok = all(r.passed for r in after)
-                detail = "" if ok else summary(after)
-                self.add(f"{step.id}: passes after the solves up to it", ok, detail)
+                self.judge(f"{step.id}: passes after the solves up to it", after, all_passed)
             self.redo(solves, sb, workspace)
 
     def redo(self, solves, sb, workspace) -> None:
         name = "teardown, then the solves redo the lab"
         try:
             run_teardown(self.lab, sb, workspace, solves)
-            left = total(self.checks(sb, workspace))
+            left = total(self.checks(sb, workspace)["grading"])
             for spec in solves.upto(self.lab, None):
                 run_solve(spec, self.lab, sb, workspace)
             again = self.checks(sb, workspace)
         except CrosstrainError as exc:
             self.add(name, False, str(exc))
             return
-        ok = all(r.passed for r in again)
-        self.add(
-            name, ok, f"{left} points left after teardown" + ("" if ok else f"; {summary(again)}")
-        )
+        self.judge(name, again, all_passed, f"{left} points left after teardown")
 
     def solution_and_starter(self) -> None:
         """The solution scores full points twice in a row; the starter scores zero."""
@@ -243,17 +257,17 @@ class _Run:
                 runs = run_submission(lab, workspace, sb)
                 crashed = [f"{o.file}: {o.error}" for o in runs if not o.ok]
                 results = self.checks(sb, workspace)
-                ok = not crashed and total(results) == full
-                detail = f"{total(results)}/{full} points"
-                if not ok:
-                    detail += "; " + "; ".join(crashed) + summary(results)
-                self.add(f"solution scores full points ({attempt} run)", ok, detail)
+                detail = f"{total(results['grading'])}/{full} points" + "".join(
+                    f"; {c}" for c in crashed
+                )
+                name = f"solution scores full points ({attempt} run)"
+                clean = not crashed
+                self.judge(name, results, lambda r, c=clean: c and total(r) == full, detail)
         with fresh(lab) as (sb, workspace):
             run_submission(lab, workspace, sb)
             results = self.checks(sb, workspace)
-            ok = total(results) == 0
-            detail = f"{total(results)}/{full} points" + ("" if ok else "; " + summary(results))
-            self.add("starter scores zero", ok, detail)
+            detail = f"{total(results['grading'])}/{full} points"
+            self.judge("starter scores zero", results, lambda r: total(r) == 0, detail)
 
     def misconception(self, case, solves) -> None:
         """The case, set up after the solves before its step, fails with its expected hint."""
@@ -266,10 +280,38 @@ class _Run:
             except Exception as exc:  # noqa: BLE001 - a broken case is a finding
                 self.add(name, False, f"setting up the case failed: {type(exc).__name__}: {exc}")
                 return
-            results = self.checks(sb, workspace, case.step)
-        hinted = any(r.status == FAILED and r.hint_id == case.hint for r in results)
-        ok = hinted and not all(r.passed for r in results)
-        self.add(name, ok, case.description if ok else summary(results))
+            paths = self.checks(sb, workspace, case.step)
+        bad = {p: r for p, r in paths.items() if not hinted(r, case.hint)}
+        if not bad:
+            self.add(name, True, case.description)
+            return
+        why = "; ".join(
+            f"[{path} path, {WHO[path]}] expected hint {case.hint!r}, got {got_hints(results)}"
+            for path, results in bad.items()
+        )
+        self.add(name, False, f"{why}; {summary(next(iter(bad.values())))}")
+
+
+def hinted(results: list[CheckResult], hint: str) -> bool:
+    """Some check failed with ``hint`` (so the step is not done)."""
+    return any(r.status == FAILED and r.hint_id == hint for r in results)
+
+
+def got_hints(results: list[CheckResult]) -> str:
+    """What the step's checks said instead, e.g. ``'default' (bucket_exists), none (x: passed)``."""
+    said = [
+        f"{r.hint_id!r} ({r.check})" if r.status == FAILED else f"none ({r.check}: {r.status})"
+        for r in results
+    ]
+    return ", ".join(said) or "no check ran"
+
+
+def all_failed(results: list[CheckResult]) -> bool:
+    return all(r.status == FAILED for r in results)
+
+
+def all_passed(results: list[CheckResult]) -> bool:
+    return all(r.passed for r in results)
 
 
 def total(results: list[CheckResult]) -> int:
