@@ -90,6 +90,25 @@ def test_check_over_its_time_limit_is_an_error_result(ctx):
     assert "within 0.2 s" in result.message
 
 
+def test_a_check_over_its_time_limit_is_stopped_not_left_running(ctx):
+    calls = []
+
+    def busy(c):
+        while True:  # a polling loop that would call the sandbox forever
+            calls.append(1)
+            threading.Event().wait(0.01)
+
+    busy.__name__ = "busy_forever"
+    result = run_check(spec(busy, timeout=0.2), ctx)
+    assert result.status == "error"
+    for worker in [t for t in threading.enumerate() if t.name == "check-busy_forever"]:
+        worker.join(10)
+        assert not worker.is_alive()
+    seen = len(calls)
+    threading.Event().wait(0.1)
+    assert len(calls) == seen
+
+
 def test_hidden_data_depends_on_the_secret():
     draw = lambda secret: hidden_data(secret, DEMO).rng("x").random()  # noqa: E731
     assert draw("s1") == draw("s1")

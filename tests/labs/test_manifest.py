@@ -62,6 +62,28 @@ def test_unknown_field_lists_the_valid_ones(tmp_path):
     assert "steps" in message
 
 
+@pytest.mark.parametrize(
+    "extra, where, fields",
+    [
+        (
+            {"steps": [{"id": "a", "title": "A", "points": 1, "pts": 2}]},
+            "steps.0.pts",
+            "id, title, points",
+        ),
+        (
+            {"submission": {"notebook": ["x.ipynb"]}},
+            "submission.notebook",
+            "notebooks, scripts, time_limit",
+        ),
+    ],
+)
+def test_unknown_nested_field_lists_the_valid_ones_there(tmp_path, extra, where, fields):
+    message = error_for(tmp_path, GOOD | extra)
+    assert f"unknown field '{where}'" in message
+    assert f"use one of: {fields}" in message
+    assert "see the docs" not in message
+
+
 def test_unknown_track_lists_the_tracks(tmp_path):
     message = error_for(tmp_path, GOOD | {"tracks": ["data-science"]})
     assert "ml-for-cloud-engineers" in message

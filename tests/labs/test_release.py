@@ -52,3 +52,45 @@ def test_a_yaml_solution_region_becomes_a_yaml_comment(content):
     starter = (lab.lab_dir / "template.yaml").read_text()
     assert "NotImplementedError" not in starter and "AWS::S3::Bucket" not in starter
     assert starter == "Resources:\n  # YOUR CODE HERE\nOutputs: {}\n"
+
+
+def plain_solution_notebook(path):
+    """A solution notebook whose answer cell has markers but no nbgrader metadata."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(
+        cells=[
+            new_code_cell("import boto3"),
+            new_code_cell("x = 1\n### BEGIN SOLUTION\nx = 42\n### END SOLUTION\nprint(x)"),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, path)
+
+
+def test_markers_in_a_cell_without_metadata_are_cleared(content):
+    lab = get_lab(DEMO)
+    plain_solution_notebook(lab.solution_dir / "extra.ipynb")
+    assert "extra.ipynb" in release(lab)
+    cells = json.loads((lab.lab_dir / "extra.ipynb").read_text())["cells"]
+    answer = "".join(cells[1]["source"])
+    assert "x = 42" not in answer and "x = 1" in answer and "print(x)" in answer
+    assert cells[1]["metadata"]["nbgrader"]["solution"] is True
+    assert "nbgrader" not in cells[0]["metadata"]
+
+
+def test_author_mark_writes_the_metadata_into_the_solution(content):
+    from click.testing import CliRunner
+
+    from crosstrain.cli import main
+
+    lab = get_lab(DEMO)
+    plain_solution_notebook(lab.solution_dir / "extra.ipynb")
+    result = CliRunner().invoke(main, ["author", "mark", DEMO])
+    assert result.exit_code == 0, result.output
+    assert "extra.ipynb: marked solution-1" in result.output
+    cells = json.loads((lab.solution_dir / "extra.ipynb").read_text())["cells"]
+    assert cells[1]["metadata"]["nbgrader"]["grade_id"] == "solution-1"

@@ -51,6 +51,24 @@ def author_release(name: str | None, check: bool) -> None:
         sys.exit(1)
 
 
+@author.command("mark")
+@click.argument("name", metavar="[LAB]", required=False)
+def author_mark(name: str | None) -> None:
+    """Give solution-notebook cells holding ### BEGIN SOLUTION their nbgrader metadata."""
+    from crosstrain.labs.release import mark_notebook
+
+    for entry in _chosen_labs(name):
+        notebooks = sorted(entry.solution_dir.rglob("*.ipynb"))
+        for path in notebooks:
+            if ".ipynb_checkpoints" in path.parts:
+                continue
+            marked = mark_notebook(path)
+            rel = path.relative_to(entry.solution_dir)
+            if marked:
+                click.echo(f"{entry.slug}: {rel}: marked {', '.join(marked)}")
+        click.echo(f"{entry.slug}: solution cells marked; release with crosstrain author release")
+
+
 @author.command("test")
 @click.argument("name", metavar="[LAB]", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")

@@ -13,11 +13,14 @@ A check is a function registered for a step with its points and hint::
 
 It returns a message (passed), a :class:`Score` (partial credit) or raises :class:`Fail`. A hint
 is the default one or a key of ``hints``. A check that crashes or overruns its time limit becomes
-an ``error`` result; it never stops the runner.
+an ``error`` result; it never stops the runner. A check that overruns is stopped: its thread gets
+:class:`CheckTimedOut` raised in it at its next Python instruction (a blocking call, such as a
+socket read, finishes first), so it does not keep calling the sandbox behind later checks.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import hmac
 import random
@@ -90,6 +93,18 @@ class Fail(Exception):  # noqa: N818 - reads as `raise Fail(...)` in graders
         self.message = message
         self.hint = hint
         self.points = points
+
+
+class CheckTimedOut(BaseException):  # noqa: N818 - a BaseException so `except Exception` lets it by
+    """Raised inside a check's thread when the check overran its time limit: it stops there."""
+
+
+def stop_thread(thread: threading.Thread) -> None:
+    """Raise :class:`CheckTimedOut` in ``thread`` at its next Python instruction."""
+    if thread.ident is not None and thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(CheckTimedOut)
+        )
 
 
 @dataclass
@@ -193,7 +208,8 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
     seconds = round(time.monotonic() - started, 3)
     base = dict(lab=ctx.lab.slug, step=spec.step, check=spec.name, max_points=spec.points)
     if worker.is_alive():
-        message = f"the check did not finish within {spec.timeout:g} s"
+        stop_thread(worker)
+        message = f"the check did not finish within {spec.timeout:g} s (stopped)"
         return CheckResult(**base, status=ERROR, points=0, message=message, seconds=seconds)
     return interpret(spec, outcome, base, seconds)
 

@@ -115,6 +115,18 @@ def load_manifest(path: Path) -> Manifest:
     return manifest
 
 
+def model_at(loc: list[str]) -> type[BaseModel]:
+    """The model whose fields are valid at ``loc`` (e.g. ``["steps", "0"]``: a step's)."""
+    model: type[BaseModel] = Manifest
+    for part in loc:
+        if part.isdigit():
+            continue
+        annotation = model.model_fields[part].annotation
+        inner = getattr(annotation, "__args__", None) or (annotation,)
+        model = next(a for a in inner if isinstance(a, type) and issubclass(a, BaseModel))
+    return model
+
+
 def describe(path: Path, exc: ValidationError) -> str:
     """One line for the first problem in ``exc``: file, field, what is wrong, the fix."""
     error = exc.errors()[0]
@@ -122,7 +134,7 @@ def describe(path: Path, exc: ValidationError) -> str:
     field = ".".join(loc) or "(top level)"
     top = loc[0] if loc else ""
     if error["type"] == "extra_forbidden":
-        fields = ", ".join(Manifest.model_fields) if len(loc) == 1 else "see the docs"
+        fields = ", ".join(model_at(loc[:-1]).model_fields)
         return f"{path}: unknown field {field!r}; fix: remove it or use one of: {fields}"
     if error["type"] == "missing":
         what = "is missing"

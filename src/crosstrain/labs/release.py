@@ -2,8 +2,10 @@
 
 Every file under ``solutions/NN-slug/`` except ``solve.py`` is released to ``labs/NN-slug/`` at
 the same path. Notebooks go through nbgrader's own ``ClearSolutions`` and ``ClearOutput``
-preprocessors; a text file with ``### BEGIN SOLUTION`` markers is cleared by the same
-``ClearSolutions`` (as a one-cell notebook); other files are copied unchanged.
+preprocessors; a code cell holding ``### BEGIN SOLUTION`` / ``### END SOLUTION`` needs no
+nbgrader metadata (:func:`mark_solution_cells` adds it; ``crosstrain author mark`` writes it into
+the solution notebooks). A text file with the markers is cleared by the same ``ClearSolutions``
+(as a one-cell notebook); other files are copied unchanged.
 """
 
 from __future__ import annotations
@@ -41,6 +43,40 @@ def released_files(lab: Lab) -> list[str]:
     return files
 
 
+def mark_solution_cells(nb) -> list[str]:
+    """Give every code cell with a ``### BEGIN SOLUTION`` region and no nbgrader metadata the
+    metadata of an nbgrader solution cell; return the ``grade_id`` of each cell marked."""
+    taken = {(c.metadata.get("nbgrader") or {}).get("grade_id") for c in nb.cells}
+    marked = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or BEGIN not in cell.source or "nbgrader" in cell.metadata:
+            continue
+        grade_id = f"solution-{index}"
+        while grade_id in taken:
+            grade_id += "-x"
+        taken.add(grade_id)
+        cell.metadata["nbgrader"] = {
+            "grade": False,
+            "grade_id": grade_id,
+            "locked": False,
+            "schema_version": 3,
+            "solution": True,
+        }
+        marked.append(grade_id)
+    return marked
+
+
+def mark_notebook(path: Path) -> list[str]:
+    """:func:`mark_solution_cells` on the notebook at ``path``, written back when it changed."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    marked = mark_solution_cells(nb)
+    if marked:
+        nbformat.write(nb, path)
+    return marked
+
+
 def _preprocess(nb, path: Path):
     from nbgrader.preprocessors import ClearOutput, ClearSolutions
 
@@ -52,8 +88,8 @@ def _preprocess(nb, path: Path):
             nb, resources = preprocessor.preprocess(nb, resources)
     except (RuntimeError, ValueError) as exc:
         raise CrosstrainError(
-            f"{path}: nbgrader cannot clear the solution ({exc}); mark solution cells with "
-            "nbgrader metadata and pair every ### BEGIN SOLUTION with ### END SOLUTION"
+            f"{path}: nbgrader cannot clear the solution ({exc}); pair every "
+            "### BEGIN SOLUTION with ### END SOLUTION"
         ) from None
     return nb
 
@@ -62,8 +98,9 @@ def starter_notebook(path: Path) -> str:
     """The starter version of the solution notebook at ``path``, as notebook JSON."""
     import nbformat
 
-    nb = _preprocess(nbformat.read(path, as_version=4), path)
-    return nbformat.writes(nb) + "\n"
+    nb = nbformat.read(path, as_version=4)
+    mark_solution_cells(nb)
+    return nbformat.writes(_preprocess(nb, path)) + "\n"
 
 
 def starter_text(path: Path) -> str:

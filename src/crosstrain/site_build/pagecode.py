@@ -136,7 +136,11 @@ def notebook_sections(notebook: Path, steps: list[str]) -> dict[str | None, Sect
             continue
         if cell.cell_type != "code":
             continue
-        answered = answered or bool((cell.metadata.get("nbgrader") or {}).get("solution"))
+        answered = (
+            answered
+            or bool((cell.metadata.get("nbgrader") or {}).get("solution"))
+            or "### BEGIN SOLUTION" in cell.source
+        )
         section = sections.setdefault(current, Section())
         (section.rest if answered else section.before).append(cell.source)
     return sections
