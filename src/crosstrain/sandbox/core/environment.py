@@ -9,8 +9,12 @@ if TYPE_CHECKING:
     from crosstrain.sandbox.core.router import Router
 
 
-def worker_env(router: Router) -> dict[str, str]:
-    """The endpoint, the admin key, LocalStack's variables and the local CA for HTTPS."""
+def worker_env(
+    router: Router, role_arn: str | None = None, service: str = "", session: str = "worker"
+) -> dict[str, str]:
+    """The endpoint, the admin key, LocalStack's variables and the local CA for HTTPS; under
+    ``--enforce-iam`` a worker given its ``role_arn`` (assumed by ``service``) calls with the
+    role's credentials instead of the admin key (:func:`calllog.role_env`)."""
     host, _, port = router.endpoint_url.split("://", 1)[1].rpartition(":")
     env = {
         "AWS_ENDPOINT_URL": router.endpoint_url,
@@ -21,4 +25,8 @@ def worker_env(router: Router) -> dict[str, str]:
     }
     if router.settings.get("ca_bundle"):
         env["AWS_CA_BUNDLE"] = router.settings["ca_bundle"]
+    if service:
+        from crosstrain.sandbox.core.calllog import role_env
+
+        env.update(role_env(router, role_arn, service, session))
     return env

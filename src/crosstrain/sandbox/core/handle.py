@@ -140,6 +140,13 @@ class Sandbox:
         query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
         return self._internal(f"/_crosstrain/events?{query}")["deliveries"]
 
+    def calls(self, **filters) -> list[dict]:
+        """The call log under ``--enforce-iam``, oldest first: who (``principal``, ``role``)
+        called which ``action`` on which ``resource`` and whether it was ``allowed``; filter
+        by ``role``, ``action`` (substrings), ``allowed`` or ``limit``."""
+        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
+        return self._internal(f"/_crosstrain/calls?{query}")["calls"]
+
     def alive(self) -> bool:
         try:
             self.health()

@@ -43,6 +43,9 @@ def enable() -> None:
 
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     ActionAuthenticatorMixin._authenticate_and_authorize_action = enforce
+    from crosstrain.sandbox.core import calllog
+
+    calllog.install()
     _enabled = True
 
 

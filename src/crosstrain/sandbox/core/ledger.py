@@ -51,7 +51,10 @@ LEDGER: tuple[Entry, ...] = (
         "exist, as LocalStack does. SimulatePrincipalPolicy and SimulateCustomPolicy answer "
         "allowed / explicitDeny / implicitDeny with matched statements, using moto's statement "
         "evaluation (Action/NotAction, Resource/NotResource wildcards, StringEquals conditions "
-        "only; other condition operators count as met; SCPs and session policies are ignored).",
+        "only; other condition operators count as met; SCPs and session policies are ignored). "
+        "Under --enforce-iam, Lambda, training-job and endpoint code calls with its role's "
+        "credentials (the role must trust the service) and every decision on a non-admin "
+        "caller is in the call log (GET /_crosstrain/calls).",
     ),
     Entry("sts", "moto", "GetCallerIdentity, AssumeRole across account ids."),
     Entry(

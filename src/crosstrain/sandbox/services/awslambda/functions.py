@@ -68,6 +68,7 @@ class Function:
     memory_mb: int
     reserved: int | None
     layers: tuple[tuple[str, str, bytes], ...] = field(repr=False, compare=False)
+    role: str = ""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -85,6 +86,7 @@ class Function:
             self.memory_mb,
             self.reserved,
             layer_shas,
+            self.role,
         )
 
     @property
@@ -132,6 +134,7 @@ def lookup(router: Router, account: str, region: str, name: str, qualifier: str 
             runtime=fn.run_time or "",
             package_type=fn.package_type or "Zip",
             code_sha=fn.code_sha_256,
+            role=str(fn.role or ""),
             code=fn.code_bytes,
             env=tuple(sorted((fn.environment_vars or {}).items())),
             timeout=int(fn.timeout or 3),
@@ -173,7 +176,7 @@ def worker_spec(router: Router, root: Path, function: Function) -> WorkerSpec:
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
         **_THREAD_DEFAULTS,
-        **worker_env(router),
+        **worker_env(router, function.role, "lambda.amazonaws.com", function.name),
         **dict(function.env),
         "AWS_REGION": function.region,
         "AWS_DEFAULT_REGION": function.region,

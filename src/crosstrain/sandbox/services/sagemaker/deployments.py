@@ -42,6 +42,9 @@ INIT_TIMEOUT = 120.0  # loading a model (importing torch alone takes a second or
 # Single-thread math libraries: a 2-core laptop runs several workers at once.
 _THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
+# The model's execution role, carried with its container to the workers (not an AWS field).
+ROLE = "crosstrain:ExecutionRoleArn"
+
 
 class DeployError(Exception):
     """A variant could not be started; the message is the endpoint's ``FailureReason``."""
@@ -216,7 +219,8 @@ class Deployer:
                 if model is None:
                     raise DeployError(f"Could not find model '{settings['ModelName']}'.")
                 container = model.primary_container or (model.containers or [{}])[0]
-                plans.append((dict(settings), dict(container or {})))
+                role = {ROLE: getattr(model, "execution_role_arn", "") or ""}
+                plans.append((dict(settings), {**dict(container or {}), **role}))
         with ThreadPoolExecutor(max(1, len(plans)), thread_name_prefix="sagemaker-variant") as ex:
             futures = [ex.submit(self.start_variant, endpoint, *plan) for plan in plans]
         variants, errors = [], []
@@ -263,7 +267,9 @@ class Deployer:
             "HOME": os.environ.get("HOME", str(folder)),
             "LANG": "C.UTF-8",
             **_THREADS,
-            **worker_env(self.router),
+            **worker_env(
+                self.router, container.get(ROLE), "sagemaker.amazonaws.com", endpoint.name
+            ),
             "AWS_REGION": endpoint.region,
             "AWS_DEFAULT_REGION": endpoint.region,
             "SM_MODEL_DIR": str(model_dir),

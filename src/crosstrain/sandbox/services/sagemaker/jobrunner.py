@@ -171,7 +171,9 @@ class JobRunner:
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(code_dir),
-            **worker_env(self.router),
+            **worker_env(
+                self.router, job.params.get("RoleArn"), "sagemaker.amazonaws.com", job.name
+            ),
             "AWS_REGION": job.region,
             "AWS_DEFAULT_REGION": job.region,
             "TRAINING_JOB_NAME": job.name,
