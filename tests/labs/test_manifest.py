@@ -84,6 +84,14 @@ def test_unknown_nested_field_lists_the_valid_ones_there(tmp_path, extra, where,
     assert "see the docs" not in message
 
 
+def test_sandbox_settings_default_off_and_can_enforce_iam(tmp_path):
+    assert load_manifest(write(tmp_path, GOOD)).sandbox.enforce_iam is False
+    manifest = load_manifest(write(tmp_path, GOOD | {"sandbox": {"enforce_iam": True}}))
+    assert manifest.sandbox.enforce_iam is True
+    message = error_for(tmp_path, GOOD | {"sandbox": {"enforce": True}})
+    assert "use one of: enforce_iam" in message
+
+
 def test_unknown_track_lists_the_tracks(tmp_path):
     message = error_for(tmp_path, GOOD | {"tracks": ["data-science"]})
     assert "ml-for-cloud-engineers" in message

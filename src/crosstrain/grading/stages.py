@@ -138,7 +138,11 @@ def start_sandbox(grader: Grader, job: Job) -> None:
         launcher = jail.launcher(
             unit.plan, unit.user, procs=procs, netns=unit.netns, nproc=unit.nproc
         )
-    job.sandbox = sandbox.start(env=isolate.sandbox_env(job.sandbox_home), launcher=launcher)
+    job.sandbox = sandbox.start(
+        env=isolate.sandbox_env(job.sandbox_home),
+        launcher=launcher,
+        enforce_iam=grader.lab.manifest.sandbox.enforce_iam,
+    )
     job.unit = unit.with_env(isolate.learner_env(job.sandbox.env(), job.home))
     job.checked = job.sandbox
     if job.namespace is not None:  # the checks reach it from outside the namespace

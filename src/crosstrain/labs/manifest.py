@@ -28,6 +28,7 @@ FIXES = {
     "services": "list the AWS services the lab uses, e.g. [s3, dynamodb]",
     "steps": "list steps as {id: kebab-case, title: text, points: whole number >= 1}",
     "submission": "give notebooks: [file.ipynb], scripts: [file.py] and time_limit: seconds",
+    "sandbox": "give enforce_iam: true or false",
 }
 DOCS = "see docs/authoring/lab-format.md"
 
@@ -50,6 +51,13 @@ class Submission(Strict):
     time_limit: int = Field(default=300, ge=1)
 
 
+class SandboxSettings(Strict):
+    """How the lab's sandbox must run: ``enforce_iam`` starts every sandbox the lab gets (self-test,
+    grading, page runner) with ``--enforce-iam``; learners are told to start theirs so."""
+
+    enforce_iam: bool = False
+
+
 class Manifest(Strict):
     id: str = Field(pattern=SLUG)
     title: str = Field(min_length=1)
@@ -61,6 +69,7 @@ class Manifest(Strict):
     services: list[str] = []
     steps: list[Step] = Field(min_length=1)
     submission: Submission = Submission()
+    sandbox: SandboxSettings = SandboxSettings()
 
     @field_validator("steps")
     @classmethod

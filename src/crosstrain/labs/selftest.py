@@ -105,7 +105,7 @@ def fresh(lab: Lab, extra_from: Path | None = None) -> Iterator[tuple]:
             for rel in released_files(lab):
                 (workspace / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(extra_from / rel, workspace / rel)
-        with sandbox.start() as sb:
+        with sandbox.start(enforce_iam=lab.manifest.sandbox.enforce_iam) as sb:
             yield sb, workspace
 
 

@@ -163,7 +163,10 @@ def workbench(lab) -> Iterator[tuple]:
     from crosstrain.labs.workspace import start_workspace
     from crosstrain.web.safe_env import safe_env
 
-    with tempfile.TemporaryDirectory(prefix="crosstrain-page-") as tmp, sandbox.start() as sb:
+    with (
+        tempfile.TemporaryDirectory(prefix="crosstrain-page-") as tmp,
+        sandbox.start(enforce_iam=lab.manifest.sandbox.enforce_iam) as sb,
+    ):
         root = Path(tmp) / "workspace"
         folder = start_workspace(lab, root).workspace
         env = safe_env(sb, Path(tmp) / "aws")
