@@ -69,3 +69,35 @@ def test_load_checks_refuses_a_grader_raising_an_undeclared_key(content):
     ):
         load_checks(get_lab("00-sandbox-orientation"))
     assert load_checks(get_lab("00-sandbox-orientation"), validate_hints=False)
+
+
+def test_checks_reading_hidden_data_directly_or_through_a_helper_are_path_dependent(tmp_path):
+    from crosstrain.labs.catalog import load_module
+    from crosstrain.labs.hintkeys import path_dependent
+
+    path = tmp_path / "checks.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            from crosstrain.labs.checks import check
+
+            def cases(ctx):
+                return [1] + ([2] if ctx.hidden else [])
+
+            @check("s", points=1, hint="h")
+            def direct(ctx):
+                return "x" if ctx.grading else "y"
+
+            @check("s", points=1, hint="h")
+            def through_helper(ctx):
+                return str(cases(ctx))
+
+            @check("s", points=1, hint="h")
+            def same_both_ways(ctx):
+                return "z"
+            """
+        )
+    )
+    module = load_module(path)
+    specs = [v.crosstrain_check for v in vars(module).values() if hasattr(v, "crosstrain_check")]
+    assert path_dependent(path, specs) == {"direct", "through_helper"}

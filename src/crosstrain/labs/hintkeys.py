@@ -76,28 +76,56 @@ def _calls(fn: ast.AST) -> set[str]:
     }
 
 
-def undeclared_hints(path: Path, specs: list[CheckSpec]) -> list[UndeclaredHint]:
-    """Hint keys the checks in ``path`` can raise but do not declare."""
+def _functions(path: Path) -> dict[str, ast.AST]:
     tree = ast.parse(path.read_text(), str(path))
-    functions = {
+    return {
         node.name: node
         for node in tree.body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     }
+
+
+def _reachable(functions: dict[str, ast.AST], start: str) -> set[str]:
+    """``start`` and the module functions it calls, directly or not."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in functions:
+            continue
+        seen.add(name)
+        todo.extend(_calls(functions[name]))
+    return seen
+
+
+def undeclared_hints(path: Path, specs: list[CheckSpec]) -> list[UndeclaredHint]:
+    """Hint keys the checks in ``path`` can raise but do not declare."""
+    functions = _functions(path)
     found = []
     for spec in specs:
-        if spec.name not in functions:
-            continue
-        seen, todo = set(), [spec.name]
-        while todo:
-            name = todo.pop()
-            if name in seen or name not in functions:
-                continue
-            seen.add(name)
-            todo.extend(_calls(functions[name]))
         declared = tuple(spec.hint_ids)
-        for name in sorted(seen):
+        for name in sorted(_reachable(functions, spec.name)):
             for key, line in _keys(functions[name]):
                 if key not in declared:
                     found.append(UndeclaredHint(spec.name, key, line, declared))
+    return found
+
+
+def path_dependent(path: Path, specs: list[CheckSpec]) -> set[str]:
+    """The checks that may behave differently with and without hidden data: those whose body,
+    or a module function they call, reads ``.hidden`` or ``.grading`` (or whose source cannot
+    be found: assume they do)."""
+    functions = _functions(path)
+    found = set()
+    for spec in specs:
+        if spec.name not in functions:
+            found.add(spec.name)
+            continue
+        for name in _reachable(functions, spec.name):
+            if any(
+                isinstance(node, ast.Attribute) and node.attr in ("hidden", "grading")
+                for node in ast.walk(functions[name])
+            ):
+                found.add(spec.name)
+                break
     return found

@@ -37,12 +37,18 @@ def run_checks(
     workspace: Path,
     step: str | None = None,
     secret: str | None = None,
+    only: set[str] | None = None,
 ) -> list[CheckResult]:
-    """Run the checks of ``step`` (all steps when ``None``); hidden data only with ``secret``."""
+    """Run the checks of ``step`` (all steps when ``None``; only those named in ``only`` when
+    given); hidden data only with ``secret``."""
     if step is not None:
         lab.step(step)
     ctx = CheckContext(lab, sandbox, workspace, hidden_data(secret, lab.slug))
-    specs = [s for s in load_checks(lab) if step is None or s.step == step]
+    specs = [
+        s
+        for s in load_checks(lab)
+        if (step is None or s.step == step) and (only is None or s.name in only)
+    ]
     return [run_check(spec, ctx) for spec in specs]
 
 
