@@ -1,0 +1,431 @@
+"""Checks for 23-least-privilege: they read the roles, the sandbox's call log (what each workload
+really called, under --enforce-iam), IAM's policy simulator and the live workloads.
+
+The simulator is the sandbox's SimulatePrincipalPolicy, the same statement evaluation the
+enforcement uses. Hidden data: the live proof scores a customer drawn from the course secret
+under a fresh key, and the simulator is asked about object keys and forbidden calls the learner
+cannot know in advance (on the learner's path: fixed ones).
+"""
+
+import fnmatch
+import json
+import secrets
+
+from crosstrain.labs.checkkit import as_list, error_code
+from crosstrain.labs.checks import Fail, check
+
+ACCOUNT, REGION, BUCKET = "000000000000", "us-east-1", "churn-lp-data"
+FUNCTION, ENDPOINT, TRAINING_JOB = "churn-score", "churn-endpoint", "churn-train"
+ROLES = {
+    "training": "churn-training-role",
+    "endpoint": "churn-endpoint-role",
+    "scoring": "churn-scoring-role",
+}
+SERVICES = {
+    "training": "sagemaker.amazonaws.com",
+    "endpoint": "sagemaker.amazonaws.com",
+    "scoring": "lambda.amazonaws.com",
+}
+ENDPOINT_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}"
+S3 = f"arn:aws:s3:::{BUCKET}"
+# Calls no workload of the lab may make; the check asks the simulator about each, per role.
+FORBIDDEN = [
+    ("s3:DeleteObject", f"{S3}/train/customers.csv"),
+    ("s3:PutObject", f"{S3}/train/customers.csv"),
+    ("s3:GetObject", f"{S3}/scores/run1-customer1.json"),
+    ("s3:ListBucket", S3),
+    ("s3:GetObject", "arn:aws:s3:::another-teams-bucket/data.csv"),
+    ("sagemaker:DeleteEndpoint", ENDPOINT_ARN),
+    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/churn-ml-role"),
+]
+TRUST_HINT = (
+    "Each role's trust policy must name the service that runs its workload: "
+    "sagemaker.amazonaws.com for the training job and the endpoint, lambda.amazonaws.com for "
+    "the scoring function. A role the service cannot assume leaves the workload with no "
+    "credentials at all."
+)
+WILDCARD_HINT = (
+    'Name each action (s3:GetObject, not s3:* or *) and each resource (an ARN, not "*"): '
+    "build the policy from the calls in observed.json. Only an object key that changes per "
+    "run may end in /* (arn:aws:s3:::churn-lp-data/scores/*)."
+)
+ADMIN_HINT = (
+    "Detach managed policies such as AdministratorAccess: they allow everything, so the role "
+    "is no safer than the shared one. Give each role only its inline least-privilege policy."
+)
+OBJECT_ARN_HINT = (
+    "An S3 object permission needs the object's ARN: arn:aws:s3:::churn-lp-data/scores/* "
+    "(with /*). arn:aws:s3:::churn-lp-data/scores names no object (and no folder), so "
+    "PutObject on scores/c1.json is denied."
+)
+
+
+# -- what the learner wrote, and what the sandbox saw ------------------------------------------
+
+
+def workspace_json(ctx, name: str, hint: str | None = None) -> dict:
+    path = ctx.workspace / name
+    if not path.is_file():
+        raise Fail(f"there is no {name} in your lab folder", hint=hint)
+    try:
+        found = json.loads(path.read_text())
+    except ValueError as exc:
+        raise Fail(f"{name} is not JSON ({exc})", hint=hint) from None
+    if not isinstance(found, dict):
+        raise Fail(f"{name} holds a {type(found).__name__}, not an object", hint=hint)
+    return found
+
+
+def workload_of(principal: str) -> str | None:
+    session = principal.rsplit("/", 1)[-1]
+    if session.startswith(TRAINING_JOB):
+        return "training"
+    return {ENDPOINT: "endpoint", FUNCTION: "scoring"}.get(session)
+
+
+def used_calls(ctx) -> dict[str, set[tuple[str, str]]]:
+    """The distinct (action, resource) each workload was allowed to make, from the call log."""
+    used: dict[str, set[tuple[str, str]]] = {w: set() for w in ROLES}
+    for call in ctx.sandbox.calls(allowed="true"):
+        workload = workload_of(call["principal"])
+        if workload:
+            used[workload].add((call["action"], call["resource"]))
+    return used
+
+
+def role_documents(ctx, workload: str) -> tuple[list[tuple[str, dict]], list[str], dict]:
+    """A role's inline policy documents, its attached policy ARNs and its trust policy."""
+    iam = ctx.client("iam")
+    role = ROLES[workload]
+    try:
+        trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    except iam.exceptions.NoSuchEntityException:
+        raise Fail(f"there is no role {role}") from None
+    inline = []
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        inline.append((name, json.loads(document) if isinstance(document, str) else document))
+    attached = [
+        p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    ]
+    return inline, attached, json.loads(trust) if isinstance(trust, str) else trust
+
+
+def grants(documents: list[tuple[str, dict]]) -> list[tuple[str, str, str]]:
+    """Every (policy name, action, resource pattern) an Allow statement grants."""
+    found = []
+    for name, document in documents:
+        for statement in as_list(document.get("Statement", [])):
+            if statement.get("Effect") != "Allow":
+                continue
+            for action in as_list(statement.get("Action")):
+                for resource in as_list(statement.get("Resource")):
+                    found.append((name, str(action), str(resource)))
+    return found
+
+
+def simulate(ctx, workload: str, action: str, resource: str) -> str:
+    """IAM's policy simulator: ``allowed``, ``explicitDeny`` or ``implicitDeny``."""
+    iam = ctx.client("iam")
+    try:
+        answer = iam.simulate_principal_policy(
+            PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:role/{ROLES[workload]}",
+            ActionNames=[action],
+            ResourceArns=[resource],
+        )
+    except iam.exceptions.NoSuchEntityException:
+        raise Fail(f"there is no role {ROLES[workload]}") from None
+    return answer["EvaluationResults"][0]["EvalDecision"]
+
+
+def trusted_services(trust: dict) -> set[str]:
+    services = set()
+    for statement in as_list(trust.get("Statement", [])):
+        if statement.get("Effect") == "Allow" and "sts:AssumeRole" in as_list(
+            statement.get("Action")
+        ):
+            services |= set(as_list((statement.get("Principal") or {}).get("Service")))
+    return services
+
+
+# -- observe-calls ------------------------------------------------------------------------------
+
+
+@check(
+    "observe-calls",
+    points=3,
+    hint="Run the three workloads (the step's first cell), then write observed.json: for each of "
+    'training, endpoint and scoring, the distinct {"action", "resource"} pairs the call log '
+    "shows for it (stack.call_log(allowed=True), grouped with stack.workload_of).",
+    hints={
+        "rerun": "The sandbox's call log has no calls by the workloads: it is kept in memory, so "
+        "a restart or a reset empties it. Start the sandbox with --enforce-iam and run the "
+        "step's cells again.",
+    },
+)
+def calls_observed(ctx):
+    used = used_calls(ctx)
+    if not any(used.values()):
+        raise Fail("the call log holds no call by the training job, endpoint or function", "rerun")
+    observed = workspace_json(ctx, "observed.json")
+    problems, counts = [], []
+    for workload in ROLES:
+        entries = observed.get(workload)
+        if not isinstance(entries, list) or not entries:
+            problems.append(f"{workload}: no calls listed")
+            continue
+        pairs = {
+            (str(e.get("action")), str(e.get("resource"))) for e in entries if isinstance(e, dict)
+        }
+        invented = sorted(pairs - used[workload])
+        missing = sorted({a for a, _ in used[workload]} - {a for a, _ in pairs})
+        if invented:
+            problems.append(f"{workload}: {invented[0][0]} on {invented[0][1]} is not in the log")
+        if missing:
+            problems.append(f"{workload}: the log shows {', '.join(missing)}, which is not listed")
+        counts.append(f"{workload} {len(pairs)}")
+    if problems:
+        raise Fail("observed.json: " + "; ".join(problems))
+    return "observed.json matches the call log (" + ", ".join(counts) + " distinct calls)"
+
+
+# -- scope-roles --------------------------------------------------------------------------------
+
+
+@check(
+    "scope-roles",
+    points=2,
+    hint="Create churn-training-role, churn-endpoint-role and churn-scoring-role "
+    "(stack.replace_role) with a trust policy for the service that runs each workload.",
+    hints={"trust": TRUST_HINT},
+)
+def roles_trust_their_service(ctx):
+    seen = []
+    for workload, role in ROLES.items():
+        _, _, trust = role_documents(ctx, workload)
+        services = trusted_services(trust)
+        if services != {SERVICES[workload]}:
+            shown = ", ".join(sorted(services)) or "no service"
+            raise Fail(f"{role} trusts {shown}; it runs on {SERVICES[workload]}", hint="trust")
+        seen.append(f"{role} ← {SERVICES[workload]}")
+    return "; ".join(seen)
+
+
+@check(
+    "scope-roles",
+    points=2,
+    hint="Give each role one inline policy with specific actions on specific resource ARNs.",
+    hints={"wildcard": WILDCARD_HINT, "admin": ADMIN_HINT},
+)
+def no_wildcards(ctx):
+    for workload, role in ROLES.items():
+        inline, attached, _ = role_documents(ctx, workload)
+        if attached:
+            raise Fail(f"{role} has managed policies attached: {', '.join(attached)}", "admin")
+        if not inline:
+            raise Fail(f"{role} has no inline policy")
+        for name, document in inline:
+            for statement in as_list(document.get("Statement", [])):
+                if "NotAction" in statement or "NotResource" in statement:
+                    raise Fail(f"{role}/{name} uses NotAction or NotResource", hint="wildcard")
+        for name, action, resource in grants(inline):
+            if "*" in action:
+                raise Fail(f"{role}/{name} allows the action {action!r}", hint="wildcard")
+            if "*" in resource and not (
+                resource.startswith(f"{S3}/")
+                and resource.endswith("/*")
+                and resource.count("*") == 1
+            ):
+                raise Fail(f"{role}/{name} allows {action} on {resource!r}", hint="wildcard")
+    return "every role names its actions and resources"
+
+
+@check(
+    "scope-roles",
+    points=2,
+    hint="Grant each role exactly the calls its workload made (observed.json): every call "
+    "allowed, nothing else.",
+    hints={
+        "unused": "Remove what the workload never used: every action and resource in a role's "
+        "policy must match a call in observed.json for that workload.",
+        "missing": "A call the workload makes is not allowed by its role: add it (the action on "
+        "the resource from observed.json, object keys as their prefix with /*).",
+        "object-arn": OBJECT_ARN_HINT,
+    },
+)
+def exactly_what_is_used(ctx):
+    used = used_calls(ctx)
+    counts = []
+    for workload, role in ROLES.items():
+        inline, _, _ = role_documents(ctx, workload)
+        calls = used[workload]
+        for name, action, resource in grants(inline):
+            if any(a == action and fnmatch.fnmatchcase(r, resource) for a, r in calls):
+                continue
+            if any(a == action and r.startswith(resource + "/") for a, r in calls):
+                raise Fail(
+                    f"{role}/{name} allows {action} on {resource}: no object has that ARN; "
+                    f"the workload wrote {sorted(r for a, r in calls if a == action)[0]}",
+                    hint="object-arn",
+                )
+            raise Fail(f"{role}/{name} allows {action} on {resource}, never used", hint="unused")
+        for action, resource in sorted(calls):
+            decision = simulate(ctx, workload, action, resource)
+            if decision != "allowed":
+                raise Fail(
+                    f"{role}: {action} on {resource} (used by the {workload}) is {decision}",
+                    hint="missing",
+                )
+        counts.append(f"{role}: {len(calls)} calls")
+    return "each role allows exactly what its workload used (" + "; ".join(counts) + ")"
+
+
+# -- prove-it -----------------------------------------------------------------------------------
+
+
+def current_roles(ctx) -> list[str]:
+    """What runs as which role now: the function, the endpoint's model, the latest training job."""
+    wrong = []
+    lam, sm = ctx.client("lambda"), ctx.client("sagemaker")
+    try:
+        role = lam.get_function_configuration(FunctionName=FUNCTION)["Role"]
+    except lam.exceptions.ResourceNotFoundException:
+        raise Fail(f"there is no function {FUNCTION}") from None
+    if not role.endswith(f"/{ROLES['scoring']}"):
+        wrong.append(f"{FUNCTION} runs as {role}")
+    try:
+        endpoint = sm.describe_endpoint(EndpointName=ENDPOINT)
+    except sm.exceptions.ClientError:
+        raise Fail(f"there is no endpoint {ENDPOINT}") from None
+    if endpoint["EndpointStatus"] != "InService":
+        wrong.append(f"{ENDPOINT} is {endpoint['EndpointStatus']}: {endpoint.get('FailureReason')}")
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    for variant in config["ProductionVariants"]:
+        model = sm.describe_model(ModelName=variant["ModelName"])
+        if not model["ExecutionRoleArn"].endswith(f"/{ROLES['endpoint']}"):
+            wrong.append(
+                f"{ENDPOINT} serves model {variant['ModelName']} as {model['ExecutionRoleArn']}"
+            )
+    jobs = sm.list_training_jobs(
+        NameContains=TRAINING_JOB, SortBy="CreationTime", SortOrder="Descending"
+    )["TrainingJobSummaries"]
+    if not jobs:
+        raise Fail("there is no training job")
+    job = sm.describe_training_job(TrainingJobName=jobs[0]["TrainingJobName"])
+    if not job["RoleArn"].endswith(f"/{ROLES['training']}"):
+        wrong.append(f"the latest training job {job['TrainingJobName']} ran as {job['RoleArn']}")
+    elif job["TrainingJobStatus"] != "Completed":
+        wrong.append(
+            f"the latest training job {job['TrainingJobName']} is {job['TrainingJobStatus']}: "
+            f"{job.get('FailureReason')}"
+        )
+    return wrong
+
+
+def probe_customer(ctx) -> tuple[str, dict]:
+    """A customer for the live proof: drawn from the course secret when grading."""
+    rng = ctx.hidden.rng("customer") if ctx.hidden else None
+    contract = rng.choice(["Monthly", "Annual", "Two-year"]) if rng else "Monthly"
+    failed = rng.randint(0, 3) if rng else 1
+    key_id = f"crosstrain-check-{secrets.token_hex(4)}"
+    return key_id, {"contract_type": contract, "failed_payments_12m": failed}
+
+
+@check(
+    "prove-it",
+    points=3,
+    timeout=90,
+    hint="Run the workloads again as their own roles: stack.run_all(2, stack.ROLES, customers) "
+    "re-points the training job, the endpoint's model and the function at them.",
+    hints={
+        "denied": "A workload was denied a call it needs as its own role: read the call log "
+        "(stack.call_log(allowed=False)) and add the action on its resource to that role.",
+        "too-narrow": "The function could not score a new customer: a policy that lists the "
+        "exact object keys seen so far breaks on the next one. Allow the key prefix with /*.",
+    },
+)
+def every_role_works(ctx):
+    wrong = current_roles(ctx)
+    if wrong:
+        raise Fail("; ".join(wrong))
+    key_id, customer = probe_customer(ctx)
+    lam, s3 = ctx.client("lambda"), ctx.client("s3")
+    answer = lam.invoke(
+        FunctionName=FUNCTION, Payload=json.dumps({"id": key_id, "customer": customer}).encode()
+    )
+    result = json.loads(answer["Payload"].read() or b"null")
+    try:
+        s3.delete_object(Bucket=BUCKET, Key=f"scores/{key_id}.json")
+    except Exception as exc:  # noqa: BLE001 - nothing to clean up
+        if error_code(exc) not in ("NoSuchKey", "404"):
+            raise
+    if answer.get("FunctionError"):
+        message = str((result or {}).get("errorMessage", ""))[:300]
+        hint = "too-narrow" if "PutObject" in message and "AccessDenied" in message else "denied"
+        raise Fail(f"{FUNCTION} failed for a new customer: {message}", hint=hint)
+    if not isinstance(result, dict) or "churn_probability" not in result:
+        raise Fail(f"{FUNCTION} answered {result!r}, not a score")
+    return (
+        f"{FUNCTION}, {ENDPOINT} and the latest training job run as their roles; a new customer "
+        f"scored {result['churn_probability']}"
+    )
+
+
+def forbidden_probes(ctx, workload: str) -> list[tuple[str, str]]:
+    """Calls ``workload`` must be denied: the fixed list (a sample of it when grading) and, when
+    grading, keys drawn from the course secret under the prefixes other workloads use."""
+    probes = list(FORBIDDEN)
+    if ctx.hidden:
+        rng = ctx.hidden.rng(f"forbidden/{workload}")
+        key = rng.randrange(10**6)
+        probes = (
+            rng.sample(probes, 4)
+            + {
+                "training": [("s3:GetObject", f"{S3}/scores/{key}.json")],
+                "endpoint": [("s3:GetObject", f"{S3}/train/{key}.csv")],
+                "scoring": [("s3:GetObject", f"{S3}/train/{key}.csv")],
+            }[workload]
+        )
+        probes.append(("s3:PutObject", f"{S3}/config/{key}.json"))
+    return probes
+
+
+@check(
+    "prove-it",
+    points=2,
+    hint="Write proof.json: for each role, the simulator's decision for every call its workload "
+    "used (allowed) and for one call it must never make (implicitDeny), and the error of one "
+    'forbidden call made for real ("live").',
+    hints={
+        "too-broad": "A role allows a call none of its workload's calls needs: the simulator "
+        "does not deny it. Narrow that role's resources to what observed.json shows.",
+        "proof": "Every decision in proof.json must be the simulator's answer for that role, "
+        'action and resource, each role needs at least one denied case, and "live" must hold '
+        "the AccessDenied of a real call.",
+    },
+)
+def forbidden_is_denied(ctx):
+    for workload in ROLES:
+        for action, resource in forbidden_probes(ctx, workload):
+            decision = simulate(ctx, workload, action, resource)
+            if decision == "allowed":
+                raise Fail(f"{ROLES[workload]} is allowed {action} on {resource}", "too-broad")
+    proof = workspace_json(ctx, "proof.json", hint="proof")
+    cases = [c for c in proof.get("simulations") or [] if isinstance(c, dict)]
+    by_role = {role: [c for c in cases if c.get("role") == role] for role in ROLES.values()}
+    for workload, role in ROLES.items():
+        denied = [c for c in by_role[role] if c.get("decision") != "allowed"]
+        if not by_role[role] or not denied:
+            raise Fail(f"proof.json has no denied case for {role}", hint="proof")
+        for case in by_role[role]:
+            fresh = simulate(ctx, workload, str(case.get("action")), str(case.get("resource")))
+            if fresh != case.get("decision"):
+                raise Fail(
+                    f"proof.json says {case.get('action')} on {case.get('resource')} is "
+                    f"{case.get('decision')} for {role}; the simulator says {fresh}",
+                    hint="proof",
+                )
+    live = proof.get("live") or {}
+    if live.get("error") not in ("AccessDenied", "AccessDeniedException"):
+        raise Fail(f"proof.json's live call ended with {live.get('error')!r}", hint="proof")
+    return f"{len(cases)} simulated decisions confirmed; the live call was denied"
