@@ -242,7 +242,34 @@ def sandbox_events(port, source, target, kind, result, limit, as_json) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(str(row.get(column, "")) for column in columns))
-    console.print(table if rows else "no deliveries yet")
+    console().print(table if rows else "no deliveries yet")
+
+
+@sandbox.command("calls")
+@sandbox_port_option(what="Port of the sandbox")
+@click.option("--role", help="Only calls whose role or principal ARN contains this.")
+@click.option("--action", help="Only actions containing this (e.g. s3:GetObject, s3:).")
+@click.option("--denied", is_flag=True, help="Only denied calls.")
+@click.option("--limit", type=int, default=50, show_default=True, help="The newest N.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def sandbox_calls(port, role, action, denied, limit, as_json) -> None:
+    """The call log under --enforce-iam: who called which action on which resource, allowed?"""
+    from rich.table import Table
+
+    from crosstrain.sandbox import lifecycle
+
+    filters = {"role": role, "action": action, "allowed": "false" if denied else None}
+    rows = lifecycle.connect(port).calls(**filters, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title="sandbox call log")
+    columns = ("principal", "action", "resource", "allowed")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row.get(column, "")) for column in columns))
+    console().print(table if rows else "no calls by a non-admin caller (is --enforce-iam on?)")
 
 
 @sandbox.command("advance-time")

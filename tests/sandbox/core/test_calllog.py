@@ -109,3 +109,21 @@ def test_trust_and_role_helpers():
     assert not trusts(trust("lambda.amazonaws.com"), "sagemaker.amazonaws.com")
     session = "arn:aws:sts::000000000000:assumed-role/scorer/score"
     assert role_of(session) == "arn:aws:iam::000000000000:role/scorer"
+
+
+def test_sandbox_calls_lists_the_denied_calls(enforcing):
+    from click.testing import CliRunner
+
+    from crosstrain.cli import main
+
+    enforcing.reset()
+    enforcing.client("s3").create_bucket(Bucket="data")
+    deploy(enforcing, "scorer", "lambda.amazonaws.com")
+    invoke(enforcing, {"id": "c3.json"})
+    port = str(enforcing.port)
+    listed = CliRunner().invoke(main, ["sandbox", "calls", "--port", port, "--denied", "--json"])
+    assert listed.exit_code == 0, listed.output
+    (denied,) = json.loads(listed.output)
+    assert (denied["action"], denied["allowed"]) == ("s3:GetObject", False)
+    table = CliRunner().invoke(main, ["sandbox", "calls", "--port", port, "--role", "scorer"])
+    assert "s3:PutObject" in table.output
