@@ -251,6 +251,9 @@ def no_wildcards(ctx):
         "missing": "A call the workload makes is not allowed by its role: add it (the action on "
         "the resource from observed.json, object keys as their prefix with /*).",
         "object-arn": OBJECT_ARN_HINT,
+        "too-wide": "A wildcard reaches objects the workload never touched: end the ARN of "
+        "the folder the workload used with /* (arn:aws:s3:::churn-lp-data/scores/*), not the "
+        "bucket or a parent folder.",
     },
 )
 def exactly_what_is_used(ctx):
@@ -260,7 +263,15 @@ def exactly_what_is_used(ctx):
         inline, _, _ = role_documents(ctx, workload)
         calls = used[workload]
         for name, action, resource in grants(inline):
-            if any(a == action and fnmatch.fnmatchcase(r, resource) for a, r in calls):
+            hits = [r for a, r in calls if a == action and fnmatch.fnmatchcase(r, resource)]
+            folders = {r.rsplit("/", 1)[0] + "/*" for r in hits}
+            if hits and "*" in resource and resource not in folders:
+                raise Fail(
+                    f"{role}/{name} allows {action} on {resource}; the {workload} used only "
+                    f"{', '.join(sorted(folders))}",
+                    hint="too-wide",
+                )
+            if hits:
                 continue
             if any(a == action and r.startswith(resource + "/") for a, r in calls):
                 raise Fail(
