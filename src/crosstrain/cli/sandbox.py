@@ -242,7 +242,7 @@ def sandbox_events(port, source, target, kind, result, limit, as_json) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(str(row.get(column, "")) for column in columns))
-    console.print(table if rows else "no deliveries yet")
+    console().print(table if rows else "no deliveries yet")
 
 
 @sandbox.command("advance-time")
@@ -254,3 +254,33 @@ def sandbox_advance_time(port, seconds) -> None:
 
     answer = lifecycle.connect(port).advance_time(seconds)
     click.echo(f"sandbox clock now {answer.get('now', answer)}")
+
+
+@sandbox.command("calls")
+@sandbox_port_option(what="Port of the sandbox")
+@click.option("--service", help="Only calls to this service (its signing name, e.g. s3, lambda).")
+@click.option("--operation", help="Only this operation (e.g. PutObject).")
+@click.option("--principal", help="Only callers whose ARN contains this (e.g. a role name).")
+@click.option("--source", help="Only calls from sdk, cli, cdk, check or sandbox.")
+@click.option("--result", type=click.Choice(["ok", "denied", "error"]), help="Only this result.")
+@click.option("--limit", type=int, default=50, show_default=True, help="The newest N.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def sandbox_calls(port, service, operation, principal, source, result, limit, as_json) -> None:
+    """The call log: every AWS call the sandbox answered, who made it and on what."""
+    from rich.table import Table
+
+    from crosstrain.sandbox import lifecycle
+
+    filters = {"service": service, "operation": operation, "principal": principal}
+    filters.update(source=source, result=result, limit=limit)
+    rows = lifecycle.connect(port).calls(**filters)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title="sandbox calls")
+    columns = ("service", "operation", "principal", "resource", "result", "source")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row.get(column, "")) for column in columns))
+    console().print(table if rows else "no calls yet")

@@ -140,6 +140,13 @@ class Sandbox:
         query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
         return self._internal(f"/_crosstrain/events?{query}")["deliveries"]
 
+    def calls(self, **filters) -> list[dict]:
+        """The call log, oldest first; filter by ``service``, ``operation``, ``principal`` (a
+        substring of its ARN), ``source`` (sdk, cli, cdk, check, sandbox), ``result`` (ok,
+        denied, error), ``since`` (epoch seconds) or ``limit``."""
+        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
+        return self._internal(f"/_crosstrain/calls?{query}")["calls"]
+
     def alive(self) -> bool:
         try:
             self.health()
