@@ -26,6 +26,8 @@ def test_events_lists_a_delivery_and_advance_time_moves_the_clock(sandbox):
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.output)
     assert any("news" in row["source"] and "inbox" in row["target"] for row in rows), rows
+    table = runner.invoke(main, ["sandbox", "events", "--port", str(sandbox.port)])
+    assert table.exit_code == 0 and "delivered" in table.output, table.output
 
     before = sandbox.advance_time(0)["now"]
     moved = runner.invoke(main, ["sandbox", "advance-time", "3600", "--port", str(sandbox.port)])

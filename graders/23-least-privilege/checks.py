@@ -86,7 +86,7 @@ def workload_of(principal: str) -> str | None:
 def used_calls(ctx) -> dict[str, set[tuple[str, str]]]:
     """The distinct (action, resource) each workload was allowed to make, from the call log."""
     used: dict[str, set[tuple[str, str]]] = {w: set() for w in ROLES}
-    for call in ctx.sandbox.calls(allowed="true"):
+    for call in ctx.sandbox.decisions(allowed=True):
         workload = workload_of(call["principal"])
         if workload:
             used[workload].add((call["action"], call["resource"]))

@@ -251,7 +251,7 @@ def call_log(**filters) -> list[dict]:
     """The sandbox's call log (every permission decision on a non-admin caller), oldest first.
     ``role=``, ``action=`` (substrings) and ``allowed=True/False`` filter it."""
     query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
-    url = f"{iam.meta.endpoint_url}/_crosstrain/calls?{query}"
+    url = f"{iam.meta.endpoint_url}/_crosstrain/decisions?{query}"
     with urllib.request.urlopen(url, timeout=10) as answer:
         found = json.load(answer)
     if not found["enforce_iam"]:

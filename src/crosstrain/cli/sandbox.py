@@ -245,33 +245,6 @@ def sandbox_events(port, source, target, kind, result, limit, as_json) -> None:
     console().print(table if rows else "no deliveries yet")
 
 
-@sandbox.command("calls")
-@sandbox_port_option(what="Port of the sandbox")
-@click.option("--role", help="Only calls whose role or principal ARN contains this.")
-@click.option("--action", help="Only actions containing this (e.g. s3:GetObject, s3:).")
-@click.option("--denied", is_flag=True, help="Only denied calls.")
-@click.option("--limit", type=int, default=50, show_default=True, help="The newest N.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def sandbox_calls(port, role, action, denied, limit, as_json) -> None:
-    """The call log under --enforce-iam: who called which action on which resource, allowed?"""
-    from rich.table import Table
-
-    from crosstrain.sandbox import lifecycle
-
-    filters = {"role": role, "action": action, "allowed": "false" if denied else None}
-    rows = lifecycle.connect(port).calls(**filters, limit=limit)
-    if as_json:
-        emit_json(rows)
-        return
-    table = Table(title="sandbox call log")
-    columns = ("principal", "action", "resource", "allowed")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(str(row.get(column, "")) for column in columns))
-    console().print(table if rows else "no calls by a non-admin caller (is --enforce-iam on?)")
-
-
 @sandbox.command("advance-time")
 @sandbox_port_option(what="Port of the sandbox")
 @click.argument("seconds", type=float)
@@ -281,3 +254,51 @@ def sandbox_advance_time(port, seconds) -> None:
 
     answer = lifecycle.connect(port).advance_time(seconds)
     click.echo(f"sandbox clock now {answer.get('now', answer)}")
+
+
+@sandbox.command("calls")
+@sandbox_port_option(what="Port of the sandbox")
+@click.option("--service", help="Only calls to this service (its signing name, e.g. s3, lambda).")
+@click.option("--operation", help="Only this operation (e.g. PutObject).")
+@click.option("--principal", "--role", help="Only callers whose ARN contains this (a role name).")
+@click.option("--source", help="Only calls from sdk, cli, cdk, check or sandbox.")
+@click.option("--result", type=click.Choice(["ok", "denied", "error"]), help="Only this result.")
+@click.option("--action", help="Permission decisions instead: only IAM actions containing this.")
+@click.option("--denied", is_flag=True, help="Permission decisions instead: only the denied ones.")
+@click.option("--limit", type=int, default=50, show_default=True, help="The newest N.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def sandbox_calls(
+    port, service, operation, principal, source, result, action, denied, limit, as_json
+) -> None:
+    """The call log: every AWS call the sandbox answered, who made it and on what. With
+    --action or --denied: the permission decisions --enforce-iam made, one per row."""
+    from rich.table import Table
+
+    from crosstrain.sandbox import lifecycle
+
+    handle = lifecycle.connect(port)
+    if action or denied:
+        allowed = False if denied else None
+        rows = handle.decisions(role=principal, action=action, allowed=allowed, limit=limit)
+        columns = ("principal", "action", "resource", "allowed")
+        empty = "no permission decisions (is --enforce-iam on?)"
+    else:
+        filters = {"service": service, "operation": operation, "principal": principal}
+        rows = handle.calls(**filters, source=source, result=result, limit=limit)
+        columns = ("service", "operation", "principal", "resource", "result", "iam")
+        empty = "no calls yet"
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title="sandbox calls")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row, column) for column in columns))
+    console().print(table if rows else empty)
+
+
+def _cell(row: dict, column: str) -> str:
+    if column == "iam":  # a call's permission decisions, e.g. "s3:GetObject(denied)"
+        return " ".join(d["action"] + ("" if d["allowed"] else "(denied)") for d in row["iam"])
+    return str(row.get(column, ""))

@@ -156,8 +156,16 @@ class CheckContext:
     def client(self, service: str):
         """A boto3 client bound to the sandbox (cached per service)."""
         if service not in self._clients:
-            self._clients[service] = self.sandbox.client(service)
+            self._clients[service] = self.sandbox.client(
+                service, user_agent_extra="crosstrain-check"
+            )
         return self._clients[service]
+
+    def calls(self, **filters) -> list[dict]:
+        """The sandbox's call log (see ``Sandbox.calls``), without the checks' own calls unless
+        ``source="check"`` is asked for."""
+        rows = self.sandbox.calls(**filters)
+        return rows if filters.get("source") else [r for r in rows if r["source"] != "check"]
 
 
 def load_checks(lab: Lab, *, validate_hints: bool = True) -> list[CheckSpec]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -24,8 +25,8 @@ def instance_id(token: str) -> str:
 
 
 def internal_routes(router: Router) -> dict[tuple[str, str], Handler]:
-    def health(request: Request) -> Response:
-        return json_response(router.health())
+    def health_route(request: Request) -> Response:
+        return json_response(health(router))
 
     def localstack_health(request: Request) -> Response:
         from crosstrain import __version__
@@ -46,6 +47,7 @@ def internal_routes(router: Router) -> dict[tuple[str, str], Handler]:
     def flush(request: Request) -> Response:
         if router.state is not None:
             router.state.flush()
+            router.save_calls()
         return json_response({"flushed": router.state is not None})
 
     def shutdown(request: Request) -> Response:
@@ -59,12 +61,79 @@ def internal_routes(router: Router) -> dict[tuple[str, str], Handler]:
             router.on_shutdown()
         return json_response({"stopping": True, "pid": os.getpid()})
 
+    def calls(request: Request) -> Response:
+        """The call log: ``?service=&operation=&principal=&source=&result=&since=&limit=``."""
+        args = request.args
+        filters = {
+            k: args.get(k) for k in ("service", "operation", "principal", "source", "result")
+        }
+        try:
+            since = float(args["since"]) if args.get("since") else None
+            limit = int(args["limit"]) if args.get("limit") else None
+        except ValueError:
+            return json_response(
+                {"__type": "ValidationException", "message": "since and limit are numbers"}, 400
+            )
+        calls = router.calls.query(**filters, since=since, limit=limit)
+        summary = router.calls.summary()
+        return json_response({"calls": calls, "summary": summary, "enforce_iam": _enforcing()})
+
+    def decisions(request: Request) -> Response:
+        """The permission decisions: ``?role=&action=&allowed=true|false&limit=``."""
+        args = request.args
+        allowed = args.get("allowed")
+        limit = args.get("limit", "")
+        rows = router.calls.decisions(
+            role=args.get("role") or None,
+            action=args.get("action") or None,
+            allowed=None if not allowed else allowed.lower() in ("1", "true", "yes"),
+            limit=int(limit) if limit.isdigit() else None,
+        )
+        return json_response({"calls": rows, "enforce_iam": _enforcing()})
+
     return {
-        ("GET", "/_crosstrain/health"): health,
+        ("GET", "/_crosstrain/calls"): calls,
+        ("GET", "/_crosstrain/decisions"): decisions,
+        ("GET", "/_crosstrain/health"): health_route,
         ("POST", "/_crosstrain/reset"): reset,
         ("POST", "/moto-api/reset"): reset,
         ("POST", "/_crosstrain/flush"): flush,
         ("POST", "/_crosstrain/shutdown"): shutdown,
         ("GET", "/_localstack/health"): localstack_health,
         ("HEAD", "/_localstack/health"): localstack_health,
+    }
+
+
+def _enforcing() -> bool:
+    from crosstrain.sandbox.core import iam
+
+    return iam.enabled()
+
+
+def health(router: Router) -> dict:
+    """What ``/_crosstrain/health`` answers: settings, state, services used, runtimes."""
+    state: dict[str, Any] = {"persistent": router.state is not None}
+    if router.state is not None:
+        state.update(
+            dir=str(router.state_dir),
+            generation=router.state.generation,
+            pending=router.state.pending(),
+            not_persisted=dict(router.state.errors),
+        )
+    from crosstrain import __version__
+
+    return {
+        "service": "crosstrain-sandbox",
+        "status": "running",
+        "version": __version__,
+        "pid": os.getpid(),
+        "endpoint": router.endpoint_url,
+        "region": router.region,
+        "instance": instance_id(router.token) if router.token else None,
+        "uptime_seconds": round(time.time() - router.started, 3),
+        "settings": router.settings,
+        "state": state,
+        "services_used": sorted(router.services_used),
+        "notices": router.notices,
+        "runtimes": {rt.name: rt.health() for rt in router.runtimes},
     }

@@ -1,12 +1,20 @@
-"""The call log under ``--enforce-iam``: every permission decision on a non-admin caller.
+"""The call log: every AWS call the sandbox answered, compact, bounded, queryable.
 
-Each entry says who called (the principal's ARN and, for an assumed role, the role's ARN), the
-IAM action, the resource ARN moto evaluated, and whether it was allowed -- what a learner
-derives a least-privilege policy from (on AWS: CloudTrail, or IAM Access Analyzer's policy
-generation). Workers the sandbox runs for a Lambda function, a training job or an endpoint call
-with their role's credentials under enforcement (:func:`role_env`), so their calls appear here
-under that role. Served at ``GET /_crosstrain/calls`` (``?role=&action=&allowed=&limit=``) and
-``Sandbox.calls()``; cleared by a reset; kept in memory only (a restart starts it empty).
+Each request is recorded after it is answered with what is cheap to know then (time, signing
+service, region, method, path, query keys, ``X-Amz-Target``/``Action``, the caller's access key,
+status, elapsed time, which client sent it, and the identifiers named in a small JSON or form
+body). What costs more is worked out when the log is read, and cached: the operation of a REST
+call (from botocore's model of the service), the principal behind an access key (moto's IAM),
+the resource's ARN. The newest ``size`` calls are kept; older ones are folded into a summary
+(count per service, operation, principal and result), so a full log never grows or fails.
+
+Under ``--enforce-iam`` each record also carries the permission decisions IAM made for it
+(``iam``: action, resource, allowed), and the sandbox notes the role assumptions it makes for
+its workers (:mod:`.roles`); :meth:`CallLog.decisions` lists those decisions one per row, what a
+least-privilege policy is derived from.
+
+Read it with ``GET /_crosstrain/calls`` (``/_crosstrain/decisions``), :meth:`Sandbox.calls`
+(``ctx.calls`` in checks) or ``crosstrain sandbox calls``; see ``docs/sandbox/call-log.md``.
 """
 
 from __future__ import annotations
@@ -14,152 +22,308 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crosstrain.sandbox.core import callparts
+from crosstrain.sandbox.core.callparts import source_of
+from crosstrain.sandbox.core.roles import role_of
+
 if TYPE_CHECKING:
-    from crosstrain.sandbox.core.router import Router
+    from werkzeug.wrappers import Request
 
-MAX_ENTRIES = 20_000
-_entries: deque[dict] = deque(maxlen=MAX_ENTRIES)
-_lock = threading.Lock()
-_installed = False
-
-
-def role_of(principal: str) -> str:
-    """``arn:aws:iam::A:role/NAME`` for an assumed-role session ARN; other ARNs unchanged."""
-    head, _, rest = principal.partition(":assumed-role/")
-    if not rest:
-        return principal
-    return head.replace(":sts::", ":iam::") + ":role/" + rest.split("/", 1)[0]
-
-
-def record(principal: str, action: str, resource: str, allowed: bool, note: str = "") -> None:
-    entry = {
-        "time": round(time.time(), 3),
-        "principal": principal,
-        "role": role_of(principal),
-        "action": action,
-        "resource": resource,
-        "allowed": allowed,
-    }
-    if note:
-        entry["note"] = note
-    with _lock:
-        _entries.append(entry)
+LOG_SIZE = 50_000
+FILE = "calls.json"  # in the state directory
+_SKIP = ("/_crosstrain/", "/_localstack/", "/moto-api/")
+FIELDS = (
+    "time",
+    "service",
+    "operation",
+    "principal",
+    "resource",
+    "status",
+    "result",
+    "source",
+    "region",
+    "ms",
+)
 
 
-def entries(
-    role: str | None = None,
-    action: str | None = None,
-    allowed: bool | None = None,
-    limit: int | None = None,
-) -> list[dict]:
-    """The log, oldest first; ``role`` and ``action`` match substrings of the entry's."""
-    with _lock:
-        found = [
-            dict(e)
-            for e in _entries
-            if (role is None or role in e["role"] or role in e["principal"])
-            and (action is None or action in e["action"])
-            and (allowed is None or e["allowed"] == allowed)
+@dataclass(slots=True)
+class Raw:
+    """One call as recorded on the hot path; :meth:`CallLog.query` turns it into a record."""
+
+    time: float
+    service: str
+    region: str
+    method: str
+    path: str
+    query_keys: tuple[str, ...]
+    amz_headers: tuple[str, ...]
+    action: str | None
+    access_key: str | None
+    status: int
+    ms: float
+    source: str
+    names: tuple[tuple[str, str], ...]
+    iam: tuple[tuple[str, str, bool, str], ...] = ()  # (action, resource, allowed, note)
+    principal: str | None = None  # set when known without a key (the sandbox's own notes)
+
+
+def result_of(status: int) -> str:
+    if status < 400:
+        return "ok"
+    return "denied" if status == 403 else "error"
+
+
+class CallLog:
+    """The newest ``size`` calls, with a summary of the ones that no longer fit."""
+
+    def __init__(self, size: int = LOG_SIZE, *, account: str = "000000000000"):
+        self.size = size
+        self.account = account
+        self.enabled = True
+        self._calls: deque[Raw] = deque()
+        self._evicted: Counter[tuple[str, str, str, str]] = Counter()
+        self._lock = threading.Lock()
+        self._principals: dict[str, str] = {}
+        self._operations: dict[tuple, str] = {}
+        self.resolve_principal = None  # set by the router: (access key, token) -> ARN
+
+    # -- the hot path --------------------------------------------------------------------------
+    def record(
+        self, request: Request, scope: tuple, status: int, began: float, decisions: tuple = ()
+    ) -> None:
+        """Note one answered request (``scope``: access key, region, signing service) and the
+        permission ``decisions`` made for it (see :func:`take`)."""
+        environ = request.environ
+        path = environ.get("PATH_INFO", "")
+        if not self.enabled or path.startswith(_SKIP):
+            return
+        access_key, region, service = scope
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        raw = Raw(
+            time=time.time(),
+            service=service or "unsigned",
+            region=region or "",
+            method=environ.get("REQUEST_METHOD", ""),
+            path=path,
+            query_keys=tuple(sorted(request.args)) if environ.get("QUERY_STRING") else (),
+            amz_headers=() if target else callparts.amz_headers(environ),
+            action=target.rsplit(".", 1)[-1] if target else callparts.action_of(request),
+            access_key=access_key,
+            status=status,
+            ms=round((time.perf_counter() - began) * 1000, 3),
+            source=source_of(environ.get("HTTP_USER_AGENT", "")),
+            names=callparts.identifiers(request),
+            iam=decisions,
+        )
+        dropped = self._append(raw)
+        if access_key and access_key not in self._principals:
+            # now: the key may be deleted before the log is read (a session needs its token)
+            token = request.headers.get("X-Amz-Security-Token") or request.args.get(
+                "X-Amz-Security-Token", ""
+            )
+            self._principal(access_key, token)
+        self._fold(dropped)
+
+    def note(
+        self, service: str, operation: str, principal: str, resource: str, allowed: bool, why=""
+    ) -> None:
+        """Note what the sandbox itself did on a caller's behalf (a worker assuming its role)."""
+        raw = Raw(
+            time=time.time(),
+            service=service,
+            region="",
+            method="",
+            path="",
+            query_keys=(),
+            amz_headers=(),
+            action=operation,
+            access_key=None,
+            status=200 if allowed else 403,
+            ms=0.0,
+            source="sandbox",
+            names=(("__arn__", resource),) if resource.startswith("arn:") else (),
+            iam=((f"{service}:{operation}", resource, allowed, why),),
+            principal=principal,
+        )
+        self._fold(self._append(raw))
+
+    def _append(self, raw: Raw) -> list[Raw]:
+        with self._lock:
+            self._calls.append(raw)
+            overflow = len(self._calls) - self.size
+            return [self._calls.popleft() for _ in range(max(overflow, 0))]
+
+    def _fold(self, dropped: list[Raw]) -> None:
+        for old in dropped:
+            record = self._resolve(old)
+            key = (record["service"], record["operation"], record["principal"], record["result"])
+            self._evicted[key] += 1
+
+    # -- reading -------------------------------------------------------------------------------
+    def query(
+        self,
+        *,
+        service: str | None = None,
+        operation: str | None = None,
+        principal: str | None = None,
+        source: str | None = None,
+        result: str | None = None,
+        since: float | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
+        """Records oldest first; ``principal`` matches a substring of the principal's ARN."""
+        with self._lock:
+            calls = list(self._calls)
+        picked = []
+        for raw in calls:
+            if (service and raw.service != service) or (since and raw.time < since):
+                continue
+            record = self._resolve(raw)
+            if (
+                (operation and record["operation"] != operation)
+                or (principal and principal not in record["principal"])
+                or (source and record["source"] != source)
+                or (result and record["result"] != result)
+            ):
+                continue
+            picked.append(record)
+        return picked[-limit:] if limit else picked
+
+    def summary(self) -> dict:
+        """How many calls are kept, and the counts of the ones folded away."""
+        with self._lock:
+            kept = len(self._calls)
+        folded = [
+            {"service": s, "operation": o, "principal": p, "result": r, "count": n}
+            for (s, o, p, r), n in sorted(self._evicted.items())
         ]
-    return found[-limit:] if limit else found
+        return {
+            "kept": kept,
+            "size": self.size,
+            "folded": sum(self._evicted.values()),
+            "older": folded,
+        }
 
+    def decisions(
+        self,
+        *,
+        role: str | None = None,
+        action: str | None = None,
+        allowed: bool | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
+        """The permission decisions, one per row, oldest first: who (``principal``, ``role``)
+        was or was not ``allowed`` which IAM ``action`` on which ``resource``, during which
+        call; ``role`` and ``action`` match substrings."""
+        rows = []
+        for record in self.query():
+            for item in record["iam"]:
+                row = {
+                    "time": record["time"],
+                    "principal": record["principal"],
+                    "role": record["role"],
+                    **item,
+                    "service": record["service"],
+                    "operation": record["operation"],
+                }
+                if (
+                    (role and role not in row["role"] and role not in row["principal"])
+                    or (action and action not in row["action"])
+                    or (allowed is not None and row["allowed"] != allowed)
+                ):
+                    continue
+                rows.append(row)
+        return rows[-limit:] if limit else rows
 
-def clear() -> None:
-    with _lock:
-        _entries.clear()
+    def _resolve(self, raw: Raw) -> dict:
+        key = (raw.service, raw.method, raw.path, raw.query_keys, raw.action)
+        operation = self._operations.get(key)
+        if operation is None:
+            operation = raw.action or callparts.operation(
+                raw.service, raw.method, raw.path, raw.query_keys
+            )
+            self._operations[key] = operation
+        principal = raw.principal or self._principal(raw.access_key)
+        return {
+            "time": raw.time,
+            "service": raw.service,
+            "operation": operation,
+            "principal": principal,
+            "role": role_of(principal),
+            "access_key": raw.access_key or "",
+            "resource": callparts.resource(raw, self.account),
+            "status": raw.status,
+            "result": result_of(raw.status),
+            "source": raw.source,
+            "region": raw.region,
+            "ms": raw.ms,
+            "iam": [
+                {"action": a, "resource": r, "allowed": ok, **({"note": why} if why else {})}
+                for a, r, ok, why in raw.iam
+            ],
+        }
 
+    def _principal(self, access_key: str | None, token: str = "") -> str:
+        if not access_key:
+            return "anonymous"
+        known = self._principals.get(access_key)
+        if known is None:
+            resolve = self.resolve_principal
+            known = resolve(access_key, token) if resolve else f"arn:aws:iam::{self.account}:root"
+            self._principals[access_key] = known
+        return known
 
-def install() -> None:
-    """Record every decision moto's access control makes (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    from moto.iam.access_control import IAMRequestBase
+    # -- state ---------------------------------------------------------------------------------
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+            self._evicted.clear()
 
-    original = IAMRequestBase.check_action_permitted
+    def save(self, path: Path) -> None:
+        """Write the log (resolved records and the summary) to ``path`` as JSON."""
+        data = {"calls": self.query(), "summary": self.summary()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
 
-    def checked(self, resource: str) -> None:
-        principal = getattr(getattr(self, "_access_key", None), "arn", "unknown")
+    def load(self, path: Path) -> None:
+        """Restore a log :meth:`save` wrote (unreadable files are ignored: it is a log)."""
         try:
-            original(self, resource)
-        except Exception:
-            record(principal, self._action, resource, False)
-            raise
-        record(principal, self._action, resource, True)
-
-    IAMRequestBase.check_action_permitted = checked
-    _installed = True
-
-
-# -- workers act as their role ---------------------------------------------------------------
-UNTRUSTED = "crosstrain-role-not-assumable"
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return
+        for record in data.get("calls", []):
+            self._calls.append(_raw_from_record(record))
+        for item in data.get("summary", {}).get("older", []):
+            key = (item["service"], item["operation"], item["principal"], item["result"])
+            self._evicted[key] += item["count"]
 
 
-def trusts(document, service: str) -> bool:
-    """Whether a role's trust policy lets ``service`` (e.g. ``lambda.amazonaws.com``) assume it."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return False
-    statements = (document or {}).get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        actions = statement.get("Action", [])
-        actions = actions if isinstance(actions, list) else [actions]
-        services = (statement.get("Principal") or {}).get("Service", [])
-        services = services if isinstance(services, list) else [services]
-        if (
-            statement.get("Effect") == "Allow"
-            and any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions)
-            and service in services
-        ):
-            return True
-    return False
-
-
-def role_env(router: Router, role_arn: str | None, service: str, session: str) -> dict[str, str]:
-    """Under ``--enforce-iam``, credentials of ``role_arn`` assumed by ``service`` for a worker
-    (an empty dict otherwise: the worker keeps the admin key). A role that does not exist or
-    does not trust ``service`` gets credentials every call refuses, never the admin's."""
-    from crosstrain.sandbox.core import iam
-
-    if not iam.enabled():
-        return {}
-    refused = {
-        "AWS_ACCESS_KEY_ID": UNTRUSTED,
-        "AWS_SECRET_ACCESS_KEY": UNTRUSTED,
-        "AWS_SESSION_TOKEN": UNTRUSTED,
-    }
-    parts = (role_arn or "").split(":")
-    if len(parts) < 6 or "/" not in parts[5]:
-        record(service, "sts:AssumeRole", role_arn or "(none)", False, "no role ARN")
-        return refused
-    from moto.iam.models import iam_backends
-    from moto.sts.models import sts_backends
-
-    account, name = parts[4], parts[5].rsplit("/", 1)[1]
-    with router.moto_lock:
-        role = next(
-            (r for r in iam_backends[account]["aws"].roles.values() if r.name == name), None
-        )
-        if role is None or not trusts(role.assume_role_policy_document, service):
-            why = "no such role" if role is None else f"its trust policy does not allow {service}"
-            record(service, "sts:AssumeRole", role_arn, False, why)
-            return refused
-        assumed = sts_backends[account]["aws"].assume_role(
-            region_name=router.region,
-            role_session_name=session[:64],
-            role_arn=role_arn,
-            policy="",
-            duration=43200,
-            external_id="",
-        )
-    record(service, "sts:AssumeRole", role_arn, True)
-    return {
-        "AWS_ACCESS_KEY_ID": assumed.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": assumed.secret_access_key,
-        "AWS_SESSION_TOKEN": assumed.session_token,
-    }
+def _raw_from_record(record: dict) -> Raw:
+    resource = record.get("resource", "")
+    return Raw(
+        time=record["time"],
+        service=record["service"],
+        region=record.get("region", ""),
+        method="",
+        path="",
+        query_keys=(),
+        amz_headers=(),
+        action=record["operation"],
+        access_key=record.get("access_key") or None,
+        status=record["status"],
+        ms=record.get("ms", 0.0),
+        source=record.get("source", "other"),
+        names=(("__arn__", resource),) if resource else (),
+        iam=tuple(
+            (d["action"], d["resource"], d["allowed"], d.get("note", ""))
+            for d in record.get("iam", [])
+        ),
+        principal=record.get("principal"),
+    )

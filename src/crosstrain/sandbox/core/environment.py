@@ -14,7 +14,7 @@ def worker_env(
 ) -> dict[str, str]:
     """The endpoint, the admin key, LocalStack's variables and the local CA for HTTPS; under
     ``--enforce-iam`` a worker given its ``role_arn`` (assumed by ``service``) calls with the
-    role's credentials instead of the admin key (:func:`calllog.role_env`)."""
+    role's credentials instead of the admin key (:func:`roles.role_env`)."""
     host, _, port = router.endpoint_url.split("://", 1)[1].rpartition(":")
     env = {
         "AWS_ENDPOINT_URL": router.endpoint_url,
@@ -26,7 +26,7 @@ def worker_env(
     if router.settings.get("ca_bundle"):
         env["AWS_CA_BUNDLE"] = router.settings["ca_bundle"]
     if service:
-        from crosstrain.sandbox.core.calllog import role_env
+        from crosstrain.sandbox.core.roles import role_env
 
         env.update(role_env(router, role_arn, service, session))
     return env

@@ -141,11 +141,20 @@ class Sandbox:
         return self._internal(f"/_crosstrain/events?{query}")["deliveries"]
 
     def calls(self, **filters) -> list[dict]:
-        """The call log under ``--enforce-iam``, oldest first: who (``principal``, ``role``)
-        called which ``action`` on which ``resource`` and whether it was ``allowed``; filter
-        by ``role``, ``action`` (substrings), ``allowed`` or ``limit``."""
+        """The call log, oldest first; filter by ``service``, ``operation``, ``principal`` (a
+        substring of its ARN), ``source`` (sdk, cli, cdk, check, sandbox), ``result`` (ok,
+        denied, error), ``since`` (epoch seconds) or ``limit``."""
         query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
         return self._internal(f"/_crosstrain/calls?{query}")["calls"]
+
+    def decisions(self, **filters) -> list[dict]:
+        """The permission decisions under ``--enforce-iam``, one per row, oldest first: who
+        (``principal``, ``role``) was or was not ``allowed`` which IAM ``action`` on which
+        ``resource``; filter by ``role``, ``action`` (substrings), ``allowed`` or ``limit``."""
+        if isinstance(filters.get("allowed"), bool):
+            filters["allowed"] = str(filters["allowed"]).lower()
+        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
+        return self._internal(f"/_crosstrain/decisions?{query}")["calls"]
 
     def alive(self) -> bool:
         try:

@@ -43,9 +43,9 @@ def enable() -> None:
 
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     ActionAuthenticatorMixin._authenticate_and_authorize_action = enforce
-    from crosstrain.sandbox.core import calllog
+    from crosstrain.sandbox.core import roles
 
-    calllog.install()
+    roles.install()
     _enabled = True
 
 
@@ -95,3 +95,21 @@ def check(request, action: str, resource: str, admin_key: str, lock):
         body = {"__type": code, "Message": message, "message": message}
         return json_response(body, exc.code or 403, headers={"x-amzn-ErrorType": code})
     return None
+
+
+def principal_arn(access_key: str, token: str, admin_key: str, lock) -> str:
+    """The ARN behind ``access_key`` (with its session ``token``, if any): an IAM user, an
+    assumed role's session, or the account's root (the admin key, and any key moto does not
+    know, act as the account itself)."""
+    from moto.iam.access_control import CreateAccessKeyFailure, create_access_key
+    from moto.iam.models import get_account_id_from
+
+    account = get_account_id_from(access_key)
+    if access_key != admin_key:
+        headers = {"X-Amz-Security-Token": token} if token else {}
+        try:
+            with lock:
+                return create_access_key(account, "aws", access_key, headers).arn
+        except CreateAccessKeyFailure:
+            pass
+    return f"arn:aws:iam::{account}:root"

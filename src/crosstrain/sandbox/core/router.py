@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -27,7 +26,7 @@ from urllib.parse import parse_qs
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from crosstrain.sandbox.core import errors, hosts, protocols
+from crosstrain.sandbox.core import calllog, errors, hosts, protocols, roles
 
 if TYPE_CHECKING:
     from crosstrain.sandbox.core.state import StateStore
@@ -164,6 +163,10 @@ class Router:
         from crosstrain.sandbox.core.admin import internal_routes
 
         self._internal: dict[tuple[str, str], Handler] = internal_routes(self)
+        self.calls = calllog.CallLog(account=self.settings.get("account", "000000000000"))
+        self.calls.resolve_principal = self._principal
+        if state_dir is not None and state is not None:
+            self.calls.load(Path(state_dir) / calllog.FILE)
 
     # -- wiring --------------------------------------------------------------------------------
     def add_runtime(self, runtime_cls: type[Runtime]) -> Runtime:
@@ -184,13 +187,30 @@ class Router:
         """A boto3 client bound to this sandbox (for runtimes that call other services)."""
         from crosstrain.sandbox.core.clients import make_client
 
+        kwargs.setdefault("user_agent_extra", "crosstrain-sandbox")  # the call log's "sandbox"
         return make_client(service, self.endpoint_url, region=self.region, **kwargs)
 
     # -- WSGI ----------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response):
         hosts.s3_path_style(environ)
-        request = Request(environ)
-        _, _, service = signing_scope(request)
+        request, began, answered = Request(environ), time.perf_counter(), []
+        scope = signing_scope(request)
+
+        def answer(status, headers, exc_info=None):
+            answered.append(status)
+            return start_response(status, headers, exc_info)
+
+        roles.begin()  # collect the permission decisions made while serving it
+        result = self._serve(request, scope[2], environ, answer)
+        decisions = roles.take()
+        if answered:  # the call log (see calllog.py): after the answer, never in its way
+            try:
+                self.calls.record(request, scope, int(answered[0][:3]), began, decisions)
+            except Exception:  # noqa: BLE001 - a log entry is never worth a failed call
+                log.exception("call log failed on %s %s", request.method, request.path)
+        return result
+
+    def _serve(self, request: Request, service: str | None, environ: dict, start_response):
         if protocols.bridged(service) and protocols.to_json(request, service):
             # A rest-json call of a service served in json: authorize it as the client signed
             # it, then serve the json form and answer in rest-json.
@@ -258,6 +278,11 @@ class Router:
         from crosstrain.sandbox.core import iam
 
         return iam.check(request, action, resource, self.admin_access_key, self.moto_lock)
+
+    def _principal(self, access_key: str, token: str) -> str:
+        from crosstrain.sandbox.core import iam
+
+        return iam.principal_arn(access_key, token, self.admin_access_key, self.moto_lock)
 
     def _call_moto(self, request: Request, environ: dict, start_response):
         from crosstrain.sandbox.core import iam
@@ -337,34 +362,6 @@ class Router:
         return errors.aws_error(service, "NotImplemented", message, 501)
 
     # -- internal routes -----------------------------------------------------------------------
-    def health(self) -> dict:
-        state: dict[str, Any] = {"persistent": self.state is not None}
-        if self.state is not None:
-            state.update(
-                dir=str(self.state_dir),
-                generation=self.state.generation,
-                pending=self.state.pending(),
-                not_persisted=dict(self.state.errors),
-            )
-        from crosstrain import __version__
-        from crosstrain.sandbox.core.admin import instance_id
-
-        return {
-            "service": "crosstrain-sandbox",
-            "status": "running",
-            "version": __version__,
-            "pid": os.getpid(),
-            "endpoint": self.endpoint_url,
-            "region": self.region,
-            "instance": instance_id(self.token) if self.token else None,
-            "uptime_seconds": round(time.time() - self.started, 3),
-            "settings": self.settings,
-            "state": state,
-            "services_used": sorted(self.services_used),
-            "notices": self.notices,
-            "runtimes": {rt.name: rt.health() for rt in self.runtimes},
-        }
-
     def reset(self) -> float:
         """Clear every service, runtime and snapshot; return the seconds it took."""
         from moto.moto_api._internal.models import moto_api_backend
@@ -375,6 +372,7 @@ class Router:
             if self.state is not None:
                 self.state.clear()
             self.services_used.clear()
+        self.calls.clear()
         for runtime in self.runtimes:
             runtime.reset()
         return time.perf_counter() - began
@@ -386,4 +384,10 @@ class Router:
             except Exception:  # noqa: BLE001
                 log.exception("runtime %s failed to close", runtime.name)
         if self.state is not None:
+            self.save_calls()
             self.state.close()
+
+    def save_calls(self) -> None:
+        """Persist the call log beside the state (learner mode)."""
+        if self.state is not None and self.state_dir is not None:
+            self.calls.save(Path(self.state_dir) / calllog.FILE)

@@ -29,7 +29,6 @@ from crosstrain.sandbox.services.iam import simulate
 
 _MANAGED = re.compile(rb"iam::aws:policy((?:/[\w+=,.@-]+)*)/([\w+=,.@-]+)")
 _MARK = b"iam::aws:policy/"
-CALLS = "/_crosstrain/calls"
 _lock = threading.Lock()
 
 
@@ -135,31 +134,11 @@ class IamRuntime(Runtime):
         self.loaded: set[tuple[str, str]] = set()
 
     def route(self, request: Request) -> Handler | None:
-        if request.path == CALLS and request.method == "GET":
-            return self._calls
         if request.method != "POST" or signing_scope(request)[2] not in (None, "iam"):
             return None
         if aws_action(request) in ("SimulatePrincipalPolicy", "SimulateCustomPolicy"):
             return self._simulate
         return None
-
-    def permission(self, request: Request) -> tuple[str, str] | None:
-        return None if request.path == CALLS else super().permission(request)
-
-    def _calls(self, request: Request) -> Response:
-        """The call log (:mod:`crosstrain.sandbox.core.calllog`), filtered by the query."""
-        from crosstrain.sandbox.core import calllog
-        from crosstrain.sandbox.core.router import json_response
-
-        allowed = request.args.get("allowed")
-        limit = request.args.get("limit", "")
-        found = calllog.entries(
-            role=request.args.get("role") or None,
-            action=request.args.get("action") or None,
-            allowed=None if allowed in (None, "") else allowed.lower() in ("1", "true", "yes"),
-            limit=int(limit) if limit.isdigit() else None,
-        )
-        return json_response({"enforce_iam": iam.enabled(), "calls": found})
 
     def _simulate(self, request: Request) -> Response:
         """Answer a policy simulation in IAM's query protocol (XML)."""
@@ -230,10 +209,7 @@ class IamRuntime(Runtime):
                 self.loaded |= {(account, n) for n in wanted}
 
     def reset(self) -> None:
-        from crosstrain.sandbox.core import calllog
-
         self.loaded.clear()
-        calllog.clear()
 
     def health(self) -> dict:
         return {"managed_policies_loaded": len(self.loaded)}
