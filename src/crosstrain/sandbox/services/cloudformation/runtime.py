@@ -34,6 +34,7 @@ from crosstrain.sandbox.services.cloudformation import serverless
 from crosstrain.sandbox.services.cloudformation.changesets import (
     finish_change_set,
     patch_models,
+    patch_responses,
 )
 from crosstrain.sandbox.services.cloudformation.resources import (
     CROSSTRAIN_TYPES,
@@ -287,6 +288,7 @@ def _patch_moto() -> None:
         return child
 
     patch_models()
+    patch_responses()
     parsing.resource_class_from_type = resource_class_from_type
     backend_cls.create_stack = create_stack
     stack_cls.update = update
