@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from crosstrain.sandbox.core.tls import tls_only
+
 if TYPE_CHECKING:
     from crosstrain.sandbox.core.router import Router
 
 
 def worker_env(router: Router) -> dict[str, str]:
-    """The endpoint, the admin key, LocalStack's variables and the local CA for HTTPS."""
-    host, _, port = router.endpoint_url.split("://", 1)[1].rpartition(":")
+    """The endpoint, the admin key, LocalStack's variables and the local CA for HTTPS (the
+    endpoint is ``https://`` when only TLS counts as secure transport, see :func:`tls_only`)."""
+    scheme, _, address = router.endpoint_url.partition("://")
+    host, _, port = address.rpartition(":")
+    if tls_only() and router.settings.get("ca_bundle"):
+        scheme = "https"
     env = {
-        "AWS_ENDPOINT_URL": router.endpoint_url,
+        "AWS_ENDPOINT_URL": f"{scheme}://{address}",
         "AWS_ACCESS_KEY_ID": router.admin_access_key,
         "AWS_SECRET_ACCESS_KEY": router.admin_access_key,
         "LOCALSTACK_HOSTNAME": host,

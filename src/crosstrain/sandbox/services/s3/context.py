@@ -15,7 +15,6 @@ endpoints every AWS SDK uses, so code that works on AWS (a CDK bootstrap bucket,
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +22,8 @@ from urllib.parse import unquote
 
 from werkzeug.wrappers import Request
 
-SECURE_TRANSPORT_ENV = "CROSSTRAIN_SECURE_TRANSPORT"
+from crosstrain.sandbox.core.tls import tls_only
+
 SUPPLIED = frozenset(
     {
         "aws:securetransport",
@@ -96,10 +96,6 @@ _S3_HOST = re.compile(
 def known_key(key: str) -> bool:
     lowered = key.lower()
     return lowered in SUPPLIED or lowered in ABSENT_HERE or lowered.startswith(_TAG_KEYS)
-
-
-def tls_only() -> bool:
-    return os.environ.get(SECURE_TRANSPORT_ENV, "").strip().lower() == "tls-only"
 
 
 @dataclass
