@@ -49,9 +49,10 @@ LEDGER: tuple[Entry, ...] = (
         "them (ListPolicies --scope AWS lists those loaded). Enforcement only with --enforce-iam "
         "(the admin key `test` always passes); without it Lambda accepts role ARNs that do not "
         "exist, as LocalStack does. SimulatePrincipalPolicy and SimulateCustomPolicy answer "
-        "allowed / explicitDeny / implicitDeny with matched statements, using moto's statement "
-        "evaluation (Action/NotAction, Resource/NotResource wildcards, StringEquals conditions "
-        "only; other condition operators count as met; SCPs and session policies are ignored).",
+        "allowed / explicitDeny / implicitDeny with matched statements. Enforcement, the "
+        "simulator and bucket policies share one evaluator (Action/NotAction, Resource/"
+        "NotResource wildcards and policy variables, every IAM condition operator; identity "
+        "policies see the request's global aws:* keys). SCPs and session policies are ignored.",
     ),
     Entry("sts", "moto", "GetCallerIdentity, AssumeRole across account ids."),
     Entry(
