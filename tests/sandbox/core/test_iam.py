@@ -159,3 +159,41 @@ def test_a_conditional_deny_applies_when_its_condition_holds(enforcing):
     with pytest.raises(ClientError) as err:
         s3.create_bucket(Bucket="denied-by-condition")
     assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+@pytest.fixture
+def local_names(monkeypatch):
+    """Resolve LocalStack's names here as public DNS would (this machine is offline)."""
+    import socket
+
+    from crosstrain.sandbox.core import hosts
+
+    monkeypatch.setattr(socket, "getaddrinfo", socket.getaddrinfo)
+    monkeypatch.setattr(hosts, "_patched", False)
+    hosts.resolve_locally()
+
+
+@pytest.mark.parametrize("style", ["virtual", "path"])
+def test_localstack_s3_host_names_are_signed_and_checked(enforcing, local_names, style):
+    """``BUCKET.s3.localhost.localstack.cloud``: the signature is checked against what the
+    client signed (the sandbox serves it path-style), then the user's policy decides."""
+    enforcing.reset()
+    enforcing.client("s3").create_bucket(Bucket="vhost")
+    keys = conditional_user(
+        enforcing,
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "*"},
+        name=f"vhost-{style}",
+    )
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=f"http://s3.localhost.localstack.cloud:{enforcing.port}",
+        region_name="us-east-1",
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": style}),
+    )
+    s3.put_object(Bucket="vhost", Key="a/b.txt", Body=b"hello")
+    assert s3.get_object(Bucket="vhost", Key="a/b.txt")["Body"].read() == b"hello"
+    with pytest.raises(ClientError) as err:
+        s3.delete_object(Bucket="vhost", Key="a/b.txt")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"

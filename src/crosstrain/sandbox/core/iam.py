@@ -43,6 +43,22 @@ def _context(access_key) -> dict:
     return global_context(request, who, signing_scope(request)[1], secure)
 
 
+def _signed_as(check_signature):
+    """moto's ``check_signature``, on the request as the client signed it when the sandbox
+    rewrote it (LocalStack S3 host names are served path-style on ``localhost``)."""
+    from crosstrain.sandbox.core.hosts import SIGNED_AS
+
+    def checked(self) -> None:
+        request = getattr(_local, "request", None)
+        sent = request.environ.get(SIGNED_AS) if request is not None else None
+        if sent:
+            self._method, self._path = sent["method"], sent["path"]
+            self._headers = sent["headers"]
+        return check_signature(self)
+
+    return checked
+
+
 def _check_action_permitted(self, resource: str) -> None:
     """moto's ``IAMRequestBase.check_action_permitted`` with crosstrain's evaluation
     (:mod:`.policy`): every condition operator is evaluated against the request's keys, and a
@@ -87,6 +103,7 @@ def enable() -> None:
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     ActionAuthenticatorMixin._authenticate_and_authorize_action = enforce
     IAMRequestBase.check_action_permitted = _check_action_permitted
+    IAMRequestBase.check_signature = _signed_as(IAMRequestBase.check_signature)
     _enabled = True
 
 
