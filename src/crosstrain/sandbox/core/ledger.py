@@ -184,15 +184,16 @@ LEDGER: tuple[Entry, ...] = (
         "cloudformation",
         "moto",
         "About 100 resource types (moto's) plus Glue::Database, Glue::Table, S3::BucketPolicy, "
-        "Lambda::Url, ApiGateway::Stage and CDK::Metadata (crosstrain's), created "
+        "Lambda::Url, ApiGateway::Stage, ApiGatewayV2::Api/Stage (HTTP APIs) and CDK::Metadata "
+        "(crosstrain's), created "
         "synchronously; a RestApi Body (OpenAPI/Swagger) is imported. A stack with any "
         "other type fails (ROLLBACK_COMPLETE, or UPDATE_ROLLBACK_COMPLETE for an update) with a "
         "reason naming the type; `crosstrain sandbox services --cloudformation-types` lists "
         "both kinds. TemplateURL is read from the sandbox's S3, in any S3 URL style. Change "
-        "sets give the stack its outputs and per-resource events (Parameters keep the values "
-        "the stack was created with). SAM templates "
+        "sets give the stack its outputs, parameters and per-resource events; one that changes "
+        "nothing ends FAILED. SAM templates "
         "(AWS::Serverless-2016-10-31) are expanded by aws-sam-translator; the stack keeps the "
-        "expanded template and HttpApi events (ApiGatewayV2) fail. The AWS CDK (cdk and "
+        "expanded template; Api and HttpApi events answer. The AWS CDK (cdk and "
         "cdklocal) bootstraps, deploys and destroys; bootstrap roles are not assumed.",
     ),
     Entry("ecr", "stub", "API only; there is no registry to push images to."),

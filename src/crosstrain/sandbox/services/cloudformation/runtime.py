@@ -30,7 +30,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from crosstrain.sandbox.core.router import Runtime, signing_scope
-from crosstrain.sandbox.services.cloudformation import serverless
+from crosstrain.sandbox.services.cloudformation import (  # httpapi: its models register
+    httpapi,  # noqa: F401
+    serverless,
+)
 from crosstrain.sandbox.services.cloudformation.changesets import (
     finish_change_set,
     patch_models,
