@@ -504,3 +504,13 @@ def test_endpoint_answers_again_after_a_restart(tmp_path, classifier):
 
     assert json.loads(answer["Body"].read()) == classifier.predict(X[:3]).tolist()
     assert status["EndpointStatus"] == "InService"
+
+
+def test_a_model_builder_pickled_model_fails_naming_the_fix(sandbox, sm):
+    """``ModelBuilder(model=<object>)`` ships ``code/serve.pkl`` for the SDK's own model server
+    (the SDK inside the container); the sandbox says so instead of failing on an import."""
+    files = {"code/serve.pkl": b"\x80\x05N.", "code/inference.py": "import sagemaker.serve\n"}
+    described = deploy(sm, "builder", upload_model(sandbox, "b/model.tar.gz", files))
+    assert described["EndpointStatus"] == "Failed"
+    assert "ModelBuilder(model=...)" in described["FailureReason"]
+    assert "s3_model_data_url" in described["FailureReason"]
