@@ -61,3 +61,32 @@ def test_workers_call_the_sandbox_over_https_when_tls_only():
         assert payload.startswith("https://")
     finally:
         strict.stop()
+
+
+LOCALSTACK_STYLE = """
+import os
+import boto3
+
+def handler(event, context):
+    url = f"https://localhost.localstack.cloud:{os.environ['EDGE_PORT']}"
+    names = [b["Name"] for b in boto3.client("s3", endpoint_url=url).list_buckets()["Buckets"]]
+    return {"names": names, "ca": bool(os.environ.get("AWS_CA_BUNDLE"))}
+"""
+
+
+def test_lambda_code_reaches_localstack_names_over_tls(sandbox):
+    """Tutorial code builds ``https://localhost.localstack.cloud:4566`` itself: inside a worker
+    the name resolves to the sandbox and the local CA is trusted."""
+    sandbox.client("s3").create_bucket(Bucket="seen-from-lambda")
+    lam = sandbox.client("lambda")
+    lam.create_function(
+        FunctionName="tutorial",
+        Runtime="python3.12",
+        Role=lambda_role(sandbox, "tutorial-role"),
+        Handler="app.handler",
+        Code={"ZipFile": _zip(LOCALSTACK_STYLE)},
+    )
+    response = lam.invoke(FunctionName="tutorial", Payload=b"{}")
+    payload = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, payload
+    assert payload == {"names": ["seen-from-lambda"], "ca": True}
