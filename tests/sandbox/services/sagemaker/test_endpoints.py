@@ -514,3 +514,60 @@ def test_a_model_builder_pickled_model_fails_naming_the_fix(sandbox, sm):
     assert described["EndpointStatus"] == "Failed"
     assert "ModelBuilder(model=...)" in described["FailureReason"]
     assert "s3_model_data_url" in described["FailureReason"]
+
+
+STATE_DICT_INFERENCE = """
+import json, os
+import torch
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+def model_fn(model_dir):
+    net = Net()
+    net.load_state_dict(torch.load(os.path.join(model_dir, "model.pth"), weights_only=True))
+    return net.eval()
+
+
+def input_fn(body, content_type):
+    return torch.tensor(json.loads(body), dtype=torch.float32)
+
+
+def predict_fn(data, model):
+    with torch.no_grad():
+        return model(data)
+
+
+def output_fn(prediction, accept):
+    return int(prediction.argmax(dim=1)[0])  # a plain int: the serving stack JSON-encodes it
+"""
+
+
+def test_a_pytorch_state_dict_model_whose_output_fn_returns_an_int(sandbox, sm, runtime):
+    """A LocalStack-style PyTorch sample: state dict + model_fn, output_fn returning an int."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(3, 2)
+    buffer = io.BytesIO()
+    torch.save({f"layer.{k}": v for k, v in layer.state_dict().items()}, buffer)
+    files = {"model.pth": buffer.getvalue(), "code/inference.py": STATE_DICT_INFERENCE}
+    assert (
+        deploy(sm, "pth", upload_model(sandbox, "pth/model.tar.gz", files))["EndpointStatus"]
+        == "InService"
+    )
+
+    answer = runtime.invoke_endpoint(
+        EndpointName="pth", ContentType="application/json", Body=json.dumps(X[:1].tolist())
+    )
+
+    with torch.no_grad():
+        expected = int(layer(torch.tensor(X[:1], dtype=torch.float32)).argmax(dim=1)[0])
+    assert answer["ContentType"] == "application/json"
+    assert json.loads(answer["Body"].read()) == expected
