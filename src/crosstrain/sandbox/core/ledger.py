@@ -135,7 +135,8 @@ LEDGER: tuple[Entry, ...] = (
         "sagemaker",
         "real",
         "Endpoints serve model.tar.gz from sandbox S3 with the inference-toolkit handlers "
-        "(code/inference.py, or scikit-learn / TorchScript defaults) in local worker processes "
+        "(code/inference.py, or scikit-learn / TorchScript / XGBoost defaults) in local worker "
+        "processes "
         "on the sandbox's Python: no containers, Image and instance types are ignored, "
         "requirements.txt is not installed, each variant runs min(instance count, 2) workers. "
         "Variants, weights, UpdateEndpoint (blue/green), ModelError, logs and metrics work; "

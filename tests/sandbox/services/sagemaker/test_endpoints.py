@@ -571,3 +571,22 @@ def test_a_pytorch_state_dict_model_whose_output_fn_returns_an_int(sandbox, sm, 
         expected = int(layer(torch.tensor(X[:1], dtype=torch.float32)).argmax(dim=1)[0])
     assert answer["ContentType"] == "application/json"
     assert json.loads(answer["Body"].read()) == expected
+
+
+@pytest.mark.parametrize("name", ["xgboost-model", "model.json"])
+def test_an_xgboost_model_uses_the_xgboost_default_handler(sandbox, sm, runtime, tmp_path, name):
+    xgboost = pytest.importorskip("xgboost")
+    labels = (X[:, 0] > X[:, 0].mean()).astype(float)
+    booster = xgboost.train(
+        {"objective": "binary:logistic", "max_depth": 2}, xgboost.DMatrix(X, label=labels), 5
+    )
+    saved = tmp_path / "model.json"
+    booster.save_model(str(saved))
+    url = upload_model(sandbox, f"xgb/{name}/model.tar.gz", {name: saved.read_bytes()})
+    endpoint = name.replace(".", "-")
+    assert deploy(sm, endpoint, url)["EndpointStatus"] == "InService"
+
+    answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=csv(X[:4]))
+
+    expected = booster.predict(xgboost.DMatrix(X[:4]))
+    assert np.allclose(json.loads(answer["Body"].read()), expected, atol=1e-6)
