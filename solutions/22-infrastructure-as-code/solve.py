@@ -169,6 +169,13 @@ def log_predictions(ctx):
 @solve("change-set")
 def change_set(ctx):
     cfn = ctx.client("cloudformation")
+    stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
+    memory = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+    if memory.get("MemorySize") == "1024" and any(
+        c["ExecutionStatus"] == "EXECUTE_COMPLETE"
+        for c in cfn.list_change_sets(StackName=STACK)["Summaries"]
+    ):
+        return  # done already: a change set repeating the parameters would fail, as on AWS
     if CHANGE_SET in [
         c["ChangeSetName"] for c in cfn.list_change_sets(StackName=STACK)["Summaries"]
     ]:

@@ -97,3 +97,12 @@ def test_localstack_compatible_health(sandbox):
         health = json.loads(response.read())
     assert health["services"]["s3"] == "running"
     assert health["services"]["dynamodb"] == "available"
+
+
+def test_localstack_init_readiness(sandbox):
+    """``curl localhost:4566/_localstack/init/ready``: what start-up scripts wait on."""
+    with urllib.request.urlopen(f"{sandbox.endpoint_url}/_localstack/init") as response:
+        stages = json.loads(response.read())
+    assert stages["completed"]["READY"] is True and stages["scripts"] == []
+    with urllib.request.urlopen(f"{sandbox.endpoint_url}/_localstack/init/ready") as response:
+        assert json.loads(response.read()) == {"completed": True, "scripts": []}

@@ -98,3 +98,102 @@ def test_athena_calls_are_checked(enforcing):
     with pytest.raises(ClientError) as err:
         athena.list_query_executions()
     assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def conditional_user(sb, *statements, name: str = "conditional") -> dict:
+    iam = sb.client("iam")
+    iam.create_user(UserName=name)
+    policy = {"Version": "2012-10-17", "Statement": list(statements)}
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    return iam.create_access_key(UserName=name)["AccessKey"]
+
+
+def _list_buckets_if(operator: str, key: str, value) -> dict:
+    return {
+        "Effect": "Allow",
+        "Action": "s3:ListAllMyBuckets",
+        "Resource": "*",
+        "Condition": {operator: {key: value}},
+    }
+
+
+def test_identity_policy_conditions_are_evaluated(enforcing):
+    enforcing.reset()
+    far = conditional_user(
+        enforcing, _list_buckets_if("IpAddress", "aws:SourceIp", "10.0.0.0/8"), name="far"
+    )
+    with pytest.raises(ClientError) as err:
+        user_client(enforcing, "s3", far).list_buckets()
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    near = conditional_user(
+        enforcing, _list_buckets_if("IpAddress", "aws:SourceIp", "127.0.0.0/8"), name="near"
+    )
+    user_client(enforcing, "s3", near).list_buckets()
+
+
+def test_an_allow_whose_condition_fails_does_not_deny(enforcing):
+    """A statement whose condition is false does not apply (moto denied outright)."""
+    enforcing.reset()
+    keys = conditional_user(
+        enforcing,
+        _list_buckets_if("StringLike", "aws:username", "someone-else*"),
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+    )
+    user_client(enforcing, "s3", keys).list_buckets()
+
+
+def test_a_conditional_deny_applies_when_its_condition_holds(enforcing):
+    enforcing.reset()
+    keys = conditional_user(
+        enforcing,
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {
+            "Effect": "Deny",
+            "Action": "s3:CreateBucket",
+            "Resource": "*",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/cond*"}},
+        },
+    )
+    s3 = user_client(enforcing, "s3", keys)
+    s3.list_buckets()
+    with pytest.raises(ClientError) as err:
+        s3.create_bucket(Bucket="denied-by-condition")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+@pytest.fixture
+def local_names(monkeypatch):
+    """Resolve LocalStack's names here as public DNS would (this machine is offline)."""
+    import socket
+
+    from crosstrain.sandbox.core import hosts
+
+    monkeypatch.setattr(socket, "getaddrinfo", socket.getaddrinfo)
+    monkeypatch.setattr(hosts, "_patched", False)
+    hosts.resolve_locally()
+
+
+@pytest.mark.parametrize("style", ["virtual", "path"])
+def test_localstack_s3_host_names_are_signed_and_checked(enforcing, local_names, style):
+    """``BUCKET.s3.localhost.localstack.cloud``: the signature is checked against what the
+    client signed (the sandbox serves it path-style), then the user's policy decides."""
+    enforcing.reset()
+    enforcing.client("s3").create_bucket(Bucket="vhost")
+    keys = conditional_user(
+        enforcing,
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "*"},
+        name=f"vhost-{style}",
+    )
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=f"http://s3.localhost.localstack.cloud:{enforcing.port}",
+        region_name="us-east-1",
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": style}),
+    )
+    s3.put_object(Bucket="vhost", Key="a/b.txt", Body=b"hello")
+    assert s3.get_object(Bucket="vhost", Key="a/b.txt")["Body"].read() == b"hello"
+    with pytest.raises(ClientError) as err:
+        s3.delete_object(Bucket="vhost", Key="a/b.txt")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"

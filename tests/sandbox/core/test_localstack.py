@@ -83,3 +83,28 @@ def test_is_local_name():
     assert hosts.is_local_name("abc.execute-api.localhost.localstack.cloud")
     assert not hosts.is_local_name("localstack.cloud")
     assert not hosts.is_local_name("evil-localhost.localstack.cloud.example.com")
+
+
+STACK = {
+    "Resources": {"Jobs": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "jobs"}}},
+    "Outputs": {
+        "QueueArn": {"Value": {"Fn::GetAtt": ["Jobs", "Arn"]}},
+        "QueueUrl": {"Value": {"Ref": "Jobs"}},
+    },
+}
+
+
+def test_a_stack_deployed_over_tls_on_localstack_names(sandbox, local_names):
+    """A LocalStack sample's stack through ``https://localhost.localstack.cloud:4566``: ARNs in
+    account 000000000000, and the queue answers on the same TLS endpoint."""
+    https = f"https://localhost.localstack.cloud:{sandbox.port}"
+    cf = client("cloudformation", https, verify=sandbox.ca_bundle)
+    cf.create_stack(StackName="tls-stack", TemplateBody=json.dumps(STACK))
+    stack = cf.describe_stacks(StackName="tls-stack")["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert outputs["QueueArn"] == "arn:aws:sqs:us-east-1:000000000000:jobs"
+    sqs = client("sqs", https, verify=sandbox.ca_bundle)
+    sqs.send_message(QueueUrl=outputs["QueueUrl"], MessageBody="hello")
+    received = sqs.receive_message(QueueUrl=outputs["QueueUrl"])["Messages"]
+    assert [m["Body"] for m in received] == ["hello"]

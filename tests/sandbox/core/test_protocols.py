@@ -98,3 +98,23 @@ def test_the_ledger_names_the_protocols_served():
         "athena"
     )
     assert entries["s3"]["protocols"] == ["rest-xml"]
+
+
+def test_athena_operations_moto_serves_answer_through_boto3(sandbox):
+    """Work groups, data catalogs, named queries and prepared statements in the protocol of the
+    installed botocore (rest-json since 1.44.18)."""
+    athena = sandbox.client("athena")
+    athena.create_work_group(Name="team", Configuration={})
+    assert athena.get_work_group(WorkGroup="team")["WorkGroup"]["Name"] == "team"
+    athena.create_data_catalog(Name="lake", Type="GLUE", Parameters={"catalog-id": "000000000000"})
+    assert athena.get_data_catalog(Name="lake")["DataCatalog"]["Type"] == "GLUE"
+    names = [c["CatalogName"] for c in athena.list_data_catalogs()["DataCatalogsSummary"]]
+    assert "lake" in names
+    query = athena.create_named_query(Name="n", Database="default", QueryString="SELECT 1")
+    named = athena.get_named_query(NamedQueryId=query["NamedQueryId"])["NamedQuery"]
+    assert named["QueryString"] == "SELECT 1"
+    athena.create_prepared_statement(
+        StatementName="by_id", WorkGroup="team", QueryStatement="SELECT ?"
+    )
+    statement = athena.get_prepared_statement(StatementName="by_id", WorkGroup="team")
+    assert statement["PreparedStatement"]["QueryStatement"] == "SELECT ?"

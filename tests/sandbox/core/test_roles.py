@@ -89,7 +89,11 @@ def test_a_function_calls_as_its_role_and_the_log_says_what_it_did(enforcing):
 def test_a_role_that_does_not_trust_the_service_gets_nothing(enforcing):
     enforcing.reset()
     enforcing.client("s3").create_bucket(Bucket="data")
-    deploy(enforcing, "wrong-trust", "sagemaker.amazonaws.com")
+    deploy(enforcing, "wrong-trust", "lambda.amazonaws.com")  # CreateFunction checks trust
+    iam = enforcing.client("iam")  # ... so take it away afterwards, before the first invoke
+    iam.update_assume_role_policy(
+        RoleName="wrong-trust", PolicyDocument=trust("sagemaker.amazonaws.com")
+    )
     answer = invoke(enforcing, {"id": "c2.json"})
     assert "PutObject" in answer["errorMessage"], answer  # the function's first call failed
     assert "InvalidAccessKeyId" in answer["errorMessage"] or "invalid" in answer["errorMessage"]

@@ -1,5 +1,6 @@
 """The sandbox's own routes: ``/_crosstrain/*`` (health, reset, flush, shutdown) and LocalStack's
-``/_localstack/health``, so scripts that wait for LocalStack work unchanged."""
+``/_localstack/health`` and ``/_localstack/init[/STAGE]``, so scripts that wait for LocalStack
+work unchanged."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from crosstrain.sandbox.core.router import Handler, Router
 
 TOKEN_HEADER = "X-Crosstrain-Token"
+_INIT_STAGES = ("BOOT", "START", "READY", "SHUTDOWN")
 
 
 def instance_id(token: str) -> str:
@@ -39,6 +41,15 @@ def internal_routes(router: Router) -> dict[tuple[str, str], Handler]:
         return json_response(
             {"services": services, "edition": "crosstrain", "version": __version__}
         )
+
+    def localstack_init(request: Request) -> Response:
+        """LocalStack's init-hook stages; the sandbox runs no init scripts, and it answers only
+        once it is ready, so every start-up stage is complete."""
+        stage = request.path.rstrip("/").rpartition("/")[2].upper()
+        if stage in _INIT_STAGES:
+            return json_response({"completed": stage != "SHUTDOWN", "scripts": []})
+        completed = {name: name != "SHUTDOWN" for name in _INIT_STAGES}
+        return json_response({"completed": completed, "scripts": []})
 
     def reset(request: Request) -> Response:
         seconds = router.reset()
@@ -101,6 +112,8 @@ def internal_routes(router: Router) -> dict[tuple[str, str], Handler]:
         ("POST", "/_crosstrain/shutdown"): shutdown,
         ("GET", "/_localstack/health"): localstack_health,
         ("HEAD", "/_localstack/health"): localstack_health,
+        ("GET", "/_localstack/init"): localstack_init,
+        **{("GET", f"/_localstack/init/{s.lower()}"): localstack_init for s in _INIT_STAGES},
     }
 
 

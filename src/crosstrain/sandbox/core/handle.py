@@ -265,25 +265,8 @@ def start(
         cmd.append("--enforce-iam")
     if not detach:
         cmd.append("--die-with-parent")
-    log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
-    try:
-        process = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            pass_fds=(write_fd,),
-            start_new_session=detach,
-            env={
-                **(os.environ if env is None else env),
-                "PYTHONUNBUFFERED": "1",
-                "CROSSTRAIN_SANDBOX_TOKEN": token,
-            },
-        )
-    finally:
-        os.close(write_fd)
-        if log_file:
-            log.close()
+    environ = {**(os.environ if env is None else env), "CROSSTRAIN_SANDBOX_TOKEN": token}
+    process = _spawn(cmd, write_fd, environ, detach=detach, log_file=log_file)
     message = _await_ready(read_fd, process, timeout)
     if not message.get("ready"):
         process.wait(timeout=5)
@@ -297,6 +280,28 @@ def start(
         ca_bundle=message.get("ca_bundle"),
         token=token,
     )
+
+
+def _spawn(
+    cmd: list[str], ready_fd: int, env: dict, *, detach: bool, log_file: str | Path | None
+) -> subprocess.Popen:
+    """Run the sandbox process, handing it ``ready_fd`` (closed here once it has it); output
+    goes to ``log_file`` or nowhere. A detached sandbox gets its own session."""
+    log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            pass_fds=(ready_fd,),
+            start_new_session=detach,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+        )
+    finally:
+        os.close(ready_fd)
+        if log_file:
+            log.close()
 
 
 def _await_ready(read_fd: int, process: subprocess.Popen, timeout: float) -> dict:

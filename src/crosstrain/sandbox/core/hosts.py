@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 
 LOCALSTACK_DOMAIN = "localhost.localstack.cloud"
+SIGNED_AS = "crosstrain.signed-as"  # environ key: the request as signed, before rewrites
 _patched = False
 
 
@@ -47,13 +48,26 @@ def resolves_here(name: str = LOCALSTACK_DOMAIN) -> bool:
     return any(info[4][0] in ("127.0.0.1", "::1") for info in infos)
 
 
+def _as_sent(environ: dict) -> dict:
+    """Method, path and headers as the client signed them (before any rewrite)."""
+    from werkzeug.datastructures import EnvironHeaders
+
+    path = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not path:
+        query = environ.get("QUERY_STRING")
+        path = (environ.get("PATH_INFO") or "/") + (f"?{query}" if query else "")
+    headers = dict(EnvironHeaders(environ))
+    return {"method": environ.get("REQUEST_METHOD", "GET"), "path": path, "headers": headers}
+
+
 def s3_path_style(environ: dict) -> None:
     """Serve LocalStack's S3 host names path-style, as moto expects.
 
     ``s3.localhost.localstack.cloud`` is S3's endpoint; ``BUCKET.s3.localhost.localstack.cloud``
     a virtual-hosted bucket (moto would read ``s3`` as a bucket name in the first case and miss
     the bucket in the second). The bucket moves into the path and the host becomes
-    ``localhost``, which moto serves path-style.
+    ``localhost``, which moto serves path-style. The request as signed is kept under
+    :data:`SIGNED_AS` so ``--enforce-iam`` checks the signature the client made.
     """
     host = environ.get("HTTP_HOST", "")
     name, _, port = host.partition(":")
@@ -61,6 +75,7 @@ def s3_path_style(environ: dict) -> None:
     if name != suffix and not name.endswith("." + suffix):
         return
     bucket = name[: -len(suffix) - 1] if name != suffix else ""
+    environ[SIGNED_AS] = _as_sent(environ)
     if bucket:
         environ["PATH_INFO"] = f"/{bucket}{environ.get('PATH_INFO') or '/'}"
         for key in ("RAW_URI", "REQUEST_URI"):

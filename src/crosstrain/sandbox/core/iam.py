@@ -3,7 +3,9 @@
 moto can check every request against IAM, but then even the sandbox's own setup calls would
 need an IAM user. crosstrain keeps one administrator: requests signed with the sandbox's admin
 access key (``test`` by default, or unsigned ones) are always allowed; requests signed with the
-access key of an IAM user or an assumed role are checked by moto's policy evaluation.
+access key of an IAM user or an assumed role are checked: moto finds the caller's policies and
+checks the signature; crosstrain's evaluation (:mod:`.policy`, the one bucket policies and the
+policy simulator use) decides, with every condition operator.
 """
 
 from __future__ import annotations
@@ -16,14 +18,70 @@ _enabled = False
 
 
 @contextlib.contextmanager
-def principal(*, is_admin: bool):
-    """Mark the current request as made by the admin (skips enforcement) or not."""
-    previous = getattr(_local, "is_admin", True)
-    _local.is_admin = is_admin
+def principal(*, is_admin: bool, request=None):
+    """Mark the current request as made by the admin (skips enforcement) or not; ``request``
+    (the HTTP request) supplies the global condition keys (``aws:SourceIp``, ...)."""
+    previous = getattr(_local, "is_admin", True), getattr(_local, "request", None)
+    _local.is_admin, _local.request = is_admin, request
     try:
         yield
     finally:
-        _local.is_admin = previous
+        _local.is_admin, _local.request = previous
+
+
+def _context(access_key) -> dict:
+    """The condition keys of the request being checked, as bucket policies see them."""
+    from crosstrain.sandbox.core.policy import Principal, global_context
+    from crosstrain.sandbox.core.router import signing_scope
+    from crosstrain.sandbox.core.tls import tls_only
+
+    request = getattr(_local, "request", None)
+    if request is None:
+        return {}
+    who = Principal(arn=access_key.arn, account=access_key.account_id)
+    secure = request.scheme == "https" or not tls_only()
+    return global_context(request, who, signing_scope(request)[1], secure)
+
+
+def _signed_as(check_signature):
+    """moto's ``check_signature``, on the request as the client signed it when the sandbox
+    rewrote it (LocalStack S3 host names are served path-style on ``localhost``)."""
+    from crosstrain.sandbox.core.hosts import SIGNED_AS
+
+    def checked(self) -> None:
+        request = getattr(_local, "request", None)
+        sent = request.environ.get(SIGNED_AS) if request is not None else None
+        if sent:
+            self._method, self._path = sent["method"], sent["path"]
+            self._headers = sent["headers"]
+        return check_signature(self)
+
+    return checked
+
+
+def _check_action_permitted(self, resource: str) -> None:
+    """moto's ``IAMRequestBase.check_action_permitted`` with crosstrain's evaluation
+    (:mod:`.policy`): every condition operator is evaluated against the request's keys, and a
+    statement whose condition is false does not apply (moto ignored identity-policy conditions,
+    and denied when one was false)."""
+    from moto.iam.access_control import IAMPolicy
+
+    from crosstrain.sandbox.core.policy import Decision, Principal, Request, evaluate
+
+    if self._action == "sts:GetCallerIdentity":  # always allowed, as on AWS
+        return
+    who = Principal(arn=self._access_key.arn, account=self._access_key.account_id)
+    request = Request(self._action, resource, who, _context(self._access_key))
+    permitted = False
+    for document in self._access_key.collect_policies():
+        decision = evaluate(IAMPolicy(document)._policy_json, request)
+        if decision is Decision.DENY:
+            self._raise_access_denied()
+        permitted = permitted or decision is Decision.ALLOW
+    if self._is_assuming_role_operation(resource):
+        permitted = permitted and self._check_role_trust_relationship(resource)
+    if not permitted:
+        self._raise_access_denied()
 
 
 def enable() -> None:
@@ -33,6 +91,7 @@ def enable() -> None:
         return
     from moto import settings
     from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam.access_control import IAMRequestBase
 
     original = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
@@ -43,9 +102,11 @@ def enable() -> None:
 
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     ActionAuthenticatorMixin._authenticate_and_authorize_action = enforce
+    IAMRequestBase.check_action_permitted = _check_action_permitted
+    IAMRequestBase.check_signature = _signed_as(IAMRequestBase.check_signature)
     from crosstrain.sandbox.core import roles
 
-    roles.install()
+    roles.install()  # after the evaluator above: it notes that evaluator's decisions
     _enabled = True
 
 
@@ -76,7 +137,7 @@ def check(request, action: str, resource: str, admin_key: str, lock):
         "headers": dict(request.headers),
     }
     try:
-        with lock:
+        with lock, principal(is_admin=False, request=request):
             iam_request = IAMRequest(
                 account_id=get_account_id_from(access_key),
                 method=wire["method"],

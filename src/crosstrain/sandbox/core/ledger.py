@@ -49,12 +49,13 @@ LEDGER: tuple[Entry, ...] = (
         "them (ListPolicies --scope AWS lists those loaded). Enforcement only with --enforce-iam "
         "(the admin key `test` always passes); without it Lambda accepts role ARNs that do not "
         "exist, as LocalStack does. SimulatePrincipalPolicy and SimulateCustomPolicy answer "
-        "allowed / explicitDeny / implicitDeny with matched statements, using moto's statement "
-        "evaluation (Action/NotAction, Resource/NotResource wildcards, StringEquals conditions "
-        "only; other condition operators count as met; SCPs and session policies are ignored). "
+        "allowed / explicitDeny / implicitDeny with matched statements. Enforcement, the "
+        "simulator and bucket policies share one evaluator (Action/NotAction, Resource/"
+        "NotResource wildcards and policy variables, every IAM condition operator; identity "
+        "policies see the request's global aws:* keys). SCPs and session policies are ignored. "
         "Under --enforce-iam, Lambda, training-job and endpoint code calls with its role's "
-        "credentials (the role must trust the service) and every decision on a non-admin "
-        "caller is in the call log (GET /_crosstrain/calls).",
+        "credentials (the role must trust the service) and every decision is in the call log "
+        "(GET /_crosstrain/calls, /_crosstrain/decisions).",
     ),
     Entry("sts", "moto", "GetCallerIdentity, AssumeRole across account ids."),
     Entry(
@@ -148,11 +149,14 @@ LEDGER: tuple[Entry, ...] = (
         "sagemaker",
         "real",
         "Endpoints serve model.tar.gz from sandbox S3 with the inference-toolkit handlers "
-        "(code/inference.py, or scikit-learn / TorchScript defaults) in local worker processes "
+        "(code/inference.py, or scikit-learn / TorchScript / XGBoost defaults) in local worker "
+        "processes "
         "on the sandbox's Python: no containers, Image and instance types are ignored, "
         "requirements.txt is not installed, each variant runs min(instance count, 2) workers. "
         "Variants, weights, UpdateEndpoint (blue/green), ModelError, logs and metrics work; "
-        "async, serverless scaling, multi-model and data capture do not. Training jobs run "
+        "async, serverless scaling, multi-model and data capture do not, nor models the SDK's "
+        "ModelBuilder(model=<object>) packages (code/serve.pkl, the SDK's own model server): "
+        "the endpoint fails saying so. Training jobs run "
         "script mode (sagemaker_program + sagemaker_submit_directory, the SDK v2 estimators) or "
         "a ContainerEntrypoint (the SDK v3 ModelTrainer's sm_drivers launcher) as one local "
         "process on the sandbox's Python (algo-1; /opt/ml mapped to the job's folder; no "
@@ -197,15 +201,16 @@ LEDGER: tuple[Entry, ...] = (
         "cloudformation",
         "moto",
         "About 100 resource types (moto's) plus Glue::Database, Glue::Table, S3::BucketPolicy, "
-        "Lambda::Url, ApiGateway::Stage and CDK::Metadata (crosstrain's), created "
+        "Lambda::Url, ApiGateway::Stage, ApiGatewayV2::Api/Stage (HTTP APIs) and CDK::Metadata "
+        "(crosstrain's), created "
         "synchronously; a RestApi Body (OpenAPI/Swagger) is imported. A stack with any "
         "other type fails (ROLLBACK_COMPLETE, or UPDATE_ROLLBACK_COMPLETE for an update) with a "
         "reason naming the type; `crosstrain sandbox services --cloudformation-types` lists "
         "both kinds. TemplateURL is read from the sandbox's S3, in any S3 URL style. Change "
-        "sets give the stack its outputs and per-resource events (Parameters keep the values "
-        "the stack was created with). SAM templates "
+        "sets give the stack its outputs, parameters and per-resource events; one that changes "
+        "nothing ends FAILED. SAM templates "
         "(AWS::Serverless-2016-10-31) are expanded by aws-sam-translator; the stack keeps the "
-        "expanded template and HttpApi events (ApiGatewayV2) fail. The AWS CDK (cdk and "
+        "expanded template; Api and HttpApi events answer. The AWS CDK (cdk and "
         "cdklocal) bootstraps, deploys and destroys; bootstrap roles are not assumed.",
     ),
     Entry("ecr", "stub", "API only; there is no registry to push images to."),

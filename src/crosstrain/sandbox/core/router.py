@@ -303,7 +303,7 @@ class Router:
         if unknown is not None:
             return unknown(environ, start_response)
         is_admin = access_key in (None, self.admin_access_key) or bool(environ.get(AUTHORIZED))
-        with self.moto_lock, iam.principal(is_admin=is_admin):
+        with self.moto_lock, iam.principal(is_admin=is_admin, request=request):
             for runtime in self.runtimes:
                 runtime.before(request)
             app = self.moto.get_application(environ)

@@ -22,6 +22,7 @@ from werkzeug.serving import ThreadedWSGIServer
 
 from crosstrain.sandbox.core.hosts import LOCALSTACK_DOMAIN
 
+SECURE_TRANSPORT_ENV = "CROSSTRAIN_SECURE_TRANSPORT"
 CA_FILE = "ca.pem"
 NAMES = (
     "localhost",
@@ -33,6 +34,12 @@ NAMES = (
 )
 _TLS_HANDSHAKE = b"\x16"
 _lock = threading.Lock()
+
+
+def tls_only() -> bool:
+    """``CROSSTRAIN_SECURE_TRANSPORT=tls-only``: only HTTPS counts as secure transport (bucket
+    policies' ``aws:SecureTransport``), so the sandbox's own workers call it over HTTPS."""
+    return os.environ.get(SECURE_TRANSPORT_ENV, "").strip().lower() == "tls-only"
 
 
 def ca_bundle(tls_dir: Path) -> Path:

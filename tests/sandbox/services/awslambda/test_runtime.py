@@ -216,6 +216,26 @@ def test_update_function_code_retires_the_worker(deploy):
     assert after["event"] == "new code" and after["pid"] != before["pid"]
 
 
+def _gone(pid: int) -> bool:
+    return not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
+
+
+def test_update_function_code_stops_the_idle_worker_at_once(deploy):
+    lam = deploy("stale", ECHO)
+    _, before = invoke(lam, "stale")
+    source = ECHO.replace('"event": event', '"event": "new code"')
+    lam.update_function_code(FunctionName="stale", ZipFile=make_zip({"app.py": source}))
+    await_true(lambda: _gone(before["pid"]))
+    assert invoke(lam, "stale")[1]["event"] == "new code"
+
+
+def test_delete_function_stops_its_workers(deploy):
+    lam = deploy("doomed", ECHO)
+    _, before = invoke(lam, "doomed")
+    lam.delete_function(FunctionName="doomed")
+    await_true(lambda: _gone(before["pid"]))
+
+
 def test_update_function_configuration_retires_the_worker(deploy):
     source = "import os\ndef handler(e, c):\n    return [os.environ.get('STAGE'), os.getpid()]\n"
     lam = deploy("configured", source, Environment={"Variables": {"STAGE": "one"}})

@@ -118,3 +118,30 @@ def test_deleting_a_stack_detaches_its_roles_managed_policies(sandbox):
     summaries = cf.list_stacks()["StackSummaries"]
     assert [s["StackStatus"] for s in summaries if s["StackName"] == "roles"] == ["DELETE_COMPLETE"]
     assert "with-managed" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
+
+
+def _parameters(stack: dict) -> dict:
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+
+
+def test_an_executed_change_set_sets_the_stacks_parameters(sandbox):
+    cf = sandbox.client("cloudformation")
+    _run_change_set(cf, "CREATE")
+    stack = _run_change_set(cf, "UPDATE", name="second")
+    assert _parameters(stack) == {"Name": "second"}
+
+
+def test_a_change_set_repeating_the_stacks_parameters_has_no_changes(sandbox):
+    cf = sandbox.client("cloudformation")
+    _run_change_set(cf, "CREATE")
+    _run_change_set(cf, "UPDATE", name="second")
+    cf.create_change_set(
+        StackName="boot",
+        ChangeSetName="again",
+        ChangeSetType="UPDATE",
+        TemplateBody=json.dumps(TEMPLATE),
+        Parameters=[{"ParameterKey": "Name", "ParameterValue": "second"}],
+    )
+    again = cf.describe_change_set(StackName="boot", ChangeSetName="again")
+    assert again["Status"] == "FAILED"
+    assert "didn't contain changes" in again["StatusReason"]

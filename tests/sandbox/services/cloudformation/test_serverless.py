@@ -113,3 +113,68 @@ def test_validate_template_accepts_a_sam_template(sandbox):
     cf = sandbox.client("cloudformation")
     answer = cf.validate_template(TemplateBody=_template("s3://sam-artifacts/counter.zip"))
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+HTTP_API_TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Greeter:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {code_uri}
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Hello:
+          Type: HttpApi
+          Properties:
+            Path: /hello/{{name}}
+            Method: get
+        Anything:
+          Type: HttpApi
+Outputs:
+  ApiId:
+    Value: !Ref ServerlessHttpApi
+  Url:
+    Value: !Sub "https://${{ServerlessHttpApi}}.execute-api.${{AWS::Region}}.amazonaws.com/"
+"""
+GREETER = """
+import json
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps(
+        {"route": event["routeKey"], "params": event.get("pathParameters")})}
+"""
+
+
+def _fetch_http_api(sandbox, api_id: str, path: str) -> dict:
+    url = f"{sandbox.endpoint_url}/restapis/{api_id}/$default/_user_request_{path}"
+    with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310
+        assert answer.status == 200
+        return json.loads(answer.read())
+
+
+def test_an_http_api_event_deploys_and_answers(sandbox):
+    s3 = sandbox.client("s3")
+    s3.create_bucket(Bucket="sam-http")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", GREETER)
+    s3.put_object(Bucket="sam-http", Key="greeter.zip", Body=buffer.getvalue())
+    cf = sandbox.client("cloudformation")
+    cf.create_stack(
+        StackName="greeter",
+        TemplateBody=HTTP_API_TEMPLATE.format(code_uri="s3://sam-http/greeter.zip"),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    outputs = _outputs(cf, "greeter")
+    api_id = outputs["ApiId"]
+    assert outputs["Url"] == f"https://{api_id}.execute-api.us-east-1.amazonaws.com/"
+    assert _fetch_http_api(sandbox, api_id, "/hello/ana") == {
+        "route": "GET /hello/{name}",
+        "params": {"name": "ana"},
+    }
+    assert _fetch_http_api(sandbox, api_id, "/other")["route"] == "$default"
+    stages = sandbox.client("apigatewayv2").get_stages(ApiId=api_id)["Items"]
+    assert [s["StageName"] for s in stages] == ["$default"]
+    cf.delete_stack(StackName="greeter")
+    assert sandbox.client("apigatewayv2").get_apis()["Items"] == []

@@ -107,3 +107,20 @@ def test_with_enforce_iam_the_role_must_exist(tmp_path):
                 Code={"ZipFile": code()},
             )
         assert "cannot be assumed" in caught.value.response["Error"]["Message"]
+
+
+def test_with_enforce_iam_the_role_must_trust_lambda(tmp_path):
+    """AWS refuses a role whose trust policy does not let lambda.amazonaws.com assume it."""
+    ec2_trust = json.loads(TRUST)
+    ec2_trust["Statement"][0]["Principal"] = {"Service": "ec2.amazonaws.com"}
+    with sandbox_api.start(enforce_iam=True, tls_dir=tmp_path) as enforced:
+        iam = enforced.client("iam")
+        ec2_role = iam.create_role(RoleName="ec2", AssumeRolePolicyDocument=json.dumps(ec2_trust))
+        lambda_role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=TRUST)
+        lam = enforced.client("lambda")
+        common = {"Runtime": "python3.11", "Handler": "app.handler", "Code": {"ZipFile": code()}}
+        with pytest.raises(ClientError) as caught:
+            lam.create_function(FunctionName="f", Role=ec2_role["Role"]["Arn"], **common)
+        assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
+        assert "cannot be assumed by Lambda" in caught.value.response["Error"]["Message"]
+        lam.create_function(FunctionName="g", Role=lambda_role["Role"]["Arn"], **common)

@@ -171,3 +171,61 @@ def test_statement_positions_follow_the_documents_text():
         ("Allow", (3, 3), (3, 22)),
         ("Deny", (4, 3), (4, 21)),
     ]
+
+
+# Every operator the enforcement evaluator knows (core.conditions): (operator, key, expected,
+# a value that satisfies it, one that does not).
+OPERATORS = [
+    ("StringLike", "aws:username", "an*", "ana", "bob"),
+    ("StringNotEquals", "aws:username", "bob", "ana", "bob"),
+    ("StringEqualsIgnoreCase", "aws:username", "ANA", "ana", "bob"),
+    ("ArnLike", "aws:PrincipalArn", "arn:aws:iam::*:user/team-*",
+     "arn:aws:iam::000000000000:user/team-a", "arn:aws:iam::000000000000:user/other"),
+    ("Bool", "aws:SecureTransport", "true", "true", "false"),
+    ("NumericLessThan", "s3:max-keys", "10", "5", "50"),
+    ("DateGreaterThan", "aws:CurrentTime", "2020-01-01T00:00:00Z",
+     "2026-12-07T00:00:00Z", "2019-01-01T00:00:00Z"),
+    ("IpAddress", "aws:SourceIp", "10.0.0.0/8", "10.1.2.3", "192.168.0.1"),
+    ("NotIpAddress", "aws:SourceIp", "10.0.0.0/8", "192.168.0.1", "10.1.2.3"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("operator", "key", "expected", "good", "bad"), OPERATORS)
+def test_every_condition_operator_enforcement_knows(iam, operator, key, expected, good, bad):
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": "*",
+            "Condition": {operator: {key: expected}},
+        },
+    }
+
+    def decide(value: str) -> str:
+        answer = iam.simulate_custom_policy(
+            PolicyInputList=[json.dumps(policy)],
+            ActionNames=["s3:ListBucket"],
+            ContextEntries=[{"ContextKeyName": key, "ContextKeyValues": [value],
+                             "ContextKeyType": "string"}],
+        )  # fmt: skip
+        return decisions(answer)["s3:ListBucket"]
+
+    assert (decide(good), decide(bad)) == ("allowed", "implicitDeny")
+
+
+def test_a_negated_condition_holds_when_its_key_is_missing(iam):
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Effect": "Deny",
+            "Action": "s3:*",
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}},
+        },
+    }
+    answer = iam.simulate_custom_policy(
+        PolicyInputList=[S3_BUT_NO_DELETE, json.dumps(policy)], ActionNames=["s3:GetObject"]
+    )
+    assert decisions(answer) == {"s3:GetObject": "explicitDeny"}
+    assert answer["EvaluationResults"][0]["MissingContextValues"] == ["aws:RequestedRegion"]

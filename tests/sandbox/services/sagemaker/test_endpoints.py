@@ -504,3 +504,89 @@ def test_endpoint_answers_again_after_a_restart(tmp_path, classifier):
 
     assert json.loads(answer["Body"].read()) == classifier.predict(X[:3]).tolist()
     assert status["EndpointStatus"] == "InService"
+
+
+def test_a_model_builder_pickled_model_fails_naming_the_fix(sandbox, sm):
+    """``ModelBuilder(model=<object>)`` ships ``code/serve.pkl`` for the SDK's own model server
+    (the SDK inside the container); the sandbox says so instead of failing on an import."""
+    files = {"code/serve.pkl": b"\x80\x05N.", "code/inference.py": "import sagemaker.serve\n"}
+    described = deploy(sm, "builder", upload_model(sandbox, "b/model.tar.gz", files))
+    assert described["EndpointStatus"] == "Failed"
+    assert "ModelBuilder(model=...)" in described["FailureReason"]
+    assert "s3_model_data_url" in described["FailureReason"]
+
+
+STATE_DICT_INFERENCE = """
+import json, os
+import torch
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+def model_fn(model_dir):
+    net = Net()
+    net.load_state_dict(torch.load(os.path.join(model_dir, "model.pth"), weights_only=True))
+    return net.eval()
+
+
+def input_fn(body, content_type):
+    return torch.tensor(json.loads(body), dtype=torch.float32)
+
+
+def predict_fn(data, model):
+    with torch.no_grad():
+        return model(data)
+
+
+def output_fn(prediction, accept):
+    return int(prediction.argmax(dim=1)[0])  # a plain int: the serving stack JSON-encodes it
+"""
+
+
+def test_a_pytorch_state_dict_model_whose_output_fn_returns_an_int(sandbox, sm, runtime):
+    """A LocalStack-style PyTorch sample: state dict + model_fn, output_fn returning an int."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(3, 2)
+    buffer = io.BytesIO()
+    torch.save({f"layer.{k}": v for k, v in layer.state_dict().items()}, buffer)
+    files = {"model.pth": buffer.getvalue(), "code/inference.py": STATE_DICT_INFERENCE}
+    assert (
+        deploy(sm, "pth", upload_model(sandbox, "pth/model.tar.gz", files))["EndpointStatus"]
+        == "InService"
+    )
+
+    answer = runtime.invoke_endpoint(
+        EndpointName="pth", ContentType="application/json", Body=json.dumps(X[:1].tolist())
+    )
+
+    with torch.no_grad():
+        expected = int(layer(torch.tensor(X[:1], dtype=torch.float32)).argmax(dim=1)[0])
+    assert answer["ContentType"] == "application/json"
+    assert json.loads(answer["Body"].read()) == expected
+
+
+@pytest.mark.parametrize("name", ["xgboost-model", "model.json"])
+def test_an_xgboost_model_uses_the_xgboost_default_handler(sandbox, sm, runtime, tmp_path, name):
+    xgboost = pytest.importorskip("xgboost")
+    labels = (X[:, 0] > X[:, 0].mean()).astype(float)
+    booster = xgboost.train(
+        {"objective": "binary:logistic", "max_depth": 2}, xgboost.DMatrix(X, label=labels), 5
+    )
+    saved = tmp_path / "model.json"
+    booster.save_model(str(saved))
+    url = upload_model(sandbox, f"xgb/{name}/model.tar.gz", {name: saved.read_bytes()})
+    endpoint = name.replace(".", "-")
+    assert deploy(sm, endpoint, url)["EndpointStatus"] == "InService"
+
+    answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=csv(X[:4]))
+
+    expected = booster.predict(xgboost.DMatrix(X[:4]))
+    assert np.allclose(json.loads(answer["Body"].read()), expected, atol=1e-6)

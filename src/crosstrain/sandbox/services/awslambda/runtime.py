@@ -61,7 +61,12 @@ MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 256 * 1024
 TAIL_BYTES = 4096
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>.+)/invocations/?$")
-_FUNCTION_PATH = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/(?P<name>[^/]+)")
+_MOTO_LAMBDA_APPS = frozenset({"awslambda", "awslambda_simple", "lambda"})
+# UpdateFunctionCode (PUT .../code), UpdateFunctionConfiguration (PUT .../configuration) and
+# DeleteFunction (DELETE .../functions/NAME): the calls after which a warm worker is stale.
+_STALE_AFTER = re.compile(
+    r"^/\d{4}-\d{2}-\d{2}/functions/(?P<name>[^/]+)(?P<part>/code|/configuration)?/?$"
+)
 
 
 def _payload_refused(payload: bytes, invocation_type: str) -> Response | None:
@@ -115,10 +120,13 @@ class LambdaRuntime(Runtime):
         return "InvokeFunction", arn
 
     def observe(self, call: Call) -> None:
-        if call.service != "lambda":
+        """Changing or deleting a function retires its workers (moto names the app
+        ``awslambda``; clients sign as ``lambda``)."""
+        if call.service not in _MOTO_LAMBDA_APPS and signing_scope(call.request)[2] != "lambda":
             return
-        match = _FUNCTION_PATH.match(unquote(call.request.path))
-        if match:
+        match = _STALE_AFTER.match(unquote(call.request.path))
+        method = call.request.method
+        if match and (method, bool(match.group("part"))) in (("PUT", True), ("DELETE", False)):
             self.retire(function_name_of(match.group("name")))
 
     def health(self) -> dict:

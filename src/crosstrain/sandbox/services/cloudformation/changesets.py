@@ -5,12 +5,9 @@ from __future__ import annotations
 
 def finish_change_set(stack, change_set, parsed: dict) -> None:
     """What moto's ``execute_change_set`` leaves out: the stack takes the change set's template,
-    description and outputs (CDK reads ``BootstrapVersion`` from them), and each resource gets
-    the event AWS shows for it.
-
-    ``stack.parameters`` stays as moto leaves it (the values the stack was created with): moto
-    compares them to decide that a new change set "didn't contain changes", and lab 22's solution
-    relies on a second run's change set not failing. AWS shows the new values."""
+    description, parameters and outputs (CDK reads ``BootstrapVersion`` from them), and each
+    resource gets the event AWS shows for it. With the parameters recorded, a later change set
+    that repeats them "didn't contain changes", as on AWS."""
     from datetime import timedelta
 
     from moto.cloudformation.models import Event
@@ -20,6 +17,7 @@ def finish_change_set(stack, change_set, parsed: dict) -> None:
     before = stack.template_dict.get("Resources") or {} if verb == "UPDATE" else {}
     stack.template_dict = parsed
     stack.description = parsed.get("Description")
+    stack.parameters = dict(change_set.parameters or {})
     stack.output_map = stack._create_output_map()
     final = stack.events.pop() if stack.events else None
     start = len(stack.events)
@@ -48,6 +46,22 @@ def finish_change_set(stack, change_set, parsed: dict) -> None:
     now = utcnow()  # distinct, ordered times: clients (CDK) sort events by time
     for step, event in enumerate(stack.events[start:]):
         event.timestamp = now + timedelta(milliseconds=step)
+
+
+def patch_responses() -> None:
+    """``CreateChangeSet`` with nothing new makes a ``FAILED`` change set ("didn't contain
+    changes"), as AWS does; moto refused the call with UpdateStack's "No updates are to be
+    performed." (UpdateStack keeps that answer: it is AWS's there)."""
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    validate = CloudFormationResponse._validate_different_update
+
+    def _validate_different_update(self, incoming_params, stack_body, old_stack):
+        if self._get_param("ChangeSetName"):
+            return None
+        return validate(self, incoming_params, stack_body, old_stack)
+
+    CloudFormationResponse._validate_different_update = _validate_different_update
 
 
 def patch_models() -> None:

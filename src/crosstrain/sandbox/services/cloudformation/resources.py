@@ -16,6 +16,8 @@ from moto.core.common_models import CloudFormationModel
 
 CROSSTRAIN_TYPES = (
     "AWS::ApiGateway::Stage",
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Stage",
     "AWS::CDK::Metadata",
     "AWS::Glue::Database",
     "AWS::Glue::Table",

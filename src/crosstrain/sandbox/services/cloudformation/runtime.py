@@ -30,10 +30,14 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from crosstrain.sandbox.core.router import Runtime, signing_scope
-from crosstrain.sandbox.services.cloudformation import serverless
+from crosstrain.sandbox.services.cloudformation import (  # httpapi: its models register
+    httpapi,  # noqa: F401
+    serverless,
+)
 from crosstrain.sandbox.services.cloudformation.changesets import (
     finish_change_set,
     patch_models,
+    patch_responses,
 )
 from crosstrain.sandbox.services.cloudformation.resources import (
     CROSSTRAIN_TYPES,
@@ -205,22 +209,21 @@ def _failure(exc: ResourceFailed, template: dict) -> tuple[str, str, str]:
     return logical_id, exc.resource_type, exc.reason
 
 
-def _patch_moto() -> None:
-    from moto.cloudformation import models, responses, utils
-
-    parsing = moto_parsing()
-    backend_cls, stack_cls = models.CloudFormationBackend, models.Stack
-    original_class_from_type = parsing.resource_class_from_type
-    original_create = backend_cls.create_stack
-    original_update = stack_cls.update
-    original_execute = backend_cls.execute_change_set
-    original_nested = stack_cls.create_from_cloudformation_json.__func__
+def _guarded_class_from_type(parsing):
+    """moto's ``resource_class_from_type``, failing an unknown type instead of skipping it."""
+    original = parsing.resource_class_from_type
 
     def resource_class_from_type(resource_type: str):
-        resource_class = original_class_from_type(resource_type)
+        resource_class = original(resource_type)
         if resource_class is None and resource_type not in parsing.NULL_MODELS:
             raise ResourceFailed(None, resource_type, UNSUPPORTED.format(resource_type))
         return resource_class
+
+    return resource_class_from_type
+
+
+def _checked_create_stack(original):
+    """``create_stack`` that fails (and rolls back) a stack with a resource it cannot create."""
 
     def create_stack(self, name, template, parameters, **kwargs):
         parsed = _parse(template)
@@ -228,7 +231,7 @@ def _patch_moto() -> None:
         if failures:
             return _failed_stack(self, name, template, parsed, parameters, kwargs, failures)
         try:
-            return original_create(self, name, template, parameters, **kwargs)
+            return original(self, name, template, parameters, **kwargs)
         except ResourceFailed as exc:
             stack = next((s for s in self.stacks.values() if s.name == name), None)
             if stack is None:
@@ -238,6 +241,12 @@ def _patch_moto() -> None:
             _fail(stack, "CREATE", [_failure(exc, parsed)])
             return stack
 
+    return create_stack
+
+
+def _checked_update(original):
+    """``Stack.update`` that fails the update on a resource it cannot create or update."""
+
     def update(self, template, *args, **kwargs):
         parsed = _parse(template)
         failures = unsupported_resources(parsed)
@@ -246,10 +255,17 @@ def _patch_moto() -> None:
             _fail(self, "UPDATE", failures)
             return None
         try:
-            return original_update(self, template, *args, **kwargs)
+            return original(self, template, *args, **kwargs)
         except ResourceFailed as exc:
             _fail(self, "UPDATE", [_failure(exc, parsed)], rolled_back=False)
             return None
+
+    return update
+
+
+def _checked_execute_change_set(original):
+    """``execute_change_set`` that fails as AWS does and otherwise finishes what moto leaves out
+    (:func:`.changesets.finish_change_set`)."""
 
     def execute_change_set(self, change_set_name, stack_name=None):
         change_set = self.describe_change_set(change_set_name)
@@ -260,7 +276,7 @@ def _patch_moto() -> None:
             stack._add_stack_event(f"{operation}_IN_PROGRESS", "User Initiated")
         else:
             try:
-                original_execute(self, change_set_name, stack_name)
+                original(self, change_set_name, stack_name)
                 finish_change_set(stack, change_set, parsed)
                 return None
             except ResourceFailed as exc:
@@ -273,10 +289,14 @@ def _patch_moto() -> None:
         change_set.execution_status = "EXECUTE_FAILED"
         return None
 
+    return execute_change_set
+
+
+def _checked_nested(original):
+    """Nested-stack creation where a child that rolled back fails its parent."""
+
     def create_nested(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        child = original_nested(
-            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-        )
+        child = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
         if child.status == "ROLLBACK_COMPLETE":
             reason = f"Embedded stack {child.stack_id} was not successfully created: "
             raise ResourceFailed(
@@ -286,12 +306,23 @@ def _patch_moto() -> None:
             )
         return child
 
+    return classmethod(create_nested)
+
+
+def _patch_moto() -> None:
+    from moto.cloudformation import models, responses, utils
+
+    parsing = moto_parsing()
+    backend_cls, stack_cls = models.CloudFormationBackend, models.Stack
     patch_models()
-    parsing.resource_class_from_type = resource_class_from_type
-    backend_cls.create_stack = create_stack
-    stack_cls.update = update
-    backend_cls.execute_change_set = execute_change_set
-    stack_cls.create_from_cloudformation_json = classmethod(create_nested)
+    patch_responses()
+    parsing.resource_class_from_type = _guarded_class_from_type(parsing)
+    backend_cls.create_stack = _checked_create_stack(backend_cls.create_stack)
+    stack_cls.update = _checked_update(stack_cls.update)
+    backend_cls.execute_change_set = _checked_execute_change_set(backend_cls.execute_change_set)
+    stack_cls.create_from_cloudformation_json = _checked_nested(
+        stack_cls.create_from_cloudformation_json.__func__
+    )
     for module in (models, responses, utils):
         module.get_stack_from_s3_url = read_template
     serverless.patch_rest_api()

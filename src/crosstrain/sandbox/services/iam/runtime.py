@@ -7,7 +7,8 @@ S3 for CDK): ``GetPolicy``, ``AttachRolePolicy``, ``ManagedPolicyArns`` work as 
 ``ListPolicies --scope AWS`` lists the ones loaded so far (the ledger says so).
 
 Role ARNs: LocalStack lets ``CreateFunction`` name a role that was never created; so does the
-sandbox, unless ``--enforce-iam`` is on (then the role must exist, as on AWS).
+sandbox, unless ``--enforce-iam`` is on (then the role must exist and trust
+``lambda.amazonaws.com``, as on AWS).
 
 ``SimulatePrincipalPolicy`` and ``SimulateCustomPolicy`` (which moto lacks; the SageMaker Python
 SDK validates roles with them) are answered here with moto's policy evaluation (:mod:`.simulate`).
@@ -73,6 +74,52 @@ def named_policies(body: bytes) -> set[str]:
     }
 
 
+def _trusts_lambda(document: dict) -> bool:
+    """Whether a trust policy lets ``lambda.amazonaws.com`` call ``sts:AssumeRole`` (an Allow
+    naming the service, and no Deny that does)."""
+    from crosstrain.sandbox.core.conditions import like
+
+    statements = document.get("Statement") or []
+    allowed = False
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action") or []
+        actions = actions if isinstance(actions, list) else [actions]
+        services = (statement.get("Principal") or {}).get("Service") or []
+        services = services if isinstance(services, list) else [services]
+        if "lambda.amazonaws.com" not in services or not any(
+            like(a, "sts:AssumeRole", ignore_case=True) for a in actions
+        ):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def _lambda_may_assume(account_id: str, role_arn: str) -> None:
+    """With ``--enforce-iam``, refuse a role Lambda may not assume, as AWS does (moto checks
+    only that it exists)."""
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.iam.exceptions import NotFoundException as IAMNotFoundException
+    from moto.iam.models import iam_backends
+
+    for backend in iam_backends[account_id].values():
+        try:
+            role = backend.get_role_by_arn(role_arn)
+        except IAMNotFoundException:
+            continue
+        document = role.assume_role_policy_document
+        try:
+            trust = json.loads(document) if isinstance(document, str) else dict(document)
+        except ValueError:
+            trust = {}
+        if not _trusts_lambda(trust):
+            raise InvalidParameterValueException(
+                "The role defined for the function cannot be assumed by Lambda."
+            )
+        return
+
+
 def _allow_any_role() -> None:
     """Let moto store a Lambda function whose role does not exist, in any account (unless IAM
     is enforced): moto's role check runs against a role it is told exists."""
@@ -85,6 +132,7 @@ def _allow_any_role() -> None:
 
     def put_function(self, fn):
         if iam.enabled():
+            _lambda_may_assume(self.account_id, fn.role)
             return original(self, fn)
         role, backends = fn.role, list(iam_backends[self.account_id].values())
         lookups = [backend.get_role_by_arn for backend in backends]

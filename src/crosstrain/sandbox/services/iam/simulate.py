@@ -2,12 +2,13 @@
 
 The decision per action and resource is AWS's: an explicit ``Deny`` that applies wins
 (``explicitDeny``), else an ``Allow`` that applies (``allowed``), else ``implicitDeny``; a
-permissions boundary must allow too. Whether a statement applies is decided by moto's own policy
-evaluation (:class:`moto.iam.access_control.IAMPolicyStatement`: ``Action``/``NotAction`` and
-``Resource`` wildcards, ``StringEquals`` conditions; the same evaluation ``--enforce-iam``
-uses). A statement whose condition names a context key the request did not give does not apply,
-and the key is listed in ``MissingContextValues``, as AWS does. Matched statements come with
-their policy's id and type and their start and end positions (line, column) in the document.
+permissions boundary must allow too. Whether a statement applies is decided by the evaluation
+``--enforce-iam`` and bucket policies use (:mod:`crosstrain.sandbox.core.policy`: ``Action``/
+``NotAction`` and ``Resource``/``NotResource`` wildcards, policy variables, every condition
+operator of :mod:`crosstrain.sandbox.core.conditions`). A condition key the request did not give
+is evaluated as AWS evaluates a missing key and listed in ``MissingContextValues``. Matched
+statements come with their policy's id and type and their start and end positions (line,
+column) in the document.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
+
+from crosstrain.sandbox.core import policy as evaluation
 
 _STATEMENT_KEY = re.compile(r'"Statement"\s*:\s*')
 NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/"
@@ -85,34 +88,17 @@ def statements(document: str) -> list[Statement]:
         offset = end
 
 
-def _matches(statement: dict, element: str, value: str) -> bool:
-    from moto.iam.access_control import IAMPolicyStatement
-
-    return IAMPolicyStatement(statement)._check_element_matches(element, value)
-
-
 def applies(statement: dict, action: str, resource: str, context: dict, missing: set) -> bool:
-    """Whether ``statement`` speaks about ``action`` on ``resource`` in ``context``."""
-    from moto.iam.access_control import IAMPolicyStatement
-
-    if "NotAction" in statement:
-        if _matches(statement, "NotAction", action):
-            return False
-    elif "Action" not in statement or not _matches(statement, "Action", action):
-        return False
-    if "NotResource" in statement:
-        if _matches(statement, "NotResource", resource):
-            return False
-    elif "Resource" in statement and not _matches(statement, "Resource", resource):
-        return False
+    """Whether ``statement`` speaks about ``action`` on ``resource`` in ``context``: the
+    evaluation ``--enforce-iam`` uses (:func:`crosstrain.sandbox.core.policy.applies`). Condition
+    keys the context lacks are added to ``missing`` (then evaluated as AWS evaluates a missing
+    key: ``StringEquals`` false, ``StringNotEquals`` and ``...IfExists`` true, ...)."""
     conditions = statement.get("Condition") or {}
-    keys = {key for values in conditions.values() for key in values}
-    absent = {key for key in keys if key.lower() not in context}
-    if absent:
-        missing |= absent
-        return False
-    given = {key: context[key.lower()] for key in keys}
-    return IAMPolicyStatement(statement)._check_conditions(given)
+    if isinstance(conditions, dict):
+        keys = {k for values in conditions.values() if isinstance(values, dict) for k in values}
+        missing |= {key for key in keys if key.lower() not in context}
+    request = evaluation.Request(action, resource, evaluation.Principal(), context)
+    return evaluation.applies(statement, request)
 
 
 def _matched(source: Source, statement: Statement) -> dict:

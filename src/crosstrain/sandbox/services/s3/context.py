@@ -15,15 +15,15 @@ endpoints every AWS SDK uses, so code that works on AWS (a CDK bootstrap bucket,
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from werkzeug.wrappers import Request
 
-SECURE_TRANSPORT_ENV = "CROSSTRAIN_SECURE_TRANSPORT"
+from crosstrain.sandbox.core.policy import global_context
+from crosstrain.sandbox.core.tls import tls_only
+
 SUPPLIED = frozenset(
     {
         "aws:securetransport",
@@ -96,10 +96,6 @@ _S3_HOST = re.compile(
 def known_key(key: str) -> bool:
     lowered = key.lower()
     return lowered in SUPPLIED or lowered in ABSENT_HERE or lowered.startswith(_TAG_KEYS)
-
-
-def tls_only() -> bool:
-    return os.environ.get(SECURE_TRANSPORT_ENV, "").strip().lower() == "tls-only"
 
 
 @dataclass
@@ -224,33 +220,11 @@ def _header(request: Request, name: str, context: dict, key: str) -> None:
 
 def request_context(request: Request, call: S3Call, principal, region: str | None) -> dict:
     """The condition keys the sandbox supplies for this request."""
-    now = datetime.now(UTC)
     secure = request.scheme == "https" or not tls_only()
-    context: dict[str, str | list[str]] = {
-        "aws:SecureTransport": "true" if secure else "false",
-        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(now.timestamp())),
-    }
-    if request.remote_addr:
-        context["aws:SourceIp"] = request.remote_addr
+    context = global_context(request, principal, region, secure)
     if request.scheme == "https":
         context["s3:TlsVersion"] = "1.3"
-    if region:
-        context["aws:RequestedRegion"] = region
-    _header(request, "User-Agent", context, "aws:UserAgent")
-    _header(request, "Referer", context, "aws:Referer")
     if not principal.anonymous:
-        context["aws:PrincipalAccount"] = principal.account
-        context["aws:PrincipalArn"] = principal.arn
-        context["aws:PrincipalIsAWSService"] = "false"
-        kind = principal.arn.split(":", 5)[-1].split("/", 1)[0]
-        context["aws:PrincipalType"] = {
-            "root": "Account",
-            "user": "User",
-            "assumed-role": "AssumedRole",
-        }.get(kind, "User")
-        if kind == "user":
-            context["aws:username"] = principal.arn.rsplit("/", 1)[-1]
         signed_in_query = "X-Amz-Credential" in request.args
         context["s3:authType"] = "REST-QUERY-STRING" if signed_in_query else "REST-HEADER"
         context["s3:signatureversion"] = "AWS4-HMAC-SHA256"

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 
 from werkzeug.wrappers import Request, Response
 
+from crosstrain.sandbox.core.policy import Decision, Principal, evaluate
+from crosstrain.sandbox.core.policy import Request as PolicyRequest
 from crosstrain.sandbox.core.router import Runtime, signing_scope
 from crosstrain.sandbox.services.s3 import context as s3context
-from crosstrain.sandbox.services.s3.policy import Decision, Principal, evaluate
-from crosstrain.sandbox.services.s3.policy import Request as PolicyRequest
 
 log = logging.getLogger("crosstrain.sandbox.s3")
 
@@ -185,7 +185,9 @@ class S3Runtime(Runtime):
         principal = principal_for(request)
         call.context = s3context.request_context(request, call, principal, region)
         if bucket is not None and bucket.policy is not None:
-            policy_request = PolicyRequest(action, call.resource, principal, call.context)
+            policy_request = PolicyRequest(
+                action, call.resource, principal, call.context, s3context.known_key
+            )
             decision = evaluate(bucket.policy, policy_request, self._unknown(bucket_name))
             if decision is Decision.DENY:
                 who = principal.arn or "anonymous"

@@ -46,6 +46,15 @@ _THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREAD
 ROLE = "crosstrain:ExecutionRoleArn"
 
 
+MODEL_BUILDER_OBJECT = (
+    "This model was packaged by ModelBuilder(model=...) (code/serve.pkl): it is served by the "
+    "SageMaker SDK's own model server inside the container, which crosstrain's sandbox does not "
+    "run. Save the model (joblib, TorchScript, or code/inference.py with model_fn) in a "
+    "model.tar.gz and use ModelBuilder(s3_model_data_url=..., image_uri=...) or "
+    "sagemaker-core Model.create; see docs/sandbox/sagemaker-sdk.md."
+)
+
+
 class DeployError(Exception):
     """A variant could not be started; the message is the endpoint's ``FailureReason``."""
 
@@ -175,6 +184,8 @@ def fetch_model(s3, container: dict, folder: Path) -> tuple[Path, Path]:
             ) from None
         archive.unlink()
     code_dir = model_dir / "code"
+    if (code_dir / "serve.pkl").is_file():
+        raise ArtifactError(MODEL_BUILDER_OBJECT)
     submit = (container.get("Environment") or {}).get("SAGEMAKER_SUBMIT_DIRECTORY", "")
     if submit.startswith("s3://"):
         code_dir = folder / "code"

@@ -8,7 +8,8 @@ library at import time, numpy / joblib / torch only when a default handler needs
 
 User handlers come from ``code/<program>`` (default ``inference.py``) in the model folder; any
 handler it lacks falls back to the defaults: scikit-learn via joblib (``model.joblib`` /
-``model.pkl``) or a TorchScript model (``model.pt`` / ``model.pth``), with ``application/json``,
+``model.pkl``), a TorchScript model (``model.pt`` / ``model.pth``) or an XGBoost booster
+(``xgboost-model``, ``model.json``, ``model.ubj``, ``model.xgb``), with ``application/json``,
 ``text/csv`` and ``application/x-npy`` in and out. A handler error answers
 ``{"status": <code>, "message": ...}`` after printing its traceback to the endpoint's log.
 """
@@ -28,6 +29,8 @@ JSON, CSV, NPY = "application/json", "text/csv", "application/x-npy"
 TEXT_TYPES = (JSON, CSV)  # handed to input_fn as str, like the scikit-learn container does
 SKLEARN_FILES = ("model.joblib", "model.pkl")
 TORCH_FILES = ("model.pt", "model.pth")
+# The XGBoost container's file name and XGBoost's own formats (Booster.save_model).
+XGBOOST_FILES = ("xgboost-model", "model.json", "model.ubj", "model.xgb")
 
 
 class HandlerError(Exception):
@@ -44,6 +47,8 @@ def _framework(model_dir: Path) -> str | None:
         return "sklearn"
     if any((model_dir / name).is_file() for name in TORCH_FILES):
         return "pytorch"
+    if any((model_dir / name).is_file() for name in XGBOOST_FILES):
+        return "xgboost"
     return None
 
 
@@ -59,12 +64,20 @@ def default_model_fn(model_dir: str):
             import torch
 
             return torch.jit.load(str(folder / name), map_location="cpu")
+    for name in XGBOOST_FILES:
+        if (folder / name).is_file():
+            import xgboost
+
+            booster = xgboost.Booster()
+            booster.load_model(str(folder / name))
+            return booster
     found = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
     hint = ""
     if len(found) == 1 and (folder / found[0]).is_dir():
         hint = f" (pack the files inside {found[0]}/, not the folder: tar -C {found[0]} -czf ...)"
     raise FileNotFoundError(
-        "no model to load: expected model.joblib, model.pkl or model.pt (TorchScript) at the "
+        "no model to load: expected model.joblib, model.pkl, model.pt (TorchScript) or an "
+        "XGBoost model (xgboost-model, model.json, model.ubj) at the "
         f"root of model.tar.gz, or code/inference.py with a model_fn; the archive holds "
         f"{found}{hint}"
     )
@@ -129,6 +142,10 @@ def _defaults(framework: str | None) -> dict:
             model.eval()
             with torch.no_grad():
                 return model(data)
+        if framework == "xgboost":
+            import xgboost
+
+            return model.predict(xgboost.DMatrix(data))
         return model.predict(data)
 
     return {

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from crosstrain.sandbox.services.s3.policy import Decision, Principal, Request, evaluate
+from crosstrain.sandbox.core.policy import Decision, Principal, Request, evaluate
+from crosstrain.sandbox.services.s3.context import known_key
 
 ACCOUNT = "000000000000"
 ME = Principal(arn=f"arn:aws:iam::{ACCOUNT}:user/ana", account=ACCOUNT)
@@ -96,7 +97,9 @@ def test_an_unknown_condition_key_is_missing_and_reported():
     }
     seen = []
     decision = evaluate(
-        policy(deny), Request("s3:GetObject", "arn:aws:s3:::b/k", ME, {}), seen.append
+        policy(deny),
+        Request("s3:GetObject", "arn:aws:s3:::b/k", ME, {}, known_key),
+        seen.append,
     )
     assert decision is Decision.NEUTRAL
     assert seen == ["condition key s3:SomeFutureKey"]
@@ -105,3 +108,9 @@ def test_an_unknown_condition_key_is_missing_and_reported():
 def test_a_single_statement_object_and_a_malformed_policy():
     assert ask({"Statement": deny_insecure()}, context=HTTP) is Decision.DENY
     assert evaluate("{not json", Request("s3:GetObject", "*", ME, {})) is Decision.NEUTRAL
+
+
+def test_an_identity_statement_has_no_principal_to_match():
+    allow = {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"}
+    assert ask(policy(allow)) is Decision.ALLOW
+    assert ask(policy(allow), action="s3:PutObject") is Decision.NEUTRAL

@@ -1,13 +1,15 @@
-"""Bucket policies, evaluated for one request as AWS evaluates a resource-based policy.
+"""IAM policy documents, evaluated for one request as AWS evaluates them: the one evaluator
+behind bucket policies (S3), ``--enforce-iam`` (identity policies) and the IAM policy simulator.
 
 A statement applies when its ``Action``/``NotAction``, ``Resource``/``NotResource``,
-``Principal``/``NotPrincipal`` and ``Condition`` all match the request. Any applying ``Deny`` wins;
-else any applying ``Allow`` allows; else the policy is silent (``NEUTRAL``) and the caller's own
-permissions decide (in the sandbox: allowed, unless ``--enforce-iam``).
+``Principal``/``NotPrincipal`` (resource-based policies; identity policies have none) and
+``Condition`` (:mod:`crosstrain.sandbox.core.conditions`) all match the request. Any applying
+``Deny`` wins; else any applying ``Allow`` allows; else the policy is silent (``NEUTRAL``).
 
-Condition keys are looked up in the request's context (:mod:`.context`). A key the sandbox does
-not know is treated as AWS treats a key missing from a request (see :mod:`.conditions`) and
-reported through ``unknown`` so the sandbox can say so loudly.
+Condition keys are looked up in the request's context (:func:`global_context` gives the keys
+every request has; services add their own). A key the request does not have is treated as AWS
+treats a missing key; a key the caller does not know (``Request.known_key``) and an operator the
+evaluator does not know are reported through ``unknown`` so the sandbox can say so loudly.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from crosstrain.sandbox.services.s3 import conditions
-from crosstrain.sandbox.services.s3.context import known_key
+from crosstrain.sandbox.core import conditions
 
 
 class Decision(Enum):
@@ -82,9 +84,13 @@ class Request:
     resource: str  # "arn:aws:s3:::bucket/key"
     principal: Principal
     context: Mapping[str, str | list[str]]
+    known_key: Callable[[str], bool] | None = None  # None: every key is known
 
 
-def _applies(statement: Mapping, request: Request, unknown: Callable[[str], None]) -> bool:
+def applies(
+    statement: Mapping, request: Request, unknown: Callable[[str], None] = lambda what: None
+) -> bool:
+    """Whether ``statement`` speaks about ``request`` (its effect aside)."""
     context = request.context
     if "NotAction" in statement:
         if _matches_any(_listed(statement["NotAction"]), request.action, ignore_case=True):
@@ -102,11 +108,13 @@ def _applies(statement: Mapping, request: Request, unknown: Callable[[str], None
     if "NotPrincipal" in statement:
         if _principal_matches(statement["NotPrincipal"], request.principal):
             return False
-    elif not _principal_matches(statement.get("Principal"), request.principal):
+    elif "Principal" in statement and not _principal_matches(
+        statement["Principal"], request.principal
+    ):
         return False
     block = statement.get("Condition") or {}
     for key in conditions.keys_of(block):
-        if not known_key(key):
+        if request.known_key is not None and not request.known_key(key):
             unknown(f"condition key {key}")
     return conditions.holds(block, context, unknown)
 
@@ -127,9 +135,40 @@ def evaluate(
         statements = [statements]
     allowed = False
     for statement in statements or []:
-        if not isinstance(statement, Mapping) or not _applies(statement, request, unknown):
+        if not isinstance(statement, Mapping) or not applies(statement, request, unknown):
             continue
         if statement.get("Effect") == "Deny":
             return Decision.DENY
         allowed = allowed or statement.get("Effect") == "Allow"
     return Decision.ALLOW if allowed else Decision.NEUTRAL
+
+
+def global_context(request, principal: Principal, region: str | None, secure: bool) -> dict:
+    """The global condition keys (``aws:*``) of an HTTP request by ``principal``; ``secure``:
+    whether it counts as secure transport."""
+    now = datetime.now(UTC)
+    context: dict[str, str | list[str]] = {
+        "aws:SecureTransport": "true" if secure else "false",
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+    }
+    if request.remote_addr:
+        context["aws:SourceIp"] = request.remote_addr
+    if region:
+        context["aws:RequestedRegion"] = region
+    for header, key in (("User-Agent", "aws:UserAgent"), ("Referer", "aws:Referer")):
+        if request.headers.get(header):
+            context[key] = request.headers[header]
+    if not principal.anonymous:
+        context["aws:PrincipalAccount"] = principal.account
+        context["aws:PrincipalArn"] = principal.arn
+        context["aws:PrincipalIsAWSService"] = "false"
+        kind = principal.arn.split(":", 5)[-1].split("/", 1)[0]
+        context["aws:PrincipalType"] = {
+            "root": "Account",
+            "user": "User",
+            "assumed-role": "AssumedRole",
+        }.get(kind, "User")
+        if kind == "user":
+            context["aws:username"] = principal.arn.rsplit("/", 1)[-1]
+    return context

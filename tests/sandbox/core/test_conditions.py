@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crosstrain.sandbox.services.s3.conditions import holds, substitute
+from crosstrain.sandbox.core.conditions import holds, substitute
 
 CONTEXT = {
     "aws:SecureTransport": "false",
