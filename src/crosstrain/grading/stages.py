@@ -30,6 +30,7 @@ from crosstrain.grading.results import (
 from crosstrain.grading.supervise import entries
 from crosstrain.grading.unit import Unit
 from crosstrain.grading.unpack import settle_root, unpack
+from crosstrain.labs import skips
 from crosstrain.labs.results import Status
 from crosstrain.sandbox import Sandbox
 
@@ -54,6 +55,7 @@ class Job:
     runs: list[RunReport] = field(default_factory=list)
     checks: list[GradedCheck] = field(default_factory=list)
     learner: JailedLearnerCode | None = None
+    skipped: set[str] = field(default_factory=set)  # steps the learner skipped (lab skip)
 
     @property
     def folder(self) -> Path:  # everything learner code may touch
@@ -88,6 +90,7 @@ def unpack_submission(grader: Grader, job: Job) -> None:
         (job.workspace / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(grader.lab.lab_dir / rel, job.workspace / rel)
     shutil.copytree(job.upload, job.workspace, symlinks=True, dirs_exist_ok=True)
+    job.skipped = skips.read(job.workspace) & set(grader.lab.manifest.step_ids)
     job.notes += unpacked.notes
     if lifted:
         job.notes.append(f"used the files inside the folder {lifted}/")
@@ -164,9 +167,13 @@ def run_checks(grader: Grader, job: Job) -> None:
     """Stage 6: the lab's checks, here in the trusted process, with hidden data; what they
     run of the learner's (a model, a function) runs in the submission's confinement."""
     job.learner = JailedLearnerCode(job.unit, job.home)
-    job.checks = run_lab_checks(
+    checks = run_lab_checks(
         grader.lab, grader.specs, job.checked, job.workspace, grader.secret, job.learner
     )
+    job.checks = skips.mark(checks, job.skipped, grader.skipped_score)
+    for c in job.checks:
+        if c.step in job.skipped:
+            c.public_message = f"{skips.SKIPPED_MESSAGE}; the check saw: {c.public_message}"
 
 
 def record(grader: Grader, job: Job) -> GradeResult:
@@ -190,6 +197,9 @@ def record(grader: Grader, job: Job) -> GradeResult:
         for c in job.checks
         if c.status == Status.ERROR
     ]
+    if job.skipped:
+        ordered = [s for s in grader.lab.manifest.step_ids if s in job.skipped]
+        parts.append("skipped by the learner: " + ", ".join(ordered))
     steps = {s.id: 0 for s in grader.lab.manifest.steps}
     for item in job.checks:
         steps[item.step] += item.points
