@@ -8,6 +8,7 @@ and :func:`teardown`, which runs whatever happened.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import subprocess
 import threading
@@ -141,7 +142,11 @@ def start_sandbox(grader: Grader, job: Job) -> None:
         launcher = jail.launcher(
             unit.plan, unit.user, procs=procs, netns=unit.netns, nproc=unit.nproc
         )
-    job.sandbox = sandbox.start(env=isolate.sandbox_env(job.sandbox_home), launcher=launcher)
+    # Without a network namespace of its own, the sandbox serves only this submission's key:
+    # another submission's code can reach its port but cannot make a call it accepts.
+    token = None if job.namespace is not None else secrets.token_hex(16)
+    env = isolate.sandbox_env(job.sandbox_home)
+    job.sandbox = sandbox.start(env=env, launcher=launcher, token=token)
     job.unit = unit.with_env(isolate.learner_env(job.sandbox.env(), job.home))
     job.checked = job.sandbox
     if job.namespace is not None:  # the checks reach it from outside the namespace

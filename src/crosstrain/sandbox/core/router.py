@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from crosstrain.sandbox.core import errors, hosts, protocols
+from crosstrain.sandbox.core import access, errors, hosts, protocols
 
 if TYPE_CHECKING:
     from crosstrain.sandbox.core.state import StateStore
@@ -160,6 +160,7 @@ class Router:
         self.notices: list[str] = []
         self._served: set[str] = set()  # signing names moto has a backend for
         self.token = ""  # the start token: only its holder may shut this sandbox down
+        self.access_key = ""  # when set, the only key served (see :func:`access.gate`)
         self.on_shutdown: Callable[[], None] | None = None
         from crosstrain.sandbox.core.admin import internal_routes
 
@@ -190,6 +191,9 @@ class Router:
     def __call__(self, environ: dict, start_response):
         hosts.s3_path_style(environ)
         request = Request(environ)
+        refused = access.gate(self, request) if self.access_key else None
+        if refused is not None:
+            return refused(environ, start_response)
         _, _, service = signing_scope(request)
         if protocols.bridged(service) and protocols.to_json(request, service):
             # A rest-json call of a service served in json: authorize it as the client signed
