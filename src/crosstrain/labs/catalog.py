@@ -108,7 +108,7 @@ def get_lab(name: str, root: Path | None = None) -> Lab:
     raise CrosstrainError(unknown("lab", name, slugs) + " (see `crosstrain lab list`)")
 
 
-_LOADING = threading.Lock()
+_LOADING = threading.RLock()  # content may load content (a misconception its cases)
 
 
 def load_module(path: Path) -> ModuleType:
