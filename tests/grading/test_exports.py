@@ -121,3 +121,64 @@ def test_gradebook_cells_cannot_become_formulas(tmp_path, lab):
     evil.message = "=cmd|' /C calc'!A0"
     text = gradebook_csv(lab, [evil])
     assert "\n'=HYPERLINK(1)," in text and ",'=cmd" in text
+
+
+def skipping(lab, student: str, step: str) -> GradeResult:
+    """A passing result whose ``step`` the learner skipped (as grading marks it)."""
+    r = result(lab, student, True)
+    for c in r.checks:
+        if c.step == step:
+            c.status = "skipped"
+            c.public_message = "skipped: the learner ran the reference solution"
+    return r
+
+
+@pytest.fixture(scope="module")
+def skipped_out(tmp_path_factory, lab):
+    folder = tmp_path_factory.mktemp("exports-skipped")
+    results = [result(lab, "alice", True), skipping(lab, "carol", "store-dataset")]
+    write_outputs(folder, lab, load_checks(lab), results)
+    return folder
+
+
+def test_gradebook_lists_the_skipped_steps_and_only_those(skipped_out):
+    with open(skipped_out / "gradebook.csv") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert rows["carol"]["skipped"] == "store-dataset"
+    assert rows["alice"]["skipped"] == ""
+
+
+def test_feedback_marks_a_skipped_step_skipped_not_passed_or_failed(skipped_out):
+    carol = (skipped_out / "feedback/carol.md").read_text()
+    section = carol.split("## ")[1]  # the first step: store-dataset
+    assert "(skipped)" in section.splitlines()[0] and "⏭ skipped" in section
+    assert "✅" not in section and "❌" not in section
+    assert "skipped" not in "".join(carol.split("## ")[2:])  # the steps done stay passed
+    assert "skipped" not in (skipped_out / "feedback/alice.md").read_text()
+    assert "<b>skipped</b>" in (skipped_out / "feedback/carol.html").read_text()
+
+
+def test_junit_reports_skipped_checks_as_skipped(skipped_out):
+    suites = ET.parse(skipped_out / "junit.xml").getroot()
+    carol = next(s for s in suites if s.get("name") == "carol")
+    alice = next(s for s in suites if s.get("name") == "alice")
+    assert carol.get("failures") == "0" and int(carol.get("skipped")) >= 1
+    assert alice.get("skipped") == "0"
+    skipped = [c for c in carol if c.find("skipped") is not None]
+    assert skipped and all(c.get("classname") == "carol.store-dataset" for c in skipped)
+
+
+def test_gradescope_names_skipped_checks(skipped_out):
+    tests = json.loads((skipped_out / "gradescope/carol/results.json").read_text())["tests"]
+    named = [t for t in tests if t["name"].endswith("(skipped)")]
+    assert named and all(t["name"].startswith("store-dataset:") for t in named)
+    assert all("status" not in t for t in named)  # Gradescope knows only passed/failed
+
+
+def test_item_analysis_does_not_count_a_skip_as_an_attempt(skipped_out):
+    from crosstrain.grading.reports import analyse
+
+    lab = get_lab("00-sandbox-orientation")
+    data = analyse(load_checks(lab), [skipping(lab, "carol", "store-dataset")])
+    rates = {r["check"]: r for r in data["rates"]}
+    assert all(r["attempts"] == (0 if r["step"] == "store-dataset" else 1) for r in rates.values())

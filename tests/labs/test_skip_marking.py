@@ -57,3 +57,11 @@ def test_a_reset_forgets_the_skips(run):
     run("lab", "reset", DEMO)
     (row,) = json.loads(run("lab", "status", "--json").output)
     assert row["steps_skipped"] == []
+
+
+def test_a_skip_is_recorded_in_the_lab_folder_a_learner_submits(run, workspace_root):
+    from crosstrain.labs import skips
+
+    run("lab", "start", DEMO)
+    run("lab", "skip", DEMO, "dynamodb-item")
+    assert skips.read(workspace_root / DEMO) == {"store-dataset", "dynamodb-item"}

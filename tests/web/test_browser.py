@@ -274,3 +274,24 @@ def test_course_lab_page_fails_then_passes_after_skip(page, course_live):
     expect(box).to_have_attribute("data-status", "skipped", timeout=60_000)
     expect(page.locator(".ct-lab .ct-progress__label")).to_contain_text("4 / 10 points")
     screenshot(page, "lab-check-passed.png", around=box)
+
+
+HIDDEN_CODE = """() => [...document.querySelectorAll('.md-typeset pre > code')].filter(
+  code => code.scrollWidth > code.clientWidth + 1
+       || code.getBoundingClientRect().right > window.innerWidth
+).map(code => code.textContent.split('\\n')[0])"""
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+def test_wide_code_blocks_show_every_character(browser, course_live, width):
+    # Lab 11's code runs to 100 columns: wider than the content column at both widths.
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        open_page(page, f"{course_live}/labs/11-first-model/")
+        assert page.locator(".md-typeset pre > code").count() > 3
+        assert page.evaluate(HIDDEN_CODE) == []  # nothing cut off, nothing behind a scrollbar
+        if width == 400:
+            screenshot(page, "lab-code-narrow.png", around=page.locator("pre").nth(2))
+    finally:
+        context.close()

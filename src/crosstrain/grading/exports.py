@@ -30,18 +30,29 @@ STATUS_WORDS = {
 }
 
 
+def skipped_steps(r: GradeResult) -> list[str]:
+    """The steps of ``r`` the learner skipped (``crosstrain lab skip``), in check order."""
+    return list(dict.fromkeys(c.step for c in r.checks if c.status == "skipped"))
+
+
+def mark(status: str) -> str:
+    return {"passed": "✅ passed", "skipped": "⏭ skipped"}.get(status, f"❌ {status}")
+
+
 def gradebook_csv(lab, results: list[GradeResult]) -> str:
-    """One row per student: points per step, total, max and status."""
+    """One row per student: points per step, total, max, status, message and the steps the
+    learner skipped (their points follow the ``skipped_steps_score`` setting)."""
     import io
 
     steps = lab.manifest.step_ids
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["student", *(f"{s} ({lab.manifest.step(s).points})" for s in steps)]
-    writer.writerow([*header, "total", "max", "status", "message"])
+    writer.writerow([*header, "total", "max", "status", "message", "skipped"])
     for r in results:
         row = [cell(r.student), *(r.steps.get(s, 0) for s in steps)]
-        writer.writerow([*row, r.points, r.max_points, r.status, cell(r.message)])
+        row += [r.points, r.max_points, r.status, cell(r.message)]
+        writer.writerow([*row, " ".join(skipped_steps(r))])
     return buffer.getvalue()
 
 
@@ -66,11 +77,11 @@ def feedback_markdown(lab, r: GradeResult) -> str:
         lines.append("")
     for step in lab.manifest.steps:
         got = r.steps.get(step.id, 0)
-        lines += [f"## {step.title} — {got} / {step.points}", ""]
+        word = " (skipped)" if step.id in skipped_steps(r) else ""
+        lines += [f"## {step.title} — {got} / {step.points}{word}", ""]
         for c in (c for c in r.checks if c.step == step.id):
-            mark = "✅ passed" if c.status == "passed" else f"❌ {c.status}"
-            lines.append(f"- {mark} ({c.points}/{c.max_points}): {c.public_message}")
-            if c.status != "passed" and c.hint:
+            lines.append(f"- {mark(c.status)} ({c.points}/{c.max_points}): {c.public_message}")
+            if c.status not in ("passed", "skipped") and c.hint:
                 lines.append(f"  - **Hint:** {c.hint}")
         lines.append("")
     for note in r.notes:
@@ -85,7 +96,7 @@ def feedback_html(lab, r: GradeResult) -> str:
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{e(lab.manifest.title)}: {e(r.student)}</title>",
         "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto}"
-        ".passed{color:#1a7f37}.failed,.error{color:#cf222e}.hint{color:#555}</style>",
+        ".passed{color:#1a7f37}.failed,.error{color:#cf222e}.hint,.skipped{color:#555}</style>",
         "</head><body>",
         f"<h1>{e(lab.manifest.title)}</h1><p>Feedback for <b>{e(r.student)}</b></p>",
         f"<p><b>Score: {r.points} / {r.max_points}</b> ({e(STATUS_WORDS.get(r.status, ''))})</p>",
@@ -98,7 +109,9 @@ def feedback_html(lab, r: GradeResult) -> str:
             parts.append(f"<li><code>{e(run.file)}</code>: {e(run.message)}</li>")
         parts.append("</ul>")
     for step in lab.manifest.steps:
-        parts.append(f"<h2>{e(step.title)} — {r.steps.get(step.id, 0)} / {step.points}</h2>")
+        word = " (skipped)" if step.id in skipped_steps(r) else ""
+        got = r.steps.get(step.id, 0)
+        parts.append(f"<h2>{e(step.title)} — {got} / {step.points}{word}</h2>")
         parts.append("<ul>")
         for c in (c for c in r.checks if c.step == step.id):
             word = "passed" if c.status == "passed" else c.status
@@ -106,7 +119,7 @@ def feedback_html(lab, r: GradeResult) -> str:
                 f"<li class='{e(c.status)}'><b>{e(word)}</b> "
                 f"({c.points}/{c.max_points}): {e(c.public_message)}"
             )
-            if c.status != "passed" and c.hint:
+            if c.status not in ("passed", "skipped") and c.hint:
                 item += f"<br><span class='hint'>Hint: {e(c.hint)}</span>"
             parts.append(item + "</li>")
         parts.append("</ul>")
@@ -126,6 +139,7 @@ def junit_xml(lab, results: list[GradeResult]) -> str:
             name=r.student,
             tests=str(max(1, len(checks))),
             failures=str(sum(c.status == "failed" for c in checks)),
+            skipped=str(sum(c.status == "skipped" for c in checks)),
             errors=str(sum(c.status == "error" for c in checks) + (not checks)),
         )
         if not checks:
@@ -139,23 +153,30 @@ def junit_xml(lab, results: list[GradeResult]) -> str:
                 name=c.check,
                 time=str(c.seconds),
             )
-            if c.status != "passed":
+            if c.status == "skipped":
+                ET.SubElement(case, "skipped", message=c.public_message)
+            elif c.status != "passed":
                 tag = "failure" if c.status == "failed" else "error"
                 node = ET.SubElement(case, tag, message=c.public_message)
                 node.text = f"{c.points}/{c.max_points} points. hint: {c.hint}"
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def gradescope_status(status: str) -> str:
+    return "passed" if status == "passed" else "failed"
+
+
 def gradescope_json(lab, r: GradeResult) -> str:
     """Gradescope's autograder ``results.json`` shape for one student."""
     tests = [
         {
-            "name": f"{c.step}: {c.check}",
+            "name": f"{c.step}: {c.check}" + (" (skipped)" if c.status == "skipped" else ""),
             "score": c.points,
             "max_score": c.max_points,
-            "status": "passed" if c.status == "passed" else "failed",
+            # Gradescope knows only passed/failed; a skipped check's shows from its score.
+            **({} if c.status == "skipped" else {"status": gradescope_status(c.status)}),
             "output": c.public_message
-            + (f"\nHint: {c.hint}" if c.status != "passed" and c.hint else ""),
+            + (f"\nHint: {c.hint}" if c.status not in ("passed", "skipped") and c.hint else ""),
             "visibility": "visible",
         }
         for c in r.checks

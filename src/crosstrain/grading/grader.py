@@ -20,6 +20,7 @@ from crosstrain.grading.limits import Limits
 from crosstrain.grading.reserve import Reservation
 from crosstrain.grading.results import GradeResult, GradeStatus
 from crosstrain.grading.unpack import Rejected
+from crosstrain.settings import settings
 
 if TYPE_CHECKING:
     from crosstrain.labs.catalog import Lab
@@ -78,6 +79,8 @@ class Grader:
     # The run's slot: a fresh uid per submission and the folder submissions are graded in.
     reservation: Reservation | None = None
     contain: bool = True  # a cgroup and a network namespace per submission where allowed
+    # Whether a step the learner skipped keeps the points its checks earn (a setting).
+    skipped_score: bool = field(default_factory=lambda: settings().skipped_steps_score)
 
     @property
     def files(self) -> list[str]:

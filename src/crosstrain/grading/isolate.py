@@ -182,8 +182,13 @@ def machine_report() -> dict[str, str]:
         "supervision unit": unit.describe(),
         "network": "a network namespace per submission, its own loopback"
         if netns.available()
-        else "shared with the machine: submissions graded side by side can reach each other's "
-        "sandbox port (grade with --jobs 1, or as root on Linux)",
+        else "shared with the machine; each sandbox serves only its submission's access key"
+        + (
+            " (kept private by the fresh uid)"
+            if fresh
+            else ", which code running as the same user can read: grade with --jobs 1, or as "
+            "root on Linux"
+        ),
     }
 
 

@@ -68,10 +68,12 @@ def check_step(lab: str, step: str, workspace: str | Path = ".") -> int:
     Printed messages never show hidden cases.
     """
     from crosstrain.grading.checking import run_lab_checks
+    from crosstrain.labs import skips
     from crosstrain.labs.catalog import get_lab
     from crosstrain.labs.checks import load_checks
     from crosstrain.labs.results import Status
     from crosstrain.sandbox import Sandbox
+    from crosstrain.settings import settings
 
     the_lab = get_lab(lab)
     the_lab.step(step)
@@ -80,11 +82,17 @@ def check_step(lab: str, step: str, workspace: str | Path = ".") -> int:
         raise CrosstrainError("no sandbox: run the setup cell at the top of the notebook first")
     specs = [s for s in load_checks(the_lab) if s.step == step]
     secret = os.environ.get(SECRET_ENV) if os.environ.get(HIDDEN_FLAG) else None
-    results = run_lab_checks(the_lab, specs, Sandbox(endpoint), Path(workspace).resolve(), secret)
+    folder = Path(workspace).resolve()
+    results = run_lab_checks(the_lab, specs, Sandbox(endpoint), folder, secret)
+    score = settings().skipped_steps_score
+    results = skips.mark(results, skips.read(folder), score)  # a step the learner skipped
     for r in results:
         word = "passed" if r.status == Status.PASSED else str(r.status).upper()
-        print(f"{word} {r.points}/{r.max_points} {r.check}: {r.public_message}")
-        if r.status != Status.PASSED and r.hint:
+        shown = r.public_message
+        if r.status == Status.SKIPPED:
+            shown = f"{skips.SKIPPED_MESSAGE}; the check saw: {shown}"
+        print(f"{word} {r.points}/{r.max_points} {r.check}: {shown}")
+        if r.status not in (Status.PASSED, Status.SKIPPED) and r.hint:
             print(f"    hint: {r.hint}")
     return sum(r.points for r in results)
 

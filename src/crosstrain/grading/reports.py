@@ -21,7 +21,9 @@ def analyse(specs, results: list[GradeResult]) -> dict:
     graded = [r for r in results if r.checks]
     rates = []
     for spec in specs:
-        seen = [c for r in graded for c in r.checks if c.check == spec.name]
+        seen = [  # a skipped check was not attempted
+            c for r in graded for c in r.checks if c.check == spec.name and c.status != "skipped"
+        ]
         passed = sum(c.status == "passed" for c in seen)
         rates.append(
             {
@@ -33,7 +35,10 @@ def analyse(specs, results: list[GradeResult]) -> dict:
             }
         )
     hints = Counter(
-        (c.check, c.hint) for r in graded for c in r.checks if c.status != "passed" and c.hint
+        (c.check, c.hint)
+        for r in graded
+        for c in r.checks
+        if c.status not in ("passed", "skipped") and c.hint
     )
     return {
         "students": len(results),

@@ -8,6 +8,7 @@ and :func:`teardown`, which runs whatever happened.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import subprocess
 import threading
@@ -30,6 +31,7 @@ from crosstrain.grading.results import (
 from crosstrain.grading.supervise import entries
 from crosstrain.grading.unit import Unit
 from crosstrain.grading.unpack import settle_root, unpack
+from crosstrain.labs import skips
 from crosstrain.labs.results import Status
 from crosstrain.sandbox import Sandbox
 
@@ -54,6 +56,7 @@ class Job:
     runs: list[RunReport] = field(default_factory=list)
     checks: list[GradedCheck] = field(default_factory=list)
     learner: JailedLearnerCode | None = None
+    skipped: set[str] = field(default_factory=set)  # steps the learner skipped (lab skip)
 
     @property
     def folder(self) -> Path:  # everything learner code may touch
@@ -88,6 +91,7 @@ def unpack_submission(grader: Grader, job: Job) -> None:
         (job.workspace / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(grader.lab.lab_dir / rel, job.workspace / rel)
     shutil.copytree(job.upload, job.workspace, symlinks=True, dirs_exist_ok=True)
+    job.skipped = skips.read(job.workspace) & set(grader.lab.manifest.step_ids)
     job.notes += unpacked.notes
     if lifted:
         job.notes.append(f"used the files inside the folder {lifted}/")
@@ -138,11 +142,12 @@ def start_sandbox(grader: Grader, job: Job) -> None:
         launcher = jail.launcher(
             unit.plan, unit.user, procs=procs, netns=unit.netns, nproc=unit.nproc
         )
-    job.sandbox = sandbox.start(
-        env=isolate.sandbox_env(job.sandbox_home),
-        launcher=launcher,
-        enforce_iam=grader.lab.manifest.sandbox.enforce_iam,
-    )
+    # Without a network namespace of its own, the sandbox serves only this submission's key:
+    # another submission's code can reach its port but cannot make a call it accepts.
+    token = None if job.namespace is not None else secrets.token_hex(16)
+    env = isolate.sandbox_env(job.sandbox_home)
+    enforce_iam = grader.lab.manifest.sandbox.enforce_iam
+    job.sandbox = sandbox.start(env=env, launcher=launcher, token=token, enforce_iam=enforce_iam)
     job.unit = unit.with_env(isolate.learner_env(job.sandbox.env(), job.home))
     job.checked = job.sandbox
     if job.namespace is not None:  # the checks reach it from outside the namespace
@@ -168,9 +173,13 @@ def run_checks(grader: Grader, job: Job) -> None:
     """Stage 6: the lab's checks, here in the trusted process, with hidden data; what they
     run of the learner's (a model, a function) runs in the submission's confinement."""
     job.learner = JailedLearnerCode(job.unit, job.home)
-    job.checks = run_lab_checks(
+    checks = run_lab_checks(
         grader.lab, grader.specs, job.checked, job.workspace, grader.secret, job.learner
     )
+    job.checks = skips.mark(checks, job.skipped, grader.skipped_score)
+    for c in job.checks:
+        if c.step in job.skipped:
+            c.public_message = f"{skips.SKIPPED_MESSAGE}; the check saw: {c.public_message}"
 
 
 def record(grader: Grader, job: Job) -> GradeResult:
@@ -194,6 +203,9 @@ def record(grader: Grader, job: Job) -> GradeResult:
         for c in job.checks
         if c.status == Status.ERROR
     ]
+    if job.skipped:
+        ordered = [s for s in grader.lab.manifest.step_ids if s in job.skipped]
+        parts.append("skipped by the learner: " + ", ".join(ordered))
     steps = {s.id: 0 for s in grader.lab.manifest.steps}
     for item in job.checks:
         steps[item.step] += item.points

@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import importlib.util
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from functools import cached_property
@@ -107,25 +108,46 @@ def get_lab(name: str, root: Path | None = None) -> Lab:
     raise CrosstrainError(unknown("lab", name, slugs) + " (see `crosstrain lab list`)")
 
 
+_LOADING = threading.RLock()  # content may load content (a misconception its cases)
+
+
 def load_module(path: Path) -> ModuleType:
     """Execute the content file ``path`` as a fresh module (graders, solves, misconceptions).
 
     Content is loaded by path each time it runs, never found on ``sys.path``, so the learner's
-    workspace cannot shadow it and edits are picked up.
+    workspace cannot shadow it and edits are picked up. Its folder is a package of its own: a
+    grader may split its checks into sibling modules and import them relatively
+    (``from .scoring import score``); only that folder is searched, and siblings are loaded
+    afresh with it.
     """
     if not path.is_file():
         raise CrosstrainError(f"{path} is missing; `crosstrain author new` shows the layout")
-    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
-    name = f"crosstrain_content_{path.stem}_{digest}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look their module up here
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        sys.modules.pop(name, None)
-        frames = traceback.extract_tb(exc.__traceback__)
-        lines = [f.lineno for f in frames if f.filename == str(path)]
-        where = f"{path}:{lines[-1]}" if lines else str(path)
-        raise CrosstrainError(f"{where} failed to load: {type(exc).__name__}: {exc}") from None
+    folder = path.parent.resolve()
+    package = f"crosstrain_content_{hashlib.sha1(str(folder).encode()).hexdigest()[:10]}"
+    name = f"{package}.{path.stem}"
+    with _LOADING:
+        for loaded in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+            del sys.modules[loaded]  # the previous load's siblings: edits are picked up
+        sys.modules[package] = _folder_package(package, folder)
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses and pickling look their module up here
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            frames = traceback.extract_tb(exc.__traceback__)
+            files = {str(path), *(str(p) for p in folder.glob("*.py"))}
+            lines = [f"{f.filename}:{f.lineno}" for f in frames if f.filename in files]
+            where = lines[-1] if lines else str(path)
+            raise CrosstrainError(f"{where} failed to load: {type(exc).__name__}: {exc}") from None
     return module
+
+
+def _folder_package(name: str, folder: Path) -> ModuleType:
+    """An empty package whose only search path is ``folder`` (for relative imports)."""
+    package = ModuleType(name)
+    package.__path__ = [str(folder)]
+    package.__package__ = name
+    package.__file__ = None
+    return package

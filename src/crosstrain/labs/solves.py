@@ -203,7 +203,7 @@ def skip_lab(
     sandbox: Sandbox | None = None,
 ) -> SkipResult:
     """What ``crosstrain lab skip`` does: the solves up to ``step`` in the learner's workspace."""
-    from crosstrain.labs import progress
+    from crosstrain.labs import progress, skips
     from crosstrain.labs.catalog import get_lab
     from crosstrain.labs.runner import connect_sandbox
     from crosstrain.labs.workspace import existing_workspace, workspace_root
@@ -213,6 +213,7 @@ def skip_lab(
     workspace = existing_workspace(lab, root)
     done = skip(lab, step, sandbox or connect_sandbox(), workspace, confirm)
     progress.record_skips(workspace_root(root), lab.slug, done.steps)
+    skips.record(workspace, done.steps)  # travels with the submission (grading marks them)
     return done
 
 

@@ -181,89 +181,113 @@ def workbench(lab) -> Iterator[tuple]:
 
 def run_page(lab, page: Page, say: Callable[[str], None] = lambda _: None) -> PageRun:
     """Run ``page``'s blocks for ``lab`` as described above; stop at the first failure."""
-    import subprocess
-
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    from crosstrain.labs.solves import load_solves, run_solve
 
     result = PageRun(illustrative=sum(b.illustrative for b in page.blocks))
-    solves = load_solves(lab)
-    notebooks = lab.manifest.submission.notebooks
     with workbench(lab) as (sb, root, folder, env):
-        nb = nbformat.v4.new_notebook()
-        client = NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=False)
+        client = NotebookClient(
+            nbformat.v4.new_notebook(), timeout=900, kernel_name="python3", allow_errors=False
+        )
         client.resources = {"metadata": {"path": str(folder)}}
-
-        def cell(source: str, where: str) -> None:
-            nb.cells.append(nbformat.v4.new_code_cell(source))
-            try:
-                client.execute_cell(nb.cells[-1], len(nb.cells) - 1)
-            except CellExecutionError as err:
-                raise PageFailure(f"{where}: {last_line(str(err))}") from None
-
         try:
             with client.setup_kernel(env=env, cwd=str(folder)):
-                steps = lab.manifest.step_ids
-                sections: dict[str | None, Section] = {}
-                if notebooks:
-                    sections = notebook_sections(lab.solution_dir / notebooks[0], steps)
-                pending: dict[str | None, list[str]] = {}
-
-                def enter(step: str | None) -> None:
-                    """Run a step's given cells; from the first that fails (it needs the
-                    learner's work, e.g. a function in a file), wait for the step's solve."""
-                    cells = sections.get(step, Section()).before
-                    for n, source in enumerate(cells):
-                        try:
-                            cell(source, "given cell")
-                        except PageFailure:
-                            pending[step] = cells[n:]
-                            return
-
-                def finish(step: str | None) -> None:
-                    """The learner's side of a finished step: the cells that waited for it,
-                    then the worked answer and the cells after it, from the solution."""
-                    section = sections.get(step, Section())
-                    for source in pending.pop(step, []) + section.rest:
-                        cell(source, f"{notebooks[0]} (step {step or 'opening'}, as solved)")
-
-                enter(None)
-                finish(None)
-                enter(steps[0])
+                runner = _PageRunner(lab, client, sb, folder, env, say)
+                runner.opening()
                 for item in page.items:
-                    if isinstance(item, Marker):
-                        say(f"solve {item.step}")
-                        run_solve(solves.steps[item.step], lab, sb, folder)
-                        finish(item.step)
-                        following = steps.index(item.step) + 1
-                        enter(steps[following] if following < len(steps) else "")
-                        continue
-                    where = f"{page.path}:{item.line}"
-                    if item.runner == "python":
-                        say(f"python block at line {item.line}")
-                        cell(item.code, where)
-                    elif item.runner == "bash":
-                        say(f"bash block at line {item.line}")
-                        done = subprocess.run(
-                            ["bash", "-euo", "pipefail", "-c", item.code],
-                            cwd=folder,
-                            env=env,
-                            capture_output=True,
-                            text=True,
-                            timeout=900,
-                        )
-                        if done.returncode != 0:
-                            said = (done.stderr or done.stdout).strip()
-                            raise PageFailure(f"{where}: exit {done.returncode}: {last_line(said)}")
-                    else:
-                        continue
-                    result.ran += 1
+                    result.ran += runner.run(item, page.path)
         except PageFailure as failure:
             result.failure = str(failure)
     return result
+
+
+class _PageRunner:
+    """One page's run in one kernel: the lab notebook's cells around the page's blocks."""
+
+    def __init__(self, lab, client, sb, folder: Path, env: dict, say: Callable[[str], None]):
+        from crosstrain.labs.solves import load_solves
+
+        self.lab, self.client, self.sb = lab, client, sb
+        self.folder, self.env, self.say = folder, env, say
+        self.solves = load_solves(lab)
+        self.steps = lab.manifest.step_ids
+        notebooks = lab.manifest.submission.notebooks
+        self.notebook = notebooks[0] if notebooks else ""
+        self.sections: dict[str | None, Section] = (
+            notebook_sections(lab.solution_dir / self.notebook, self.steps) if notebooks else {}
+        )
+        self.pending: dict[str | None, list[str]] = {}
+
+    def cell(self, source: str, where: str) -> None:
+        import nbformat
+        from nbclient.exceptions import CellExecutionError
+
+        nb = self.client.nb
+        nb.cells.append(nbformat.v4.new_code_cell(source))
+        try:
+            self.client.execute_cell(nb.cells[-1], len(nb.cells) - 1)
+        except CellExecutionError as err:
+            raise PageFailure(f"{where}: {last_line(str(err))}") from None
+
+    def enter(self, step: str | None) -> None:
+        """Run a step's given cells; from the first that fails (it needs the learner's work,
+        e.g. a function in a file), wait for the step's solve."""
+        cells = self.sections.get(step, Section()).before
+        for n, source in enumerate(cells):
+            try:
+                self.cell(source, "given cell")
+            except PageFailure:
+                self.pending[step] = cells[n:]
+                return
+
+    def finish(self, step: str | None) -> None:
+        """The learner's side of a finished step: the cells that waited for it, then the
+        worked answer and the cells after it, from the solution."""
+        section = self.sections.get(step, Section())
+        for source in self.pending.pop(step, []) + section.rest:
+            self.cell(source, f"{self.notebook} (step {step or 'opening'}, as solved)")
+
+    def opening(self) -> None:
+        self.enter(None)
+        self.finish(None)
+        self.enter(self.steps[0])
+
+    def run(self, item: Block | Marker, path: Path | str) -> int:
+        """Run one page item; return how many blocks ran (0 or 1)."""
+        from crosstrain.labs.solves import run_solve
+
+        if isinstance(item, Marker):
+            self.say(f"solve {item.step}")
+            run_solve(self.solves.steps[item.step], self.lab, self.sb, self.folder)
+            self.finish(item.step)
+            following = self.steps.index(item.step) + 1
+            self.enter(self.steps[following] if following < len(self.steps) else "")
+            return 0
+        where = f"{path}:{item.line}"
+        if item.runner == "python":
+            self.say(f"python block at line {item.line}")
+            self.cell(item.code, where)
+        elif item.runner == "bash":
+            self.say(f"bash block at line {item.line}")
+            self.bash(item.code, where)
+        else:
+            return 0
+        return 1
+
+    def bash(self, code: str, where: str) -> None:
+        import subprocess
+
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", code],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip()
+            raise PageFailure(f"{where}: exit {done.returncode}: {last_line(said)}")
 
 
 class PageFailure(Exception):

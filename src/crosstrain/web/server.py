@@ -112,22 +112,13 @@ def serve(
 
     ``port`` and ``host`` default to the settings' ``site_port`` and ``host``.
     """
-    import uvicorn
-
     from crosstrain.labs.workspace import workspace_root
-    from crosstrain.sandbox.core.ports import port_holder, port_is_free
     from crosstrain.web.site import build_site
 
     config = settings()
     port = config.site_port if port is None else port
     host = host or config.host
-    if not port_is_free(port, host):
-        holder = port_holder(port)
-        by = f" by {holder}" if holder else ""
-        raise CrosstrainError(
-            f"the site's port {port} on {host} is in use{by}; stop that, or pass --port with a "
-            "free port"
-        )
+    refuse_busy_port(port, host)
     up = Up()
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # The site builds (CPU, this process) while the sandbox and JupyterLab start (their own).
@@ -138,31 +129,15 @@ def serve(
         if not built.done():
             say("building the site (its sources changed) ...")
         ws = workspace_root(workspace)
-        lab = None
-        if jupyter:
-            say("starting JupyterLab ...")
-            up.jupyter = start_jupyter(ws, up.sandbox, wait=False)
-        site = built.result()
-        if up.jupyter is not None:
-            ready(up.jupyter)
-            lab = up.jupyter.info()
-            say(f"JupyterLab: {up.jupyter.url}")
+        lab = start_lab(ws, up, built) if jupyter else None
         app = create_app(
-            site,
+            built.result(),
             up.sandbox,
             workspace=ws,
             jupyter=lab,
             allowed_hosts=allowed_hosts(host),
         )
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        )
-        url = f"http://{host}:{port}/"
-        announcer = threading.Thread(
-            target=announce, args=(server, url, open_browser, ws), daemon=True
-        )
-        announcer.start()
-        server.run()
+        run_until_stopped(app, host, port, open_browser, ws)
     except KeyboardInterrupt:
         pass
     finally:
@@ -170,6 +145,42 @@ def serve(
         up.stop()
         signal.signal(signal.SIGTERM, previous)
     say("stopped")
+
+
+def refuse_busy_port(port: int, host: str) -> None:
+    """One line naming the fix when something already listens on the site's port."""
+    if not port_is_free(port, host):
+        holder = port_holder(port)
+        by = f" by {holder}" if holder else ""
+        raise CrosstrainError(
+            f"the site's port {port} on {host} is in use{by}; stop that, or pass --port with a "
+            "free port"
+        )
+
+
+def start_lab(workspace: Path, up: Up, built: concurrent.futures.Future) -> dict:
+    """JupyterLab rooted at ``workspace``, started while the site builds; its connection info
+    once both are ready."""
+    say("starting JupyterLab ...")
+    up.jupyter = start_jupyter(workspace, up.sandbox, wait=False)
+    built.result()
+    ready(up.jupyter)
+    say(f"JupyterLab: {up.jupyter.url}")
+    return up.jupyter.info()
+
+
+def run_until_stopped(app, host: str, port: int, open_browser: bool, workspace: Path) -> None:
+    """Serve ``app`` on ``host:port`` until Ctrl-C or SIGTERM, announcing it once it listens."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    )
+    url = f"http://{host}:{port}/"
+    threading.Thread(
+        target=announce, args=(server, url, open_browser, workspace), daemon=True
+    ).start()
+    server.run()
 
 
 def announce(server, url: str, open_browser: bool, workspace: Path) -> None:

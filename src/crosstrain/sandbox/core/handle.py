@@ -30,9 +30,15 @@ class SandboxError(CrosstrainError):
     """The sandbox could not start, stop or be reached."""
 
 
-def http_json(url: str, method: str = "GET", timeout: float = 5.0) -> dict:
+ACCESS_HEADER = "X-Crosstrain-Access-Key"  # unsigned calls to a sandbox that requires a key
+
+
+def http_json(
+    url: str, method: str = "GET", timeout: float = 5.0, headers: dict | None = None
+) -> dict:
     """GET/POST ``url`` and decode its JSON answer (urllib: no heavy imports)."""
-    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    data = b"" if method == "POST" else None
+    request = urllib.request.Request(url, method=method, data=data, headers=headers or {})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - local URL
         return json.loads(response.read() or b"{}")
 
@@ -54,6 +60,7 @@ class Sandbox:
         kind: str = "embedded",
         ca_bundle: str | None = None,
         token: str | None = None,
+        access_key: str | None = None,
     ):
         self.endpoint_url = endpoint_url
         self.pid = pid
@@ -63,6 +70,7 @@ class Sandbox:
         self.kind = kind
         self.ca_bundle = ca_bundle
         self.token = token  # set when this handle started the sandbox: proves it is ours
+        self.access_key = access_key  # the key the sandbox requires on every request, if any
 
     def __repr__(self) -> str:
         return f"Sandbox({self.endpoint_url or 'aws'}, kind={self.kind}, pid={self.pid})"
@@ -76,7 +84,7 @@ class Sandbox:
     # -- clients -------------------------------------------------------------------------------
     def session(self):
         """A boto3 session with this sandbox's credentials (dummy ones unless real AWS)."""
-        return make_session(self.region, profile=self.profile)
+        return make_session(self.region, profile=self.profile, key=self.access_key)
 
     def client(self, service: str, **config):
         """A boto3 client bound to this sandbox (one attempt, no 25 s retries)."""
@@ -90,8 +98,8 @@ class Sandbox:
         host, port = host_port.rsplit(":", 1)
         return {
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": DUMMY_KEY,
-            "AWS_SECRET_ACCESS_KEY": DUMMY_KEY,
+            "AWS_ACCESS_KEY_ID": self.access_key or DUMMY_KEY,
+            "AWS_SECRET_ACCESS_KEY": self.access_key or DUMMY_KEY,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
             "LOCALSTACK_HOST": host_port,
@@ -110,7 +118,9 @@ class Sandbox:
                 f"({self.endpoint_url or 'real AWS'})"
             )
         try:
-            return http_json(f"{self.endpoint_url}{path}", method=method, timeout=timeout)
+            headers = {ACCESS_HEADER: self.access_key} if self.access_key else None
+            url = f"{self.endpoint_url}{path}"
+            return http_json(url, method=method, timeout=timeout, headers=headers)
         except (urllib.error.URLError, OSError) as exc:
             raise SandboxError(
                 f"no sandbox answers at {self.endpoint_url} ({exc}); "
@@ -249,15 +259,19 @@ def start(
     timeout: float = START_TIMEOUT,
     env: dict[str, str] | None = None,
     launcher: list[str] | None = None,
+    token: str | None = None,
 ) -> Sandbox:
     """Start a sandbox in a new process and wait until it is ready.
 
     ``state_dir=None`` keeps nothing (tests, grading); a directory makes state survive restarts.
     ``port=0`` picks a free port. A non-detached sandbox dies with the process that started it.
     ``env`` replaces the inherited environment; ``launcher`` is a command prefix the sandbox
-    runs under (grading runs it jailed, as the learner's user).
+    runs under (grading runs it jailed, as the learner's user). With ``token`` the sandbox
+    serves only requests carrying it (as the SigV4 access key id, or the ``ACCESS_HEADER`` on
+    unsigned calls; public API URLs and health excepted): grading's per-submission key where
+    no network namespace keeps other submissions away. The handle signs with it.
     """
-    token = secrets.token_hex(16)
+    access_key, token = token, secrets.token_hex(16)  # token: the start token (shutdown)
     read_fd, write_fd = os.pipe()
     options = {"host": host, "port": port, "region": region, "ready-fd": write_fd}
     cmd = [*(launcher or []), *_server_command(options, state_dir, account, tls_dir)]
@@ -265,7 +279,11 @@ def start(
         cmd.append("--enforce-iam")
     if not detach:
         cmd.append("--die-with-parent")
-    environ = {**(os.environ if env is None else env), "CROSSTRAIN_SANDBOX_TOKEN": token}
+    environ = {
+        **(os.environ if env is None else env),
+        "CROSSTRAIN_SANDBOX_TOKEN": token,
+        **({"CROSSTRAIN_SANDBOX_ACCESS_KEY": access_key} if access_key else {}),
+    }
     process = _spawn(cmd, write_fd, environ, detach=detach, log_file=log_file)
     message = _await_ready(read_fd, process, timeout)
     if not message.get("ready"):
@@ -279,6 +297,7 @@ def start(
         region=region,
         ca_bundle=message.get("ca_bundle"),
         token=token,
+        access_key=access_key,
     )
 
 

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from crosstrain.sandbox.core import calllog, errors, hosts, protocols, roles
+from crosstrain.sandbox.core import access, calllog, errors, hosts, protocols, roles
 
 if TYPE_CHECKING:
     from crosstrain.sandbox.core.state import StateStore
@@ -159,6 +159,7 @@ class Router:
         self.notices: list[str] = []
         self._served: set[str] = set()  # signing names moto has a backend for
         self.token = ""  # the start token: only its holder may shut this sandbox down
+        self.access_key = ""  # when set, the only key served (see :func:`access.gate`)
         self.on_shutdown: Callable[[], None] | None = None
         from crosstrain.sandbox.core.admin import internal_routes
 
@@ -211,6 +212,9 @@ class Router:
         return result
 
     def _serve(self, request: Request, service: str | None, environ: dict, start_response):
+        refused = access.gate(self, request) if self.access_key else None
+        if refused is not None:
+            return refused(environ, start_response)
         if protocols.bridged(service) and protocols.to_json(request, service):
             # A rest-json call of a service served in json: authorize it as the client signed
             # it, then serve the json form and answer in rest-json.

@@ -22,6 +22,7 @@ from pathlib import Path
 
 DEFAULT_ACCOUNT = "000000000000"  # LocalStack's, so tutorials' ARNs work unchanged
 TOKEN_VARIABLE = "CROSSTRAIN_SANDBOX_TOKEN"  # read once, then removed from the environment
+ACCESS_VARIABLE = "CROSSTRAIN_SANDBOX_ACCESS_KEY"  # the key required on every request, if any
 # Settings the runtimes read from ``Router.settings`` (names as in crosstrain.settings).
 LIMITS = {"lambda_concurrency": int, "lambda_idle_seconds": float, "sagemaker_max_workers": int}
 
@@ -170,6 +171,12 @@ def _router(args: argparse.Namespace, endpoint: str, port: int):
         router.services_used.update(restored.services)
         router.state.start()
     router.token = os.environ.pop(TOKEN_VARIABLE, "") or secrets.token_hex(16)
+    access_key = os.environ.pop(ACCESS_VARIABLE, "")
+    if access_key:  # its workers and its own clients sign with it too
+        from crosstrain.sandbox.core.clients import use_access_key
+
+        router.access_key = router.admin_access_key = access_key
+        use_access_key(access_key)
     if args.enforce_iam:
         iam.enable()
     for path in RUNTIMES:
