@@ -12,7 +12,12 @@ from crosstrain.settings import ENV_PREFIX, Settings, default, reference, settin
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "crosstrain"
 # Variables that are not settings: a protocol between crosstrain's own processes.
-INTERNAL = {"CROSSTRAIN_WORKER_PARENT", "CROSSTRAIN_NBGRADER_HIDDEN", "CROSSTRAIN_SANDBOX_TOKEN"}
+INTERNAL = {
+    "CROSSTRAIN_WORKER_PARENT",
+    "CROSSTRAIN_ZYGOTE",
+    "CROSSTRAIN_NBGRADER_HIDDEN",
+    "CROSSTRAIN_SANDBOX_TOKEN",
+}
 # Modules still reading settings by hand, each being converted by the engineer who owns its room
 # (issue #19). Remove a line when its module calls crosstrain.settings.settings() instead.
 PENDING: set[str] = set()

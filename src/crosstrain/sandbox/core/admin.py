@@ -134,6 +134,7 @@ def health(router: Router) -> dict:
             not_persisted=dict(router.state.errors),
         )
     from crosstrain import __version__
+    from crosstrain.sandbox.core.zygotes import zygotes
 
     return {
         "service": "crosstrain-sandbox",
@@ -149,4 +150,5 @@ def health(router: Router) -> dict:
         "services_used": sorted(router.services_used),
         "notices": router.notices,
         "runtimes": {rt.name: rt.health() for rt in router.runtimes},
+        "zygotes": zygotes.preloaded(),
     }

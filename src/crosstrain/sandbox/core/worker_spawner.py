@@ -99,13 +99,17 @@ class Spares:
             kill_process(spare)
 
 
-def kill_process(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and whatever it started (its process group), then reap it."""
+def kill_process(process: subprocess.Popen, wait: bool = True) -> None:
+    """SIGKILL the worker and whatever it started (its process group), then reap it.
+
+    ``wait=False``: a worker forked from a zygote (the zygote reaps it) is not waited for.
+    """
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
+    if wait or not hasattr(process, "zygote"):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
     for stream in (process.stdin, process.stdout):
         if stream is not None:
             stream.close()

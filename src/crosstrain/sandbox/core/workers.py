@@ -3,20 +3,18 @@
 A :class:`WorkerPool` runs up to ``max_workers`` Python subprocesses for one :class:`WorkerSpec`.
 A worker imports the spec's *factory* (``"module:function"`` or ``"/path/file.py:function"``),
 calls it once with the spec's ``config`` and gets back ``serve(header, body) -> (header, body)``,
-which then answers every request sent to that worker. Warm workers are reused; a worker that
+which then answers every request sent to that worker. Warm workers are reused (at most
+:data:`~crosstrain.sandbox.core.idle.idle_workers`' cap idle in the whole sandbox); a worker that
 times out, exceeds its memory limit or dies is killed and replaced on the next call.
 
 The protocol is length-prefixed frames (JSON header + raw bytes body) on the worker's stdin and
-stdout; the worker moves its stdout/stderr to a file that the parent reads after each call, so
-whatever user code prints is returned with the call (:attr:`CallInfo.output`).
-
-Limits: a per-call timeout; memory counted as the worker's anonymous resident memory
-(``RssAnon``: what the code allocated, not the shared library files it maps), sampled while the
-parent waits, with ``RLIMIT_AS`` as a hard ceiling; ``PR_SET_PDEATHSIG`` so no worker outlives the
-process that started it. Once workers are in use one blank spare process is kept started, so a
-cold start skips Python's own start-up (:mod:`crosstrain.sandbox.core.worker_spawner` starts and
-ends the processes); the worker's environment, folder and output file arrive with its setup
-frame. Nothing here knows about Lambda or SageMaker. The child's side is
+stdout; the worker's stdout/stderr go to a file the parent reads after each call
+(:attr:`CallInfo.output`). Limits: a per-call timeout; memory as the worker's own anonymous
+resident memory, sampled while the parent waits, with ``RLIMIT_AS`` as a hard ceiling;
+``PR_SET_PDEATHSIG`` so no worker outlives the process that started it. A worker forks from a
+zygote with the heavy imports done (:mod:`crosstrain.sandbox.core.zygotes`) or starts as a blank
+Python (:mod:`crosstrain.sandbox.core.worker_spawner`); its environment, folder and output file
+arrive with its setup frame. Nothing here knows about Lambda or SageMaker. The child's side is
 :mod:`crosstrain.sandbox.core.worker_process`, run as a script so a cold start imports little.
 """
 
@@ -33,8 +31,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crosstrain.sandbox.core.idle import idle_workers
 from crosstrain.sandbox.core.worker_process import FRAME, anon_memory_mb
 from crosstrain.sandbox.core.worker_spawner import blank_process, exit_status, kill_process
+from crosstrain.sandbox.core.zygotes import zygotes
 
 _TICK = 0.02  # seconds between memory samples while a call runs
 
@@ -136,9 +136,9 @@ class Worker:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> CallInfo:
-        """Take a spare process (or start one) and wait until the factory has loaded."""
+        """Fork from a zygote (or take a spare, or start one) and wait until the factory loaded."""
         self.output_path.touch()
-        self.process = blank_process()
+        self.process = zygotes.process_for(self.spec) or blank_process()
         info = CallInfo(cold=True, worker_id=self.id)
         began = time.perf_counter()
         self._send(
@@ -164,7 +164,13 @@ class Worker:
             raise WorkerInitError(
                 f"{error.get('type', 'Error')}: {error.get('message', '')}", info, error
             )
+        zygotes.learn(self.spec, header.get("imports") or [])
         return info
+
+    @property
+    def forked(self) -> bool:
+        """Whether this worker was forked from a zygote (else it started blank)."""
+        return hasattr(self.process, "inherited_mb")
 
     def call(self, header: dict, body: bytes, timeout: float, info: CallInfo) -> Result:
         """Send one request; wait for its answer at most ``timeout`` seconds."""
@@ -178,6 +184,8 @@ class Worker:
             info.output = self.read_output()
             self.last_used = time.monotonic()
         info.max_memory_mb = max(info.max_memory_mb, answer.get("memory_mb", 0.0))
+        if answer.get("imports"):  # what the first call imported lazily
+            zygotes.learn(self.spec, answer["imports"])
         if answer.get("ok"):
             return Result(True, answer.get("header") or {}, payload, info)
         return Result(False, {}, payload, info, error=answer.get("error") or {})
@@ -192,13 +200,14 @@ class Worker:
             return ""
         return data.decode("utf-8", "replace")
 
-    def kill(self) -> None:
+    def kill(self, wait: bool = True) -> None:
         if self.process is not None:
-            kill_process(self.process)
+            kill_process(self.process, wait)
 
-    def close(self) -> None:
-        """Kill the process and remove its output file."""
-        self.kill()
+    def close(self, wait: bool = True) -> None:
+        """Kill the process and remove its output file (``wait=False``: a forked worker's end
+        is not waited for; its zygote reaps it)."""
+        self.kill(wait)
         with contextlib.suppress(OSError):
             self.output_path.unlink()
 
@@ -232,6 +241,7 @@ class Worker:
                 remaining -= len(chunk)
                 continue
             used = anon_memory_mb(self.process.pid)
+            used = max(0.0, used - getattr(self.process, "inherited_mb", 0.0)) if used else 0.0
             info.max_memory_mb = max(info.max_memory_mb, used)
             if limit and used > limit:
                 self.kill()
@@ -298,9 +308,9 @@ class WorkerPool:
             while True:
                 if self._closed:
                     raise PoolClosed(f"{self.name} is closed")
-                self._reap_idle()
                 while self._idle:
                     worker = self._idle.pop()
+                    idle_workers.take(worker)
                     if worker.alive():
                         self._busy.add(worker)
                         return worker, CallInfo(worker_id=worker.id)
@@ -318,11 +328,24 @@ class WorkerPool:
     def _release(self, worker: Worker) -> None:
         with self._cond:
             self._busy.discard(worker)
-            if self._closed or worker.generation != self._generation or not worker.alive():
-                worker.close()
-            else:
+            parked = not (
+                self._closed or worker.generation != self._generation or not worker.alive()
+            )
+            if parked:
                 self._idle.append(worker)
+            else:
+                worker.close(wait=False)
             self._cond.notify()
+        if parked:  # outside our lock: parking may evict a worker of any pool, this one too
+            idle_workers.park(worker, self)
+
+    def evict(self, worker: Worker) -> None:
+        """Stop ``worker`` if it is still idle here (the global idle cap or time-out chose it)."""
+        with self._cond:
+            if worker not in self._idle:
+                return
+            self._idle.remove(worker)
+        worker.close(wait=False)
 
     def _discard(self, worker: Worker) -> None:
         worker.close()
@@ -330,20 +353,14 @@ class WorkerPool:
             self._busy.discard(worker)
             self._cond.notify()
 
-    def _reap_idle(self) -> None:
-        cutoff = time.monotonic() - self.idle_seconds
-        stale = [w for w in self._idle if w.last_used < cutoff]
-        for worker in stale:
-            self._idle.remove(worker)
-            worker.close()
-
     def retire(self) -> None:
         """Stop idle workers now and busy ones when their call ends (code or config changed)."""
         with self._cond:
             self._generation += 1
             idle, self._idle = self._idle, []
         for worker in idle:
-            worker.close()
+            idle_workers.take(worker)
+            worker.close(wait=False)
 
     def pids(self) -> list[int]:
         with self._cond:
@@ -364,11 +381,13 @@ class WorkerPool:
         """
         with self._cond:
             self._closed = True
+            for worker in self._idle:
+                idle_workers.take(worker)
             workers = [*self._idle, *(self._busy if kill_busy else ())]
             self._idle = []
             self._cond.notify_all()
         for worker in workers:
-            worker.close()
+            worker.close(wait=kill_busy)
         if self._own_dir and (kill_busy or not self._busy):
             import shutil
 
