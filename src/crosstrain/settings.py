@@ -70,6 +70,17 @@ class Settings(BaseSettings):
     sagemaker_max_workers: int = Field(
         2, ge=1, description="Model-serving worker processes per SageMaker endpoint at most."
     )
+    worker_zygotes: bool = Field(
+        True,
+        description="Fork Lambda and endpoint workers from pre-started parents that have the "
+        "heavy imports done (off: every worker starts as a fresh Python).",
+    )
+    idle_workers_max: int = Field(
+        8,
+        ge=0,
+        description="Idle warm workers kept in the whole sandbox at most (least recently used "
+        "stop first; a cold start from a zygote takes milliseconds).",
+    )
 
     # -- progress ------------------------------------------------------------------------------
     skipped_steps_score: bool = Field(

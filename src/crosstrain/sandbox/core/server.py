@@ -23,8 +23,20 @@ from pathlib import Path
 DEFAULT_ACCOUNT = "000000000000"  # LocalStack's, so tutorials' ARNs work unchanged
 TOKEN_VARIABLE = "CROSSTRAIN_SANDBOX_TOKEN"  # read once, then removed from the environment
 ACCESS_VARIABLE = "CROSSTRAIN_SANDBOX_ACCESS_KEY"  # the key required on every request, if any
+
+
+def _flag(value: str) -> bool:
+    return str(value).lower() in ("1", "true", "yes", "on")
+
+
 # Settings the runtimes read from ``Router.settings`` (names as in crosstrain.settings).
-LIMITS = {"lambda_concurrency": int, "lambda_idle_seconds": float, "sagemaker_max_workers": int}
+LIMITS = {
+    "lambda_concurrency": int,
+    "lambda_idle_seconds": float,
+    "sagemaker_max_workers": int,
+    "idle_workers_max": int,
+    "worker_zygotes": _flag,
+}
 
 # Data-plane runtimes, in routing order ("module:Class"); imported at start.
 RUNTIMES: tuple[str, ...] = (
@@ -39,6 +51,7 @@ RUNTIMES: tuple[str, ...] = (
     "crosstrain.sandbox.services.cloudformation.runtime:CloudFormationRuntime",
     "crosstrain.sandbox.services.athena.runtime:AthenaRuntime",
     "crosstrain.sandbox.services.s3.runtime:S3Runtime",
+    "crosstrain.sandbox.core.retention:LogRetention",
 )
 
 
@@ -118,8 +131,10 @@ def _prewarm(tls_dir: Path | None) -> None:
 
 
 def _localstack_defaults(account: str) -> None:
-    """Before moto loads: LocalStack's default account and AWS-managed IAM policies."""
-    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    """Before moto loads: LocalStack's default account. AWS-managed IAM policies are loaded one
+    by one when a request names them (the IAM runtime), not all at once by moto: that would cost
+    ~50 MB and seconds on the first IAM call (``MOTO_IAM_LOAD_MANAGED_POLICIES=true`` still asks
+    moto for all of them)."""
     import moto.core
     import moto.core.models
 
@@ -179,6 +194,11 @@ def _router(args: argparse.Namespace, endpoint: str, port: int):
         use_access_key(access_key)
     if args.enforce_iam:
         iam.enable()
+    from crosstrain.sandbox.core.idle import idle_workers
+    from crosstrain.sandbox.core.zygotes import zygotes
+
+    idle_workers.cap = router.settings["idle_workers_max"]
+    zygotes.enabled = router.settings["worker_zygotes"]
     for path in RUNTIMES:
         router.add_runtime(_load(path))
     return router

@@ -30,6 +30,7 @@ from crosstrain.sandbox.services.iam import simulate
 
 _MANAGED = re.compile(rb"iam::aws:policy((?:/[\w+=,.@-]+)*)/([\w+=,.@-]+)")
 _MARK = b"iam::aws:policy/"
+_ENCODED_MARKS = (b"%3A%3Aaws%3Apolicy%2F", b"%3a%3aaws%3apolicy%2f")
 _lock = threading.Lock()
 
 
@@ -66,9 +67,14 @@ def load_managed(account: str, names: set[str]) -> list[str]:
 
 
 def named_policies(body: bytes) -> set[str]:
-    """``path + name`` of every AWS-managed policy ARN ``body`` mentions."""
+    """``path + name`` of every AWS-managed policy ARN ``body`` mentions (also form-encoded, as
+    IAM's query protocol sends ``PolicyArn``)."""
     if _MARK not in body:
-        return set()
+        if not any(mark in body for mark in _ENCODED_MARKS):
+            return set()
+        from urllib.parse import unquote_to_bytes
+
+        body = unquote_to_bytes(body)
     return {
         (m.group(1) or b"").decode() + "/" + m.group(2).decode() for m in _MANAGED.finditer(body)
     }
