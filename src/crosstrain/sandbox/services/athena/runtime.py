@@ -44,10 +44,11 @@ from crosstrain.sandbox.core.accounts import caller
 from crosstrain.sandbox.core.router import Runtime, aws_action, json_response
 from crosstrain.sandbox.services.athena import history
 from crosstrain.sandbox.services.athena.executions import Execution, Result
-from crosstrain.sandbox.services.athena.grammar import first_word, parse
 from crosstrain.sandbox.services.athena.s3 import SandboxS3, folder
 from crosstrain.sandbox.services.athena.sql import QueryError
-from crosstrain.sandbox.services.athena.statements import Statements
+
+# The SQL engine (sqlglot, the statements, DuckDB) is imported on the first query, not when the
+# sandbox starts: most sandboxes never run one.
 
 log = logging.getLogger("crosstrain.sandbox.athena")
 
@@ -201,6 +202,8 @@ class AthenaRuntime(Runtime):
             output_location=output,
             parameters=list(body.get("ExecutionParameters") or []),
         )
+        from crosstrain.sandbox.services.athena.grammar import first_word
+
         first = first_word(query)
         extension = "csv" if first in ("", "SELECT", "WITH", "VALUES", "TABLE") else "txt"
         execution.result_file = f"{folder(output)}{execution.id}.{extension}"
@@ -350,6 +353,9 @@ class AthenaRuntime(Runtime):
         if execution.state != "QUEUED":
             return
         execution.state, execution.started = "RUNNING", time.time()
+        from crosstrain.sandbox.services.athena.grammar import parse
+        from crosstrain.sandbox.services.athena.statements import Statements
+
         statements = Statements(self, execution)
         try:
             tree = parse(execution.query, execution.parameters)
