@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         description="Fork Lambda and endpoint workers from pre-started parents that have the "
         "heavy imports done (off: every worker starts as a fresh Python).",
     )
+    http_keep_alive: bool = Field(
+        False,
+        description="Keep the sandbox's HTTP connections open between requests (HTTP/1.1 "
+        "keep-alive) instead of closing each one after its answer.",
+    )
     idle_workers_max: int = Field(
         8,
         ge=0,

@@ -36,6 +36,7 @@ LIMITS = {
     "sagemaker_max_workers": int,
     "idle_workers_max": int,
     "worker_zygotes": _flag,
+    "http_keep_alive": _flag,
 }
 
 # Data-plane runtimes, in routing order ("module:Class"); imported at start.
@@ -153,6 +154,10 @@ def _bind(args: argparse.Namespace):
             environ["wsgi.url_scheme"] = scheme_of(self.connection)
             return environ
 
+    if limits(args)["http_keep_alive"]:
+        from crosstrain.sandbox.core.front import keep_alive
+
+        Handler = keep_alive(Handler)  # noqa: N806 - a class
     placeholder = lambda environ, start_response: []  # noqa: E731 - replaced by the router
     server = DualProtocolServer(args.host, args.port, placeholder, handler=Handler)
     server.tls_dir = args.tls_dir  # None: HTTP only (crosstrain.sandbox.start always passes one)
