@@ -200,7 +200,9 @@ def scored(ctx) -> dict:
 def comparison_logged(ctx):
     found = document(ctx, COMPARISON_KEY)
     models = found.get("models")
-    if not isinstance(models, list) or len({str(m.get("name")) for m in models}) < 3:
+    if not isinstance(models, list) or not all(isinstance(m, dict) for m in models):
+        raise Fail(f"models is {models!r:.80}: a list of one object per model")
+    if len({str(m.get("name")) for m in models}) < 3:
         raise Fail(f"{COMPARISON_KEY} compares {models!r:.80}: compare at least 3 model families")
     for m in models:
         missing = [
@@ -243,7 +245,10 @@ def comparison_fair(ctx):
             f"the comparison picks by {name!r}",
             hint="accuracy" if "acc" in str(name).lower() else None,
         )
-    models = [m for m in found.get("models", []) if isinstance(m, dict)]
+    models = found.get("models")
+    models = [m for m in models if isinstance(m, dict)] if isinstance(models, list) else []
+    if not models:
+        raise Fail("the comparison lists no models (see the other check)")
     folds = {json.dumps(m.get("cv"), sort_keys=True) for m in models}
     cvs = [m.get("cv") for m in models]
     unseeded = [
