@@ -29,8 +29,8 @@ def apply(ctx):
     frame = datasets.training_frame(datasets.generate(datasets.LEARNER_SEED))
     # The mistake: fitted on every row (test part included) before any split.
     encoder = TargetEncoder(target_type="binary", random_state=0).fit(
-        frame[HIGH_CARDINALITY].fillna(-1), frame["churned"]
-    )
+        frame[HIGH_CARDINALITY].fillna(-1).to_numpy(), frame["churned"]
+    )  # fitted on an array: in the pipeline it receives the imputer's array
     prepare = ColumnTransformer(
         [
             (
