@@ -174,6 +174,12 @@ def score(learner, model: bytes, seeds: tuple[int, ...]) -> dict:
     return out
 
 
+PIPELINE_HINT = (
+    "Store the whole fitted Pipeline (preparation and model) with joblib, so the artifact takes "
+    "the raw feature columns the data card lists."
+)
+
+
 def scored(ctx) -> dict:
     seeds = tuple(seed for _, seed in check_sets(ctx))
     found = score(ctx.learner, download(ctx, MODEL_KEY), seeds)
@@ -362,10 +368,7 @@ def trials_logged(ctx):
     points=2,
     hint=f"Fit the chosen pipeline on the training part and store it at s3://{BUCKET}/"
     f"{MODEL_KEY}; it must beat the baseline's ROC AUC on new customers by {MARGIN}.",
-    hints={
-        "pipeline": "Store the whole fitted Pipeline (preparation and model) with joblib, so "
-        "the artifact takes the raw feature columns the data card lists.",
-    },
+    hints={"pipeline": PIPELINE_HINT},
 )
 def beats_baseline(ctx):
     found, seen = scored(ctx), []
@@ -397,6 +400,7 @@ def beats_baseline(ctx):
         "customers: something in the pipeline saw the labels of the rows it scores. Target "
         "encoding fitted on the whole frame before the split does this; fit encoders inside "
         "the pipeline (sklearn's TargetEncoder cross-fits on its own), so each fold fits its own.",
+        "pipeline": PIPELINE_HINT,
     },
 )
 def validated_not_tested(ctx):

@@ -326,7 +326,7 @@ def segment_table_matches(ctx):
     timeout=SLOW,
     points=1,
     hint="Name the worst segment in worst: {dimension, segment, auc}, the row with the lowest auc.",
-    hints={"averaged": AVERAGED},
+    hints={"averaged": AVERAGED, "pipeline": PIPELINE_HINT},
 )
 def worst_segment_named(ctx):
     table = document(ctx, SEGMENTS_KEY)
@@ -360,6 +360,7 @@ def worst_segment_named(ctx):
         "missed churner costs $200, a wasted offer $40: with calibrated probabilities the "
         "break-even is about 40 / (40 + 200) ≈ 0.17. Compute the cost for thresholds 0.01 to "
         "0.99 on the calibration part and keep the cheapest.",
+        "pipeline": PIPELINE_HINT,
     },
 )
 def threshold_by_cost(ctx):
