@@ -24,7 +24,7 @@ CDK_STAMP := $(CDK_APP)/node_modules/.cdk-toolchain.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,labs]'
 	@touch $(STAMP)
 
 $(OLDEST): Makefile

@@ -34,3 +34,17 @@ def test_a_foreign_listener_fails_and_names_the_flag():
         finding = checkup.check_port(port, "sandbox")
     assert not finding.ok
     assert "--sandbox-port" in finding.fix
+
+
+def test_a_missing_lab_package_warns_and_names_the_lab():
+    from crosstrain.cli.checkup import check_lab_package
+
+    found = check_lab_package("crosstrain_no_such_package", "13-model-selection")
+    assert not found.ok and not found.required
+    assert "13-model-selection" in found.detail and "[labs]" in found.fix
+
+
+def test_an_installed_lab_package_is_ok():
+    from crosstrain.cli.checkup import check_lab_package
+
+    assert check_lab_package("json", "13-model-selection").ok

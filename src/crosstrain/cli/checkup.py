@@ -31,6 +31,8 @@ KEY_PACKAGES = (
     "starlette",
     "uvicorn",
 )
+# Libraries only some labs use (the `labs` extra): missing, those labs cannot run, the rest can.
+LAB_PACKAGES = {"optuna": "13-model-selection"}
 CHROMIUM_PATHS = ("chromium", "chromium-browser", "google-chrome")
 
 
@@ -67,6 +69,20 @@ def check_package(name: str) -> Finding:
             f"package {name}", False, f"{type(exc).__name__}: {exc}", "run `make up` to reinstall"
         )
     return Finding(f"package {name}", True, getattr(module, "__version__", "importable"))
+
+
+def check_lab_package(name: str, lab: str) -> Finding:
+    """A lab extra's package: when missing, a warning (not a failure) naming the lab."""
+    found = check_package(name)
+    if found.ok:
+        return found
+    return Finding(
+        found.check,
+        False,
+        f"{found.detail} (lab {lab} needs it)",
+        "run `make up`, or `pip install -e '.[labs]'`",
+        required=False,
+    )
 
 
 def crosstrain_on(port: int) -> str | None:
@@ -141,6 +157,7 @@ def run_doctor(ports: dict[int, str] | None = None) -> list[Finding]:
     """Check Python, packages, ports, the browser and grading isolation; return every finding."""
     findings = [check_python()]
     findings += [check_package(name) for name in KEY_PACKAGES]
+    findings += [check_lab_package(name, lab) for name, lab in LAB_PACKAGES.items()]
     findings += [check_port(port, role) for port, role in (ports or default_ports()).items()]
     findings.append(check_chromium())
     findings.append(check_grading_isolation())
