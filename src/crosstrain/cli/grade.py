@@ -24,8 +24,16 @@ from crosstrain.settings import default, settings
     "--secret", help="Course secret for hidden cases (default $CROSSTRAIN_GRADING_SECRET)."
 )
 @click.option("--regrade", is_flag=True, help="Grade again students already graded.")
+@click.option(
+    "--student",
+    "students",
+    multiple=True,
+    help="Regrade just this student (repeatable); the others' rows stay as they are.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def grade_command(submissions, lab, out_dir, jobs, timeout, memory_mb, secret, regrade, as_json):
+def grade_command(
+    submissions, lab, out_dir, jobs, timeout, memory_mb, secret, regrade, students, as_json
+):
     """Grade a folder of submissions (per-student folders or zips) for LAB into --out."""
     from crosstrain.grading.batch import grade
 
@@ -42,6 +50,7 @@ def grade_command(submissions, lab, out_dir, jobs, timeout, memory_mb, secret, r
         secret=secret,
         regrade=regrade,
         progress=not as_json,
+        students=list(students) or None,
     )
     if as_json:
         emit_json(summary.as_dict())

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crosstrain.errors import CrosstrainError
-from crosstrain.grading import isolate
+from crosstrain.grading import isolate, policy
 from crosstrain.grading.checking import grader_fingerprint
 from crosstrain.grading.grader import Grader, Submission, fingerprint
 from crosstrain.grading.limits import Limits
@@ -110,10 +110,14 @@ def grade(
     progress: bool = True,
     limits: Limits | None = None,
     isolation: isolate.Isolation | None = None,
+    students: list[str] | None = None,
 ) -> BatchSummary:
     """Grade every submission in ``submissions_dir`` for ``lab``; write the outputs to ``out_dir``.
 
-    Already graded students (same submission bytes) are skipped unless ``regrade``.
+    Already graded students (same submission bytes) are skipped unless ``regrade``; ``students``
+    regrades just those, leaving every other row as it is. One gradebook holds one grading
+    policy (secret and graders' version): a batch under another one is refused, or with
+    ``regrade`` (of everyone) replaces every row.
     """
     from crosstrain.grading.exports import write_outputs
     from crosstrain.labs.catalog import get_lab
@@ -133,8 +137,14 @@ def grade(
         grader_fingerprint(the_lab),
         hide=hidden_from_learners(the_lab, Path(submissions_dir), out),
     )
-    done = {} if regrade else store.done()
-    todo = [s for s in subs if done.get(s.student) != fingerprint(s.path)]
+    now = policy.current(the_lab, secret)
+    grader.policy = str(now)
+    warnings: list[str] = []
+    try:
+        todo = select(store, subs, now, out, regrade=regrade, students=students, said=warnings)
+    except CrosstrainError:
+        store.close()
+        raise
     try:
         grader.reservation = reserve()
         run_batch(grader, todo, store, max(1, jobs or os.cpu_count() or 1), progress)
@@ -144,7 +154,7 @@ def grade(
         store.close()
         if grader.reservation is not None:
             grader.reservation.release()
-    return summarise(
+    summary = summarise(
         grader,
         out,
         results,
@@ -153,6 +163,38 @@ def grade(
         skipped=len(subs) - len(todo),
         seconds=time.monotonic() - started,
     )
+    summary.warnings[:0] = warnings
+    return summary
+
+
+def select(
+    store: GradeStore,
+    subs: list[Submission],
+    now: policy.Policy,
+    out: Path,
+    *,
+    regrade: bool,
+    students: list[str] | None,
+    said: list[str],
+) -> list[Submission]:
+    """The submissions this batch grades, after making sure the gradebook keeps one policy."""
+    from crosstrain.labs.catalog import unknown
+
+    held = store.policies()
+    others = [policy.Policy.parse(p) for p in held if p != str(now)]
+    if others:
+        if not regrade or students:
+            raise policy.refuse_mix(out, others, now)
+        store.clear()
+        said.append(f"regraded everyone under this grading policy ({now.describe()})")
+    if students:
+        names = [s.student for s in subs]
+        for wanted in students:
+            if wanted not in names:
+                raise CrosstrainError(unknown("student", wanted, names, "in the submissions"))
+        return [s for s in subs if s.student in set(students)]
+    done = {} if regrade else store.done()
+    return [s for s in subs if done.get(s.student) != fingerprint(s.path)]
 
 
 def summarise(

@@ -78,6 +78,7 @@ class Grader:
     # The run's slot: a fresh uid per submission and the folder submissions are graded in.
     reservation: Reservation | None = None
     contain: bool = True  # a cgroup and a network namespace per submission where allowed
+    policy: str = ""  # fingerprint of the secret and graders (crosstrain.grading.policy)
 
     @property
     def files(self) -> list[str]:
@@ -97,6 +98,7 @@ class Grader:
             max_points=self.lab.manifest.points,
             fingerprint=fingerprint(sub.path),
             graded_at=now(),
+            policy=self.policy,
             **({"steps": {s.id: 0 for s in self.lab.manifest.steps}} | extra),
         )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crosstrain.grading import isolate, jail, reserve, unit
+from crosstrain.grading import intake, isolate, jail, reserve, unit
 from crosstrain.grading.checking import grader_fingerprint, run_lab_checks
 from crosstrain.grading.learnercode import JailedLearnerCode
 from crosstrain.grading.netns import Forwarder, Namespace
@@ -54,6 +54,7 @@ class Job:
     runs: list[RunReport] = field(default_factory=list)
     checks: list[GradedCheck] = field(default_factory=list)
     learner: JailedLearnerCode | None = None
+    attempted: dict[str, bool] = field(default_factory=dict)  # step -> changed from the starter
 
     @property
     def folder(self) -> Path:  # everything learner code may touch
@@ -82,6 +83,8 @@ def unpack_submission(grader: Grader, job: Job) -> None:
     (job.sandbox_home / "tmp").mkdir(parents=True)
     unpacked = unpack(job.sub.path, job.upload, grader.limits)
     lifted = settle_root(job.upload, grader.files)
+    found = intake.check(grader.lab, job.upload)  # never grade the starter in its place
+    job.attempted = found.attempted
     from crosstrain.labs.workspace import starter_files
 
     for rel in starter_files(grader.lab):
@@ -91,6 +94,7 @@ def unpack_submission(grader: Grader, job: Job) -> None:
     job.notes += unpacked.notes
     if lifted:
         job.notes.append(f"used the files inside the folder {lifted}/")
+    job.notes += found.notes
 
 
 def hand_over(grader: Grader, job: Job) -> None:
@@ -202,6 +206,7 @@ def record(grader: Grader, job: Job) -> GradeResult:
         checks=job.checks,
         runs=job.runs,
         notes=job.notes,
+        attempted=job.attempted,
     )
 
 
