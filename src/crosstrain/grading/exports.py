@@ -64,7 +64,7 @@ def feedback_markdown(lab, r: GradeResult) -> str:
         lines.append(f"- `{run.file}`: {run.message}")
     if r.runs:
         lines.append("")
-    for step in lab.manifest.steps:
+    for step in lab.manifest.steps if r.checks else []:  # nothing was checked: no empty steps
         got = r.steps.get(step.id, 0)
         lines += [f"## {step.title} — {got} / {step.points}", ""]
         for c in (c for c in r.checks if c.step == step.id):
@@ -97,7 +97,7 @@ def feedback_html(lab, r: GradeResult) -> str:
         for run in r.runs:
             parts.append(f"<li><code>{e(run.file)}</code>: {e(run.message)}</li>")
         parts.append("</ul>")
-    for step in lab.manifest.steps:
+    for step in lab.manifest.steps if r.checks else []:
         parts.append(f"<h2>{e(step.title)} — {r.steps.get(step.id, 0)} / {step.points}</h2>")
         parts.append("<ul>")
         for c in (c for c in r.checks if c.step == step.id):
