@@ -76,3 +76,29 @@ def test_the_starter_counts_no_step_as_attempted(tmp_path):
 def test_the_solution_counts_every_step_as_attempted(tmp_path):
     found = intake.check(LAB, solution(tmp_path))
     assert found.attempted == dict.fromkeys(LAB.manifest.step_ids, True)
+
+
+def test_a_batch_rejects_a_folder_without_notebook_and_grades_a_renamed_one(tmp_path):
+    import csv
+
+    from crosstrain.grading.batch import grade
+
+    subs = tmp_path / "subs"
+    (subs / "empty-handed").mkdir(parents=True)
+    (subs / "empty-handed/notes.txt").write_text("I forgot")
+    renamed = subs / "renamed"
+    renamed.mkdir()
+    shutil.copy(LAB.solution_dir / "orientation.ipynb", renamed / "orientation (1).ipynb")
+    shutil.copytree(LAB.solution_dir / "function", renamed / "function")
+    out = tmp_path / "out"
+    grade(subs, "00", out, progress=False, jobs=2)
+    with open(out / "gradebook.csv") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert rows["empty-handed"]["status"] == "rejected"
+    assert "no notebook found" in rows["empty-handed"]["message"]
+    assert "notes.txt" in rows["empty-handed"]["message"]
+    assert rows["renamed"]["total"] == "10"
+    assert (
+        "graded orientation (1).ipynb as orientation.ipynb"
+        in (out / "feedback/renamed.md").read_text()
+    )

@@ -30,9 +30,14 @@ from crosstrain.settings import default, settings
     multiple=True,
     help="Regrade just this student (repeatable); the others' rows stay as they are.",
 )
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Canvas's gradebook export: fills the id columns of lms/canvas.csv.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def grade_command(
-    submissions, lab, out_dir, jobs, timeout, memory_mb, secret, regrade, students, as_json
+    submissions, lab, out_dir, jobs, timeout, memory_mb, secret, regrade, students, roster, as_json
 ):
     """Grade a folder of submissions (per-student folders or zips) for LAB into --out."""
     from crosstrain.grading.batch import grade
@@ -51,6 +56,7 @@ def grade_command(
         regrade=regrade,
         progress=not as_json,
         students=list(students) or None,
+        roster=roster,
     )
     if as_json:
         emit_json(summary.as_dict())
@@ -64,6 +70,7 @@ def grade_command(
         f"mean {summary.mean_points} / {summary.max_points}"
     )
     click.echo(f"gradebook: {summary.out_dir}/gradebook.csv; feedback: {summary.out_dir}/feedback/")
+    click.echo(f"LMS imports (Canvas, Moodle, GitHub Classroom): {summary.out_dir}/lms/")
     if summary.graded:
         click.echo(f"learner code ran {summary.isolation}")
 

@@ -111,21 +111,25 @@ def grade(
     limits: Limits | None = None,
     isolation: isolate.Isolation | None = None,
     students: list[str] | None = None,
+    roster: str | Path | None = None,
 ) -> BatchSummary:
     """Grade every submission in ``submissions_dir`` for ``lab``; write the outputs to ``out_dir``.
 
     Already graded students (same submission bytes) are skipped unless ``regrade``; ``students``
     regrades just those, leaving every other row as it is. One gradebook holds one grading
     policy (secret and graders' version): a batch under another one is refused, or with
-    ``regrade`` (of everyone) replaces every row.
+    ``regrade`` (of everyone) replaces every row. ``roster`` (Canvas's gradebook export) fills
+    the Canvas import's id columns.
     """
     from crosstrain.grading.exports import write_outputs
+    from crosstrain.grading.lms import read_roster
     from crosstrain.labs.catalog import get_lab
     from crosstrain.labs.checks import load_checks
 
     started = time.monotonic()
     the_lab = get_lab(lab)
     out = Path(out_dir)
+    ids = read_roster(roster) if roster else None
     subs = [s for s in find_submissions(submissions_dir) if s.path.resolve() != out.resolve()]
     store = GradeStore(out, the_lab.slug)
     grader = Grader(
@@ -149,7 +153,7 @@ def grade(
         grader.reservation = reserve()
         run_batch(grader, todo, store, max(1, jobs or os.cpu_count() or 1), progress)
         results = store.results()
-        files = write_outputs(out, the_lab, grader.specs, results)
+        files = write_outputs(out, the_lab, grader.specs, results, ids)
     finally:
         store.close()
         if grader.reservation is not None:

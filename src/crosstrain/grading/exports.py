@@ -174,8 +174,13 @@ def gradescope_json(lab, r: GradeResult) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def write_outputs(out: Path, lab, specs, results: list[GradeResult]) -> list[str]:
-    """Write every output file for ``results``; return their paths relative to ``out``."""
+def write_outputs(
+    out: Path, lab, specs, results: list[GradeResult], roster: dict | None = None
+) -> list[str]:
+    """Write every output file for ``results`` (LMS formats under ``lms/``, see
+    :mod:`crosstrain.grading.lms`); return their paths relative to ``out``."""
+    from crosstrain.grading.lms import write_lms
+
     written = {
         "gradebook.csv": gradebook_csv(lab, results),
         "results.json": json.dumps(
@@ -191,4 +196,5 @@ def write_outputs(out: Path, lab, specs, results: list[GradeResult]) -> list[str
         written[f"gradescope/{name}/results.json"] = gradescope_json(lab, r)
     for rel, text in written.items():
         atomic_write(out / rel, text)
-    return [*written, *write_item_analysis(out, lab, specs, results)]
+    lms = write_lms(out, lab, results, roster)
+    return [*written, *lms, *write_item_analysis(out, lab, specs, results)]
