@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crosstrain.grading import intake, isolate, jail, reserve, unit
+from crosstrain.grading import cells, intake, isolate, jail, reserve, unit
 from crosstrain.grading.checking import grader_fingerprint, run_lab_checks
 from crosstrain.grading.learnercode import JailedLearnerCode
 from crosstrain.grading.netns import Forwarder, Namespace
@@ -153,9 +153,13 @@ def start_sandbox(grader: Grader, job: Job) -> None:
 
 def run_learner_code(grader: Grader, job: Job) -> None:
     """Stage 4: the manifest's notebooks and scripts, each under the supervisor."""
+    steps = grader.lab.manifest.step_ids
     for rel in grader.files:
         grader.check_stop()
-        job.runs.append(isolate.run_file(rel, job.workspace, job.unit, grader.timeout))
+        report = isolate.run_file(rel, job.workspace, job.unit, grader.timeout)
+        if rel.endswith(".ipynb"):  # the failing cell as the learner sees it, tied to its step
+            report.message = cells.locate(report.message, job.workspace / rel, steps)
+        job.runs.append(report)
     job.notes += unlink_escaping_links(job.workspace)
 
 
