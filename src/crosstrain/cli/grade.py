@@ -169,4 +169,30 @@ def course_export_nbgrader(directory, labs, force, as_json) -> None:
     click.echo(f"next: cd {directory} && nbgrader generate_assignment <assignment>")
 
 
+@course.command("export-gradescope")
+@click.argument("lab")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="The zip (default: here).")
+@click.option("--wheel", type=click.Path(exists=True, dir_okay=False), help="Ship this wheel.")
+@click.option("--with-secret", is_flag=True, help="Ship $CROSSTRAIN_GRADING_SECRET (hidden cases).")
+@click.option("--force", is_flag=True, help="Overwrite an existing zip.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def course_export_gradescope(lab, out, wheel, with_secret, force, as_json) -> None:
+    """Write the Gradescope autograder zip for LAB (setup.sh, run_autograder, its graders)."""
+    from crosstrain.errors import CrosstrainError
+    from crosstrain.grading.gradescope import export_gradescope
+
+    secret = None
+    if with_secret:
+        configured = settings().grading_secret
+        if configured is None:
+            raise CrosstrainError("--with-secret needs CROSSTRAIN_GRADING_SECRET set")
+        secret = configured.get_secret_value()
+    bundle = export_gradescope(lab, out, secret=secret, wheel=wheel, force=force)
+    if as_json:
+        emit_json(bundle.as_dict())
+        return
+    click.echo(f"{bundle.lab}: {bundle.path} ({len(bundle.files)} files)")
+    click.echo("next: Gradescope → Configure Autograder → Zip file upload → this zip")
+
+
 COMMANDS = [grade_command, course]
