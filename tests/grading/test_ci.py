@@ -90,3 +90,37 @@ def test_the_snapshot_leaves_out_git_and_the_output_folder(tmp_path):
     assert (tmp_path / "snap/orientation.ipynb").is_file()
     assert not (tmp_path / "snap/.git").exists()
     assert not (tmp_path / "snap/crosstrain-results").exists()
+
+
+def documented_workflows() -> dict:
+    """The workflow files shown on the CI page, parsed."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    page = Path(__file__).parents[2] / "docs/instructors/grading-in-ci.md"
+    blocks = re.findall(r"```yaml\n(.*?)```", page.read_text(), re.S)
+    return {"github": yaml.safe_load(blocks[0]), "gitlab": yaml.safe_load(blocks[1])}
+
+
+def test_the_documented_workflows_run_crosstrain_grade_ci():
+    steps = documented_workflows()["github"]["jobs"]["autograding"]["steps"]
+    graded = next(s for s in steps if s.get("id") == "crosstrain")
+    reporter = next(s for s in steps if "autograding-grading-reporter" in s.get("uses", ""))
+    assert graded["run"].startswith("crosstrain grade --ci")
+    assert reporter["with"]["runners"] == "crosstrain"
+    assert "steps.crosstrain.outputs.result" in reporter["env"]["CROSSTRAIN_RESULTS"]
+    gitlab = documented_workflows()["gitlab"]["grade"]
+    assert "crosstrain grade --ci --threshold 70%" in gitlab["script"]
+    assert gitlab["artifacts"]["reports"]["junit"] == "crosstrain-results/junit.xml"
+
+
+def test_the_documented_command_grades_a_repo_offline(tmp_path, monkeypatch):
+    import shlex
+
+    steps = documented_workflows()["github"]["jobs"]["autograding"]["steps"]
+    command = shlex.split(next(s for s in steps if s.get("id") == "crosstrain")["run"])
+    monkeypatch.chdir(learner_repo(tmp_path, solved=True))
+    result = CliRunner().invoke(main, command[1:])  # without the program name
+    assert result.exit_code == 0, result.output
