@@ -112,6 +112,7 @@ def grade(
     isolation: isolate.Isolation | None = None,
     students: list[str] | None = None,
     roster: str | Path | None = None,
+    pool: bool = True,
 ) -> BatchSummary:
     """Grade every submission in ``submissions_dir`` for ``lab``; write the outputs to ``out_dir``.
 
@@ -119,7 +120,8 @@ def grade(
     regrades just those, leaving every other row as it is. One gradebook holds one grading
     policy (secret and graders' version): a batch under another one is refused, or with
     ``regrade`` (of everyone) replaces every row. ``roster`` (Canvas's gradebook export) fills
-    the Canvas import's id columns.
+    the Canvas import's id columns. ``pool`` forks each submission's (fresh) sandbox from a
+    pre-imported zygote (:mod:`crosstrain.grading.zygote`) instead of starting Python anew.
     """
     from crosstrain.grading.exports import write_outputs
     from crosstrain.grading.lms import read_roster
@@ -151,11 +153,15 @@ def grade(
         raise
     try:
         grader.reservation = reserve()
+        if pool and todo:
+            grader.zygote = start_zygote(grader.reservation.root)
         run_batch(grader, todo, store, max(1, jobs or os.cpu_count() or 1), progress)
         results = store.results()
         files = write_outputs(out, the_lab, grader.specs, results, ids)
     finally:
         store.close()
+        if grader.zygote is not None:
+            grader.zygote.close()
         if grader.reservation is not None:
             grader.reservation.release()
     summary = summarise(
@@ -169,6 +175,18 @@ def grade(
     )
     summary.warnings[:0] = warnings
     return summary
+
+
+def start_zygote(root: Path):
+    """The batch's sandbox fork server, with a sandbox's scrubbed environment (no secret)."""
+    import tempfile
+
+    from crosstrain.grading.zygote import SandboxZygote
+
+    home = Path(tempfile.mkdtemp(prefix="zygote-", dir=root))
+    (home / "tmp").mkdir()
+    os.chmod(home, 0o755)
+    return SandboxZygote(isolate.sandbox_env(home))
 
 
 def select(

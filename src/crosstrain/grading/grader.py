@@ -22,6 +22,7 @@ from crosstrain.grading.results import GradeResult, GradeStatus
 from crosstrain.grading.unpack import Rejected
 
 if TYPE_CHECKING:
+    from crosstrain.grading.zygote import SandboxZygote
     from crosstrain.labs.catalog import Lab
     from crosstrain.labs.checks import CheckSpec
 
@@ -79,6 +80,7 @@ class Grader:
     reservation: Reservation | None = None
     contain: bool = True  # a cgroup and a network namespace per submission where allowed
     policy: str = ""  # fingerprint of the secret and graders (crosstrain.grading.policy)
+    zygote: SandboxZygote | None = None  # pre-imported sandboxes (crosstrain.grading.zygote)
 
     @property
     def files(self) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crosstrain.grading import cells, intake, isolate, jail, reserve, unit
+from crosstrain.grading import cells, intake, isolate, jail, reserve, unit, zygote
 from crosstrain.grading.checking import grader_fingerprint, run_lab_checks
 from crosstrain.grading.learnercode import JailedLearnerCode
 from crosstrain.grading.netns import Forwarder, Namespace
@@ -136,13 +136,21 @@ def start_sandbox(grader: Grader, job: Job) -> None:
 
     grader.check_stop()
     unit = job.unit
-    launcher = None
-    if unit.user is not None or unit.cgroup or unit.netns or unit.nproc:
-        procs = unit.cgroup["procs"] if unit.cgroup else None
-        launcher = jail.launcher(
-            unit.plan, unit.user, procs=procs, netns=unit.netns, nproc=unit.nproc
+    procs = unit.cgroup["procs"] if unit.cgroup else None
+    if grader.zygote is not None:  # a fresh process, forked pre-imported, same confinement
+        spec = {"plan": unit.plan, "user": unit.user, "procs": procs or []}
+        spec |= {"netns": unit.netns, "nproc": unit.nproc}
+        job.sandbox = grader.zygote.start(
+            zygote.server_argv(), isolate.sandbox_env(job.sandbox_home), spec, zygote.REGION
         )
-    job.sandbox = sandbox.start(env=isolate.sandbox_env(job.sandbox_home), launcher=launcher)
+    else:
+        launcher = None
+        if unit.user is not None or unit.cgroup or unit.netns or unit.nproc:
+            launcher = jail.launcher(
+                unit.plan, unit.user, procs=procs, netns=unit.netns, nproc=unit.nproc
+            )
+        env = isolate.sandbox_env(job.sandbox_home)
+        job.sandbox = sandbox.start(env=env, launcher=launcher)
     job.unit = unit.with_env(isolate.learner_env(job.sandbox.env(), job.home))
     job.checked = job.sandbox
     if job.namespace is not None:  # the checks reach it from outside the namespace
