@@ -41,6 +41,14 @@ from crosstrain.settings import default, settings
     help="Canvas's gradebook export: fills the id columns of lms/canvas.csv.",
 )
 @click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Grade here (local) or on a Dask cluster (dask, with --scheduler).",
+)
+@click.option("--scheduler", help="--executor dask: the scheduler's address, tcp://HOST:PORT.")
+@click.option(
     "--ci",
     is_flag=True,
     help="Grade one repository (SUBMISSIONS, default .); exit 0/1 by --threshold.",
@@ -63,6 +71,8 @@ def grade_command(
     regrade,
     students,
     roster,
+    executor,
+    scheduler,
     ci,
     threshold,
     as_json,
@@ -98,6 +108,8 @@ def grade_command(
         progress=not as_json,
         students=list(students) or None,
         roster=roster,
+        executor=executor,
+        scheduler=scheduler,
     )
     if as_json:
         emit_json(summary.as_dict())

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 from crosstrain.errors import CrosstrainError
 from crosstrain.grading import isolate, policy
 from crosstrain.grading.checking import grader_fingerprint
+from crosstrain.grading.executors import run_local
 from crosstrain.grading.grader import Grader, Submission, fingerprint
 from crosstrain.grading.limits import Limits
 from crosstrain.grading.reserve import reserve
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from crosstrain.labs.catalog import Lab
 
 __all__ = ["BatchSummary", "Submission", "find_submissions", "grade"]
-STOP_GRACE = 20.0  # seconds Ctrl-C waits for in-flight submissions before giving up on them
 # The statuses as they were spelled before GradeStatus (kept for callers that import them).
 GRADED, CODE_FAILED, REJECTED, TAMPERED, ERROR = (
     GradeStatus.GRADED,
@@ -113,6 +112,8 @@ def grade(
     students: list[str] | None = None,
     roster: str | Path | None = None,
     pool: bool = True,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> BatchSummary:
     """Grade every submission in ``submissions_dir`` for ``lab``; write the outputs to ``out_dir``.
 
@@ -122,6 +123,8 @@ def grade(
     ``regrade`` (of everyone) replaces every row. ``roster`` (Canvas's gradebook export) fills
     the Canvas import's id columns. ``pool`` forks each submission's (fresh) sandbox from a
     pre-imported zygote (:mod:`crosstrain.grading.zygote`) instead of starting Python anew.
+    ``executor="dask"`` grades on the Dask cluster at ``scheduler``
+    (:mod:`crosstrain.grading.daskexec`) into the same store.
     """
     from crosstrain.grading.exports import write_outputs
     from crosstrain.grading.lms import read_roster
@@ -152,10 +155,17 @@ def grade(
         store.close()
         raise
     try:
-        grader.reservation = reserve()
-        if pool and todo:
+        if executor != "dask":  # Dask workers reserve their own uids and zygotes
+            grader.reservation = reserve()
+        if pool and todo and executor != "dask":
             grader.zygote = start_zygote(grader.reservation.root)
-        run_batch(grader, todo, store, max(1, jobs or os.cpu_count() or 1), progress)
+        workers = max(1, jobs or os.cpu_count() or 1)
+        if executor == "dask":
+            from crosstrain.grading.daskexec import run_dask
+
+            run_dask(grader, todo, store, scheduler, pool=pool, show=progress)
+        else:
+            run_local(grader, todo, store, workers, progress)
         results = store.results()
         files = write_outputs(out, the_lab, grader.specs, results, ids)
     finally:
@@ -255,47 +265,3 @@ def describe_isolation(grader: Grader) -> str:
         if netns.available():
             parts.append("a network namespace per submission")
     return "; ".join(parts)
-
-
-def run_batch(grader: Grader, todo: list[Submission], store: GradeStore, jobs: int, show: bool):
-    """Grade ``todo`` with ``jobs`` workers, saving each result as it finishes."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("grading {task.fields[lab]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not show,
-    )
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
-    try:
-        with bar:
-            task = bar.add_task("grading", total=len(todo), lab=grader.lab.slug)
-            pending = {pool.submit(grader.grade_one, sub) for sub in todo}
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    store.save(future.result())
-                    bar.advance(task)
-    except KeyboardInterrupt:
-        grader.stop.set()
-        isolate.kill_live()
-        pool.shutdown(wait=False, cancel_futures=True)
-        wait(pending, timeout=STOP_GRACE)  # in-flight submissions see the stop and end
-        raise CrosstrainError(
-            "interrupted; every finished grade is saved: run the same command again to resume",
-            exit_code=130,
-        ) from None
-    pool.shutdown(wait=True)
