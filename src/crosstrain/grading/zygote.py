@@ -63,15 +63,22 @@ class SandboxZygote:
         )
         theirs.close()
 
-    def start(self, argv: list[str], env: dict[str, str], spec: dict, region: str) -> Sandbox:
+    def start(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        spec: dict,
+        region: str,
+        access_key: str | None = None,
+    ) -> Sandbox:
         """A fresh sandbox forked from the zygote, inside ``spec`` (the jail launcher's spec:
-        ``procs``, ``netns``, ``plan``, ``user``, ``nproc``), with ``env``."""
+        ``procs``, ``netns``, ``plan``, ``user``, ``nproc``), with ``env``; ``access_key`` as
+        :func:`crosstrain.sandbox.start`'s ``token`` (the only key the sandbox serves)."""
         token = secrets.token_hex(16)
-        request = {
-            "argv": argv,
-            "env": env | {"PYTHONUNBUFFERED": "1", "CROSSTRAIN_SANDBOX_TOKEN": token},
-            "spec": spec,
-        }
+        extra = {"PYTHONUNBUFFERED": "1", "CROSSTRAIN_SANDBOX_TOKEN": token}
+        if access_key:
+            extra["CROSSTRAIN_SANDBOX_ACCESS_KEY"] = access_key
+        request = {"argv": argv, "env": env | extra, "spec": spec}
         with self.lock:
             if self.process.poll() is not None:
                 raise SandboxError("the sandbox zygote has exited; run the command again")
@@ -83,13 +90,16 @@ class SandboxZygote:
                 raise SandboxError(f"the sandbox zygote did not answer: {exc}") from None
         if not message.get("ready"):
             raise SandboxError(f"the sandbox could not start: {message.get('error', 'no answer')}")
-        return Sandbox(
+        handle = Sandbox(
             message["endpoint"],
             pid=message["pid"],
             region=region,
             ca_bundle=message.get("ca_bundle"),
             token=token,
         )
+        if access_key:
+            handle.access_key = access_key  # the handle signs with it (as sandbox.start's does)
+        return handle
 
     def close(self) -> None:
         """Stop the zygote (and its pending child, which dies with it)."""
