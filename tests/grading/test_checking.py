@@ -69,3 +69,29 @@ def test_reading_the_secret_counts_as_using_hidden_data():
     assert not hidden.drawn
     hidden.secret.decode()
     assert hidden.drawn
+
+
+CORRECT = """
+def handler(event, context):
+    return {"revenue": round(event["plan_price"] * event["months"], 2)}
+"""
+
+
+def test_a_passing_hidden_check_says_what_it_measured(sandbox, tmp_path):
+    from crosstrain.grading.checking import HIDDEN_PASSED
+
+    lab = get_lab("00-sandbox-orientation")
+    specs = [s for s in load_checks(lab) if s.name == "function_answers"]
+    deploy(sandbox, CORRECT)
+    result = run_lab_checks(lab, specs, sandbox, tmp_path, "course-secret")[0]
+    public = run_lab_checks(lab, specs, sandbox, tmp_path, None)[0]
+    assert result.passed and result.hidden
+    assert result.public_message == f"{public.message}; {HIDDEN_PASSED}"
+
+
+def test_a_public_failure_has_no_case_prefix(sandbox, tmp_path):
+    lab = get_lab("00-sandbox-orientation")
+    specs = [s for s in load_checks(lab) if s.name == "function_answers"]
+    deploy(sandbox, "def handler(event, context):\n    return {'revenue': -1}\n")
+    result = run_lab_checks(lab, specs, sandbox, tmp_path, "course-secret")[0]
+    assert not result.passed and not result.public_message.startswith("public case")

@@ -109,7 +109,7 @@ def test_gradescope_score_is_the_total(out):
 
 def test_item_analysis_lists_pass_rates_and_charts(out):
     text = (out / "item-analysis.md").read_text()
-    assert "| store-dataset | dataset_uploaded | 1/2 | 50% |" in text
+    assert "| store-dataset | dataset_uploaded | 1/2 | 1 | 0 | 50% |" in text
     for chart in ("charts/pass-rate.png", "charts/totals.png"):
         assert (out / chart).read_bytes()[:4] == b"\x89PNG"
 
@@ -182,3 +182,40 @@ def test_item_analysis_does_not_count_a_skip_as_an_attempt(skipped_out):
     data = analyse(load_checks(lab), [skipping(lab, "carol", "store-dataset")])
     rates = {r["check"]: r for r in data["rates"]}
     assert all(r["attempts"] == (0 if r["step"] == "store-dataset" else 1) for r in rates.values())
+
+
+def rejected(lab, student: str) -> GradeResult:
+    return GradeResult.from_dict(
+        {
+            "student": student,
+            "lab": lab.slug,
+            "status": "rejected",
+            "message": "submission rejected: no notebook found (expected orientation.ipynb)",
+            "max_points": lab.manifest.points,
+            "steps": {s.id: 0 for s in lab.manifest.steps},
+            "fingerprint": "x",
+            "graded_at": "2026-11-27T00:00:00+00:00",
+        }
+    )
+
+
+def test_rejected_feedback_has_no_empty_step_headings(lab):
+    from crosstrain.grading.exports import feedback_html, feedback_markdown
+
+    r = rejected(lab, "carol")
+    md, page = feedback_markdown(lab, r), feedback_html(lab, r)
+    assert "no notebook found" in md and "## " not in md
+    assert "no notebook found" in page and "<h2>" not in page
+
+
+def test_item_analysis_separates_not_attempted_from_wrong(lab):
+    from crosstrain.grading.reports import analyse
+
+    untouched = result(lab, "dan", False)
+    untouched.attempted = dict.fromkeys(lab.manifest.step_ids, False)
+    tried = result(lab, "eve", False)
+    tried.attempted = dict.fromkeys(lab.manifest.step_ids, True)
+    data = analyse(load_checks(lab), [untouched, tried, result(lab, "fay", True)])
+    row = next(r for r in data["rates"] if r["check"] == "function_answers")
+    assert (row["passed"], row["wrong"], row["not_attempted"], row["rate"]) == (1, 1, 1, 0.5)
+    assert all(h["count"] == 1 for h in data["hints"])  # dan's untouched steps give no hints

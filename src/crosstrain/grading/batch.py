@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crosstrain.errors import CrosstrainError
-from crosstrain.grading import isolate
+from crosstrain.grading import isolate, policy
 from crosstrain.grading.checking import grader_fingerprint
+from crosstrain.grading.executors import run_local
 from crosstrain.grading.grader import Grader, Submission, fingerprint
 from crosstrain.grading.limits import Limits
 from crosstrain.grading.reserve import reserve
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from crosstrain.labs.catalog import Lab
 
 __all__ = ["BatchSummary", "Submission", "find_submissions", "grade"]
-STOP_GRACE = 20.0  # seconds Ctrl-C waits for in-flight submissions before giving up on them
 # The statuses as they were spelled before GradeStatus (kept for callers that import them).
 GRADED, CODE_FAILED, REJECTED, TAMPERED, ERROR = (
     GradeStatus.GRADED,
@@ -110,18 +109,32 @@ def grade(
     progress: bool = True,
     limits: Limits | None = None,
     isolation: isolate.Isolation | None = None,
+    students: list[str] | None = None,
+    roster: str | Path | None = None,
+    pool: bool = True,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> BatchSummary:
     """Grade every submission in ``submissions_dir`` for ``lab``; write the outputs to ``out_dir``.
 
-    Already graded students (same submission bytes) are skipped unless ``regrade``.
+    Already graded students (same submission bytes) are skipped unless ``regrade``; ``students``
+    regrades just those, leaving every other row as it is. One gradebook holds one grading
+    policy (secret and graders' version): a batch under another one is refused, or with
+    ``regrade`` (of everyone) replaces every row. ``roster`` (Canvas's gradebook export) fills
+    the Canvas import's id columns. ``pool`` forks each submission's (fresh) sandbox from a
+    pre-imported zygote (:mod:`crosstrain.grading.zygote`) instead of starting Python anew.
+    ``executor="dask"`` grades on the Dask cluster at ``scheduler``
+    (:mod:`crosstrain.grading.daskexec`) into the same store.
     """
     from crosstrain.grading.exports import write_outputs
+    from crosstrain.grading.lms import read_roster
     from crosstrain.labs.catalog import get_lab
     from crosstrain.labs.checks import load_checks
 
     started = time.monotonic()
     the_lab = get_lab(lab)
     out = Path(out_dir)
+    ids = read_roster(roster) if roster else None
     subs = [s for s in find_submissions(submissions_dir) if s.path.resolve() != out.resolve()]
     store = GradeStore(out, the_lab.slug)
     grader = Grader(
@@ -133,18 +146,35 @@ def grade(
         grader_fingerprint(the_lab),
         hide=hidden_from_learners(the_lab, Path(submissions_dir), out),
     )
-    done = {} if regrade else store.done()
-    todo = [s for s in subs if done.get(s.student) != fingerprint(s.path)]
+    now = policy.current(the_lab, secret)
+    grader.policy = str(now)
+    warnings: list[str] = []
     try:
-        grader.reservation = reserve()
-        run_batch(grader, todo, store, max(1, jobs or os.cpu_count() or 1), progress)
+        todo = select(store, subs, now, out, regrade=regrade, students=students, said=warnings)
+    except CrosstrainError:
+        store.close()
+        raise
+    try:
+        if executor != "dask":  # Dask workers reserve their own uids and zygotes
+            grader.reservation = reserve()
+        if pool and todo and executor != "dask":
+            grader.zygote = start_zygote(grader.reservation.root)
+        workers = max(1, jobs or os.cpu_count() or 1)
+        if executor == "dask":
+            from crosstrain.grading.daskexec import run_dask
+
+            run_dask(grader, todo, store, scheduler, pool=pool, show=progress)
+        else:
+            run_local(grader, todo, store, workers, progress)
         results = store.results()
-        files = write_outputs(out, the_lab, grader.specs, results)
+        files = write_outputs(out, the_lab, grader.specs, results, ids)
     finally:
         store.close()
+        if grader.zygote is not None:
+            grader.zygote.close()
         if grader.reservation is not None:
             grader.reservation.release()
-    return summarise(
+    summary = summarise(
         grader,
         out,
         results,
@@ -153,6 +183,50 @@ def grade(
         skipped=len(subs) - len(todo),
         seconds=time.monotonic() - started,
     )
+    summary.warnings[:0] = warnings
+    return summary
+
+
+def start_zygote(root: Path):
+    """The batch's sandbox fork server, with a sandbox's scrubbed environment (no secret)."""
+    import tempfile
+
+    from crosstrain.grading.zygote import SandboxZygote
+
+    home = Path(tempfile.mkdtemp(prefix="zygote-", dir=root))
+    (home / "tmp").mkdir()
+    os.chmod(home, 0o755)
+    return SandboxZygote(isolate.sandbox_env(home))
+
+
+def select(
+    store: GradeStore,
+    subs: list[Submission],
+    now: policy.Policy,
+    out: Path,
+    *,
+    regrade: bool,
+    students: list[str] | None,
+    said: list[str],
+) -> list[Submission]:
+    """The submissions this batch grades, after making sure the gradebook keeps one policy."""
+    from crosstrain.labs.catalog import unknown
+
+    held = store.policies()
+    others = [policy.Policy.parse(p) for p in held if p != str(now)]
+    if others:
+        if not regrade or students:
+            raise policy.refuse_mix(out, others, now)
+        store.clear()
+        said.append(f"regraded everyone under this grading policy ({now.describe()})")
+    if students:
+        names = [s.student for s in subs]
+        for wanted in students:
+            if wanted not in names:
+                raise CrosstrainError(unknown("student", wanted, names, "in the submissions"))
+        return [s for s in subs if s.student in set(students)]
+    done = {} if regrade else store.done()
+    return [s for s in subs if done.get(s.student) != fingerprint(s.path)]
 
 
 def summarise(
@@ -191,47 +265,3 @@ def describe_isolation(grader: Grader) -> str:
         if netns.available():
             parts.append("a network namespace per submission")
     return "; ".join(parts)
-
-
-def run_batch(grader: Grader, todo: list[Submission], store: GradeStore, jobs: int, show: bool):
-    """Grade ``todo`` with ``jobs`` workers, saving each result as it finishes."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("grading {task.fields[lab]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not show,
-    )
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
-    try:
-        with bar:
-            task = bar.add_task("grading", total=len(todo), lab=grader.lab.slug)
-            pending = {pool.submit(grader.grade_one, sub) for sub in todo}
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    store.save(future.result())
-                    bar.advance(task)
-    except KeyboardInterrupt:
-        grader.stop.set()
-        isolate.kill_live()
-        pool.shutdown(wait=False, cancel_futures=True)
-        wait(pending, timeout=STOP_GRACE)  # in-flight submissions see the stop and end
-        raise CrosstrainError(
-            "interrupted; every finished grade is saved: run the same command again to resume",
-            exit_code=130,
-        ) from None
-    pool.shutdown(wait=True)

@@ -21,7 +21,7 @@ HIDDEN_FAILED = (
     "passes the public cases but not the hidden ones (hidden cases are not shown: "
     "make the code correct for any input, not only for the examples)"
 )
-HIDDEN_PASSED = "passed every case, the hidden ones included"
+HIDDEN_PASSED = "the hidden cases passed too"
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,13 @@ def run_lab_checks(
         found = run_check(spec, ctx)
         result = GradedCheck(**vars(found), hidden=bool(hidden and hidden.drawn))
         result.public_message = result.message
-        if result.hidden:
+        if result.hidden:  # say what the public run measured, never what the hidden one saw
+            public_ctx = CheckContext(lab, sandbox, workspace, None, clients, learner)
+            public = run_check(spec, public_ctx)
             if result.status == PASSED:
-                result.public_message = HIDDEN_PASSED
+                result.public_message = f"{public.message}; {HIDDEN_PASSED}"
             else:
-                public_ctx = CheckContext(lab, sandbox, workspace, None, clients, learner)
-                public = run_check(spec, public_ctx)
-                result.public_message = (
-                    HIDDEN_FAILED if public.passed else f"public case: {public.message}"
-                )
+                result.public_message = HIDDEN_FAILED if public.passed else public.message
         out.append(result)
     return out
 

@@ -75,7 +75,7 @@ def feedback_markdown(lab, r: GradeResult) -> str:
         lines.append(f"- `{run.file}`: {run.message}")
     if r.runs:
         lines.append("")
-    for step in lab.manifest.steps:
+    for step in lab.manifest.steps if r.checks else []:  # nothing was checked: no empty steps
         got = r.steps.get(step.id, 0)
         word = " (skipped)" if step.id in skipped_steps(r) else ""
         lines += [f"## {step.title} — {got} / {step.points}{word}", ""]
@@ -108,7 +108,7 @@ def feedback_html(lab, r: GradeResult) -> str:
         for run in r.runs:
             parts.append(f"<li><code>{e(run.file)}</code>: {e(run.message)}</li>")
         parts.append("</ul>")
-    for step in lab.manifest.steps:
+    for step in lab.manifest.steps if r.checks else []:  # nothing was checked: no empty steps
         word = " (skipped)" if step.id in skipped_steps(r) else ""
         got = r.steps.get(step.id, 0)
         parts.append(f"<h2>{e(step.title)} — {got} / {step.points}{word}</h2>")
@@ -195,8 +195,13 @@ def gradescope_json(lab, r: GradeResult) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def write_outputs(out: Path, lab, specs, results: list[GradeResult]) -> list[str]:
-    """Write every output file for ``results``; return their paths relative to ``out``."""
+def write_outputs(
+    out: Path, lab, specs, results: list[GradeResult], roster: dict | None = None
+) -> list[str]:
+    """Write every output file for ``results`` (LMS formats under ``lms/``, see
+    :mod:`crosstrain.grading.lms`); return their paths relative to ``out``."""
+    from crosstrain.grading.lms import write_lms
+
     written = {
         "gradebook.csv": gradebook_csv(lab, results),
         "results.json": json.dumps(
@@ -212,4 +217,5 @@ def write_outputs(out: Path, lab, specs, results: list[GradeResult]) -> list[str
         written[f"gradescope/{name}/results.json"] = gradescope_json(lab, r)
     for rel, text in written.items():
         atomic_write(out / rel, text)
-    return [*written, *write_item_analysis(out, lab, specs, results)]
+    lms = write_lms(out, lab, results, roster)
+    return [*written, *lms, *write_item_analysis(out, lab, specs, results)]

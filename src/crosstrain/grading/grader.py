@@ -23,6 +23,7 @@ from crosstrain.grading.unpack import Rejected
 from crosstrain.settings import settings
 
 if TYPE_CHECKING:
+    from crosstrain.grading.zygote import SandboxZygote
     from crosstrain.labs.catalog import Lab
     from crosstrain.labs.checks import CheckSpec
 
@@ -81,6 +82,8 @@ class Grader:
     contain: bool = True  # a cgroup and a network namespace per submission where allowed
     # Whether a step the learner skipped keeps the points its checks earn (a setting).
     skipped_score: bool = field(default_factory=lambda: settings().skipped_steps_score)
+    policy: str = ""  # fingerprint of the secret and graders (crosstrain.grading.policy)
+    zygote: SandboxZygote | None = None  # pre-imported sandboxes (crosstrain.grading.zygote)
 
     @property
     def files(self) -> list[str]:
@@ -100,6 +103,7 @@ class Grader:
             max_points=self.lab.manifest.points,
             fingerprint=fingerprint(sub.path),
             graded_at=now(),
+            policy=self.policy,
             **({"steps": {s.id: 0 for s in self.lab.manifest.steps}} | extra),
         )
 

@@ -1,5 +1,8 @@
 """Item analysis of a class: pass rate per check, most frequent hints, distribution of totals.
 
+A check failed on a step the learner left as the starter gave it is *not attempted*, not
+*wrong*: pass rates and hints count attempted work only, so real misconceptions rise to the top.
+
 Written as ``item-analysis.md`` with two PNG charts (matplotlib, Agg backend):
 ``charts/pass-rate.png`` and ``charts/totals.png``.
 """
@@ -16,29 +19,40 @@ if TYPE_CHECKING:
     from crosstrain.grading.results import GradeResult
 
 
+def attempted(r: GradeResult, step: str) -> bool:
+    """Whether the learner worked on ``step`` (rows graded before intake recorded it: yes)."""
+    return r.attempted.get(step, True)
+
+
 def analyse(specs, results: list[GradeResult]) -> dict:
-    """Numbers for the report: per check pass rate, hint counts and the totals."""
+    """Numbers for the report: per check, passed / attempted-and-wrong / not attempted (the
+    pass rate is over those who attempted it), hints of attempted work, and the totals."""
     graded = [r for r in results if r.checks]
     rates = []
     for spec in specs:
-        seen = [  # a skipped check was not attempted
-            c for r in graded for c in r.checks if c.check == spec.name and c.status != "skipped"
-        ]
-        passed = sum(c.status == "passed" for c in seen)
+        seen = [(r, c) for r in graded for c in r.checks if c.check == spec.name]
+        passed = sum(c.status == "passed" for _, c in seen)
+        skipped = sum(  # a skipped step, or a step left as the starter had it
+            c.status == "skipped" or (c.status != "passed" and not attempted(r, c.step))
+            for r, c in seen
+        )
+        tried = len(seen) - skipped
         rates.append(
             {
                 "step": spec.step,
                 "check": spec.name,
                 "passed": passed,
-                "attempts": len(seen),
-                "rate": passed / len(seen) if seen else 0.0,
+                "wrong": tried - passed,
+                "not_attempted": skipped,
+                "attempts": tried,
+                "rate": passed / tried if tried else 0.0,
             }
         )
     hints = Counter(
         (c.check, c.hint)
         for r in graded
         for c in r.checks
-        if c.status not in ("passed", "skipped") and c.hint
+        if c.status not in ("passed", "skipped") and c.hint and attempted(r, c.step)
     )
     return {
         "students": len(results),
@@ -64,16 +78,24 @@ def markdown(lab, data: dict) -> str:
         "",
         "## Pass rate per check (hardest first)",
         "",
-        "| step | check | passed | pass rate |",
-        "|---|---|---|---|",
+        "Over the learners who attempted the step (changed its cell from the starter's); "
+        "*not attempted* counts those who left it as given.",
+        "",
+        "| step | check | passed | wrong | not attempted | pass rate |",
+        "|---|---|---|---|---|---|",
     ]
-    for row in sorted(data["rates"], key=lambda row: row["rate"]):
+    for row in sorted(data["rates"], key=lambda row: (row["rate"], -row["wrong"])):
         lines.append(
             f"| {row['step']} | {row['check']} | {row['passed']}/{row['attempts']} "
-            f"| {row['rate']:.0%} |"
+            f"| {row['wrong']} | {row['not_attempted']} | {row['rate']:.0%} |"
         )
     lines += ["", "![pass rate per check](charts/pass-rate.png)", ""]
-    lines += ["## Most frequent hints", "", "| times | check | hint |", "|---|---|---|"]
+    lines += [
+        "## Most frequent hints (attempted work only: the real misconceptions)",
+        "",
+        "| times | check | hint |",
+        "|---|---|---|",
+    ]
     for h in data["hints"]:
         lines.append(f"| {h['count']} | {h['check']} | {h['hint'].replace('|', '/')} |")
     counts = Counter(totals)

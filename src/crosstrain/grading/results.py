@@ -92,6 +92,8 @@ class GradeResult:
     runs: list[RunReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    attempted: dict[str, bool] = field(default_factory=dict)  # step -> learner changed its cell
+    policy: str = ""  # the grading policy (secret + graders) this grade was made under
 
     @property
     def final(self) -> bool:
@@ -113,6 +115,8 @@ class GradeResult:
             "fingerprint": self.fingerprint,
             "graded_at": self.graded_at,
             "seconds": self.seconds,
+            "attempted": dict(self.attempted),
+            "policy": self.policy,
         }
 
     @classmethod

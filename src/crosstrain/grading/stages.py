@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crosstrain.grading import isolate, jail, reserve, unit
+from crosstrain.grading import cells, intake, isolate, jail, reserve, unit, zygote
 from crosstrain.grading.checking import grader_fingerprint, run_lab_checks
 from crosstrain.grading.learnercode import JailedLearnerCode
 from crosstrain.grading.netns import Forwarder, Namespace
@@ -57,6 +57,7 @@ class Job:
     checks: list[GradedCheck] = field(default_factory=list)
     learner: JailedLearnerCode | None = None
     skipped: set[str] = field(default_factory=set)  # steps the learner skipped (lab skip)
+    attempted: dict[str, bool] = field(default_factory=dict)  # step -> changed from the starter
 
     @property
     def folder(self) -> Path:  # everything learner code may touch
@@ -85,6 +86,8 @@ def unpack_submission(grader: Grader, job: Job) -> None:
     (job.sandbox_home / "tmp").mkdir(parents=True)
     unpacked = unpack(job.sub.path, job.upload, grader.limits)
     lifted = settle_root(job.upload, grader.files)
+    found = intake.check(grader.lab, job.upload)  # never grade the starter in its place
+    job.attempted = found.attempted
     from crosstrain.labs.workspace import starter_files
 
     for rel in starter_files(grader.lab):
@@ -95,6 +98,7 @@ def unpack_submission(grader: Grader, job: Job) -> None:
     job.notes += unpacked.notes
     if lifted:
         job.notes.append(f"used the files inside the folder {lifted}/")
+    job.notes += found.notes
 
 
 def hand_over(grader: Grader, job: Job) -> None:
@@ -136,18 +140,26 @@ def start_sandbox(grader: Grader, job: Job) -> None:
 
     grader.check_stop()
     unit = job.unit
-    launcher = None
-    if unit.user is not None or unit.cgroup or unit.netns or unit.nproc:
-        procs = unit.cgroup["procs"] if unit.cgroup else None
-        launcher = jail.launcher(
-            unit.plan, unit.user, procs=procs, netns=unit.netns, nproc=unit.nproc
-        )
+    procs = unit.cgroup["procs"] if unit.cgroup else None
     # Without a network namespace of its own, the sandbox serves only this submission's key:
     # another submission's code can reach its port but cannot make a call it accepts.
     token = None if job.namespace is not None else secrets.token_hex(16)
-    env = isolate.sandbox_env(job.sandbox_home)
     enforce_iam = grader.lab.manifest.sandbox.enforce_iam
-    job.sandbox = sandbox.start(env=env, launcher=launcher, token=token, enforce_iam=enforce_iam)
+    env = isolate.sandbox_env(job.sandbox_home)
+    if grader.zygote is not None:  # a fresh process, forked pre-imported, same confinement
+        spec = {"plan": unit.plan, "user": unit.user, "procs": procs or []}
+        spec |= {"netns": unit.netns, "nproc": unit.nproc}
+        argv = zygote.server_argv() + (["--enforce-iam"] if enforce_iam else [])
+        job.sandbox = grader.zygote.start(argv, env, spec, zygote.REGION, access_key=token)
+    else:
+        launcher = None
+        if unit.user is not None or unit.cgroup or unit.netns or unit.nproc:
+            launcher = jail.launcher(
+                unit.plan, unit.user, procs=procs, netns=unit.netns, nproc=unit.nproc
+            )
+        job.sandbox = sandbox.start(
+            env=env, launcher=launcher, token=token, enforce_iam=enforce_iam
+        )
     job.unit = unit.with_env(isolate.learner_env(job.sandbox.env(), job.home))
     job.checked = job.sandbox
     if job.namespace is not None:  # the checks reach it from outside the namespace
@@ -158,9 +170,13 @@ def start_sandbox(grader: Grader, job: Job) -> None:
 
 def run_learner_code(grader: Grader, job: Job) -> None:
     """Stage 4: the manifest's notebooks and scripts, each under the supervisor."""
+    steps = grader.lab.manifest.step_ids
     for rel in grader.files:
         grader.check_stop()
-        job.runs.append(isolate.run_file(rel, job.workspace, job.unit, grader.timeout))
+        report = isolate.run_file(rel, job.workspace, job.unit, grader.timeout)
+        if rel.endswith(".ipynb"):  # the failing cell as the learner sees it, tied to its step
+            report.message = cells.locate(report.message, job.workspace / rel, steps)
+        job.runs.append(report)
     job.notes += unlink_escaping_links(job.workspace)
 
 
@@ -218,6 +234,7 @@ def record(grader: Grader, job: Job) -> GradeResult:
         checks=job.checks,
         runs=job.runs,
         notes=job.notes,
+        attempted=job.attempted,
     )
 
 

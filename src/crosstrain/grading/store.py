@@ -54,6 +54,19 @@ class GradeStore:
         query = f"SELECT student, fingerprint FROM results WHERE status NOT IN ({marks})"
         return dict(self.db.execute(query, RETRIED).fetchall())
 
+    def policies(self) -> dict[str, list[str]]:
+        """Policy fingerprint → students whose rows were graded under it (``unknown`` for rows
+        written before policies were recorded)."""
+        out: dict[str, list[str]] = {}
+        for student, data in self.db.execute("SELECT student, data FROM results ORDER BY student"):
+            out.setdefault(json.loads(data).get("policy") or "unknown", []).append(student)
+        return out
+
+    def clear(self) -> None:
+        """Forget every row (a regrade of everyone under a new policy)."""
+        with self.db:
+            self.db.execute("DELETE FROM results")
+
     def save(self, result: GradeResult) -> None:
         """Replace the student's row with ``result`` in one committed transaction."""
         data = result.as_dict()
