@@ -52,7 +52,7 @@ RUNTIMES: tuple[str, ...] = (
     "crosstrain.sandbox.services.cloudformation.runtime:CloudFormationRuntime",
     "crosstrain.sandbox.services.athena.runtime:AthenaRuntime",
     "crosstrain.sandbox.services.s3.runtime:S3Runtime",
-    "crosstrain.sandbox.core.retention:LogRetention",
+    "crosstrain.sandbox.services.logs.retention:LogRetention",
 )
 
 

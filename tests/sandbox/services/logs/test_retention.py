@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import boto3
 from botocore.config import Config
 
-from crosstrain.sandbox.core.retention import DAY_MS, prune_group
+from crosstrain.sandbox.services.logs.retention import DAY_MS, prune_group
 
 NOW = 1_800_000_000_000
 

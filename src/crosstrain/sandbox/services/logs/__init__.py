@@ -1,0 +1,1 @@
+"""CloudWatch Logs: retention and the per-group cap (moto keeps logs forever)."""
