@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.util
+import os
 import uuid
 from pathlib import Path
 
@@ -96,8 +97,17 @@ def test_the_gradebook_is_the_grade_store_not_what_a_forger_wrote(batch):
 def test_nothing_outside_a_submissions_folder_changed(batch):
     assert tree_hash(batch["subs"]) == batch["before"]["subs"]  # submissions graded read-only
     assert tree_hash(ROOT / "graders" / batch["lab"]) == batch["before"]["graders"]
-    leftovers = [p for root in (batch["out"], Path("/tmp")) for p in root.rglob("pwned-*")]
+    leftovers = [p for root in (batch["out"], Path("/tmp")) for p in _find(root, "pwned-")]
     assert [p for p in leftovers if batch["token"] in p.name] == []
+
+
+def _find(root: Path, prefix: str) -> list[Path]:
+    """Paths under ``root`` whose name starts with ``prefix``; folders other tests remove while
+    the walk runs (``/tmp`` is shared with them) are skipped, not an error."""
+    found = []
+    for folder, dirs, files in os.walk(root, onerror=lambda exc: None):
+        found += [Path(folder, n) for n in dirs + files if n.startswith(prefix)]
+    return found
 
 
 def test_the_secret_reaches_no_learner_and_no_learner_facing_file(batch):
