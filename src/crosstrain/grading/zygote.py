@@ -193,8 +193,9 @@ def _enter(spec: dict) -> None:
 def _preload() -> None:
     """Everything a sandbox imports before it is ready (what forking saves)."""
     from crosstrain.sandbox.core import server
+    from crosstrain.settings import settings
 
-    server._localstack_defaults(os.environ.get("CROSSTRAIN_ACCOUNT", "000000000000"))
+    server._localstack_defaults(settings().account)
     import moto.moto_server.werkzeug_app  # noqa: F401
     import moto.s3.responses  # noqa: F401
 
