@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import itertools
 import weakref
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -111,21 +112,27 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-class Source:
+class Source(ABC):
+    """What differs between stream sources (DynamoDB streams, Kinesis) for the shared poller."""
+
     kind = ""
     info_key = ""
 
+    @abstractmethod
     def shards(self, esm) -> list[Shard]:
-        raise NotImplementedError
+        """The shards of the mapping's stream."""
 
+    @abstractmethod
     def record(self, esm, shard: str, raw, role: str | None) -> dict:
-        raise NotImplementedError
+        """One stream record in the event shape AWS delivers to Lambda."""
 
+    @abstractmethod
     def arrival(self, raw) -> float:
-        raise NotImplementedError
+        """When ``raw`` reached the stream (epoch seconds, sandbox clock)."""
 
+    @abstractmethod
     def sequence(self, record: dict) -> str:
-        raise NotImplementedError
+        """The sequence number of a delivered ``record``."""
 
     def batch_info(self, esm, shard: str, records: list[dict]) -> dict:
         first, last = records[0], records[-1]
