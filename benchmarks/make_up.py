@@ -74,7 +74,9 @@ def main() -> None:
             what = "make up (fresh clone, fresh .venv)"
         print(f"{what}: site :{site_port}, sandbox :{sandbox_port}", flush=True)
         started = time.perf_counter()
-        up = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        up = subprocess.Popen(  # its own process group: Ctrl-C reaches make and what it runs
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
         milestones: dict[str, float] = {}
         site = f"http://127.0.0.1:{site_port}"
         try:
@@ -97,7 +99,7 @@ def main() -> None:
                     print(f"  JupyterLab ready  {now:7.1f} s", flush=True)
                 time.sleep(0.2)
         finally:
-            up.send_signal(signal.SIGINT)
+            os.killpg(up.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
             up.wait(timeout=60)
         total = max(milestones.values())
         base = baseline(python, clone)
