@@ -15,6 +15,8 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
+from crosstrain.sandbox.core import protocols
+
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request
 
@@ -33,7 +35,6 @@ _SOURCES = (  # user-agent marker -> source, first match wins
     ("botocore/", "sdk"),
     ("aws-sdk-", "sdk"),
 )
-_LABEL = re.compile(r"\{([^}]+?)(\+?)\}")
 _FUNCTION = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/([^/]+)")
 # (service, identifier) -> ARN template; {r} region, {a} account, {v} the value
 _TEMPLATES = {
@@ -77,14 +78,9 @@ def _routes(service: str) -> tuple[tuple, ...]:
         template, _, query = http["requestUri"].partition("?")
         keys = frozenset(k.split("=", 1)[0] for k in query.split("&") if k)
         headers = frozenset(_required_headers(operation_model.input_shape))
-        regex, position = "", 0
-        for match in _LABEL.finditer(template):
-            regex += re.escape(template[position : match.start()])
-            regex += "(.+)" if match.group(2) else "([^/]+)"
-            position = match.end()
-        regex += re.escape(template[position:])
+        regex = protocols.uri_regex(template)
         pattern = re.compile(f"^{regex.rstrip('/')}/?$")
-        specificity = len(_LABEL.sub("", template)) + 100 * (len(keys) + len(headers))
+        specificity = protocols.literal_length(template) + 100 * (len(keys) + len(headers))
         routes.append((http["method"].upper(), pattern, keys, headers, specificity, name))
     return tuple(sorted(routes, key=lambda r: -r[4]))
 

@@ -44,13 +44,7 @@ class RestRoute:
 def _route(operation_model) -> RestRoute:
     http = operation_model.http
     template = http["requestUri"].split("?", 1)[0]
-    regex, position = "", 0
-    for match in _LABEL.finditer(template):
-        regex += re.escape(template[position : match.start()])
-        greedy = match.group(2) == "+"
-        regex += f"(?P<{_group(match.group(1))}>{'.+' if greedy else '[^/]+'})"
-        position = match.end()
-    regex += re.escape(template[position:])
+    regex = uri_regex(template)
     members: dict[str, tuple[str, str, str]] = {}
     shape = operation_model.input_shape
     for name, member in shape.members.items() if shape else []:
@@ -62,9 +56,26 @@ def _route(operation_model) -> RestRoute:
         operation=operation_model.name,
         method=http["method"].upper(),
         pattern=re.compile(f"^{regex.rstrip('/') or ''}/?$"),
-        literal=len(_LABEL.sub("", template)),
+        literal=literal_length(template),
         members=members,
     )
+
+
+def uri_regex(template: str) -> str:
+    """A regex for a botocore ``requestUri`` path template: each ``{Label}`` a named group
+    (``{Label+}`` greedy, across slashes)."""
+    regex, position = "", 0
+    for match in _LABEL.finditer(template):
+        regex += re.escape(template[position : match.start()])
+        greedy = match.group(2) == "+"
+        regex += f"(?P<{_group(match.group(1))}>{'.+' if greedy else '[^/]+'})"
+        position = match.end()
+    return regex + re.escape(template[position:])
+
+
+def literal_length(template: str) -> int:
+    """Literal characters of a path template: more specific routes are tried first."""
+    return len(_LABEL.sub("", template))
 
 
 def _group(label: str) -> str:
